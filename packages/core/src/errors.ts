@@ -1,0 +1,39 @@
+/**
+ * Stable error codes. Callers switch on `code`, never on the message text, so
+ * codes are never renamed once published.
+ */
+export type SoftmaxErrorCode =
+  | 'INVALID_INPUT'
+  | 'UNSUPPORTED_DTYPE'
+  | 'INVALID_SHAPE'
+  | 'INVALID_OPTION'
+  | 'BACKEND_UNAVAILABLE'
+  | 'DEVICE_LOST';
+
+/** The one error type every @softmax package throws (or rejects with). */
+export class SoftmaxError extends Error {
+  readonly code: SoftmaxErrorCode;
+
+  constructor(code: SoftmaxErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SoftmaxError';
+    this.code = code;
+  }
+}
+
+/** Short, readable rendering of an offending value for error messages. */
+export function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'number') return Object.is(value, -0) ? '-0' : String(value);
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'function') return 'a function';
+  if (ArrayBuffer.isView(value)) {
+    const length = 'length' in value ? (value as { length: number }).length : value.byteLength;
+    return `${value.constructor.name}(${length})`;
+  }
+  if (Array.isArray(value)) return `Array(${value.length})`;
+  if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';
+  return String(value);
+}
