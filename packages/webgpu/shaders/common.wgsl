@@ -1,0 +1,196 @@
+// Shared by every softmax kernel. `V`, `VU`, `VI`, `W`, `hsum`, `hmax_u` come from a lane
+// prelude (lanes_vec4.wgsl or lanes_scalar.wgsl); `G`, `WG`, `LOG` are pipeline overrides.
+
+override G: u32 = 64u;  // threads that cooperate on one (row, segment) unit: a power of two
+override WG: u32 = 64u; // threads per workgroup: a multiple of G
+override LOG: bool = false;
+
+struct Params {
+  rows: u32,      // rows in this dispatch
+  colsV: u32,     // row length in lanes of V
+  segLenV: u32,   // lanes of V per segment (one segment per row unless a long row is split)
+  segs: u32,      // segments per row
+  baseV: u32,     // offset of row 0 in the bound arrays, in lanes of V
+  gridX: u32,     // workgroups along x: the dispatch is 2-D past maxComputeWorkgroupsPerDimension
+  maskedZero: u32, // fullyMasked: 0 → NaN, 1 → zero
+  unitTemp: u32,  // 1 when the temperature is exactly 1 (skips the compensated division)
+  temp: f32,      // T
+  ln2THi: f32,    // ln 2 · T = ln2THi + ln2TLo, ln2THi with 15 significant bits
+  ln2TLo: f32,
+  invTemp: f32,   // fl(1 / T)
+}
+
+struct Partial {
+  mkey: u32, // ordered key of the segment's max (NaN → 0xffffffff)
+  cnt: u32,  // entries equal to that max
+  rest: f32, // sum of exp((x − max) / T) over the other entries (backward: the segment's dot)
+  pad: u32,
+}
+
+struct Pair { hi: V, lo: V }
+
+// Infinity and NaN are recognised by bit pattern: WGSL lets a compiler assume floats are finite.
+const POS_INF_BITS: u32 = 0x7f800000u;
+const NEG_INF_BITS: u32 = 0xff800000u;
+const NAN_KEY: u32 = 0xffffffffu;
+const POS_INF_KEY: u32 = 0xff800000u; // key(+Inf)
+const NEG_INF_KEY: u32 = 0x007fffffu; // key(−Inf)
+
+// Maps f32 bits to a u32 whose unsigned order is the float order; NaN sorts above +Inf and
+// −0 is folded onto +0 (they compare equal, so both count as the max).
+fn key_of(x: V) -> VU {
+  var b = bitcast<VU>(x);
+  b = select(b, VU(0u), b == VU(0x80000000u));
+  let neg = (b & VU(0x80000000u)) != VU(0u);
+  let k = select(b | VU(0x80000000u), ~b, neg);
+  let nan = (b & VU(0x7fffffffu)) > VU(POS_INF_BITS);
+  return select(k, VU(NAN_KEY), nan);
+}
+
+fn from_key(k: u32) -> f32 {
+  let b = select(~k, k & 0x7fffffffu, (k & 0x80000000u) != 0u);
+  return bitcast<f32>(b);
+}
+
+fn is_finite_key(k: u32) -> bool {
+  return k > NEG_INF_KEY && k < POS_INF_KEY;
+}
+
+// a − b exactly, as hi + lo (Knuth's TwoSum: WGSL does not reassociate float arithmetic).
+fn two_diff(a: V, b: V) -> Pair {
+  let s = a - b;
+  let bb = s - a;
+  let err = (a - (s - bb)) + (-b - bb);
+  return Pair(s, err);
+}
+
+// e^r · 2^k for |r| ≲ 0.35: the degree-7 Taylor polynomial truncates at 0.13 ulp and Horner's
+// rule adds about 1 ulp. WGSL's built-in exp is only bound to 3 + 2|x| ulp, hence this one.
+fn exp_reduced(r: V, k: V) -> V {
+  var p = V(1.0 / 5040.0);
+  p = p * r + V(1.0 / 720.0);
+  p = p * r + V(1.0 / 120.0);
+  p = p * r + V(1.0 / 24.0);
+  p = p * r + V(1.0 / 6.0);
+  p = p * r + V(0.5);
+  p = p * r + V(1.0);
+  p = p * r + V(1.0);
+  // Two steps so that 2^k never overflows on its own for k = 128.
+  let k1 = VI(k * V(0.5));
+  return ldexp(ldexp(p, k1), VI(k) - k1);
+}
+
+// exp((x − m) / T) for x ≤ m without rounding (x − m) / T first: that rounding would cost
+// |t|·2^-24 of relative accuracy (1e-6 already at t = −17). Instead k = round(t·log2 e) and
+// r·T = (x − m) − k·ln2·T is formed exactly: x − m as an exact pair (TwoSum), ln2·T as
+// LN2T_HI + LN2T_LO with LN2T_HI of 15 significant bits so k·LN2T_HI is exact (|k| ≤ 160), and
+// the subtraction exact by Sterbenz. Only then is r divided by T, an error relative to r.
+fn exp_scaled(x: V, m: V) -> V {
+  let d = two_diff(x, m);
+  var q = d.hi;
+  if (P.unitTemp == 0u) {
+    q = d.hi / V(P.temp);
+  }
+  let k = clamp(round(q * V(1.4426950408889634)), V(-160.0), V(130.0));
+  var r = ((d.hi - k * V(P.ln2THi)) - k * V(P.ln2TLo)) + d.lo;
+  if (P.unitTemp == 0u) {
+    r = r / V(P.temp);
+  }
+  let y = select(exp_reduced(r, k), V(0.0), q < V(-104.0));
+  return select(y, from_bits(POS_INF_BITS), q > V(88.8));
+}
+
+// (x − m) / T to within a few ulp of its own size (log-softmax adds it to −log(sum), and both
+// are ≤ 0, so no cancellation magnifies this error).
+// −Inf (x = −Inf, or x − m overflowed) stays −Inf rather than −Inf + NaN from the error term.
+fn scaled_diff(x: V, m: V) -> V {
+  let d = two_diff(x, m);
+  var t = d.hi + d.lo;
+  if (P.unitTemp == 0u) {
+    t = d.hi / V(P.temp) + d.lo / V(P.temp);
+  }
+  return select(t, d.hi, bitcast<VU>(d.hi) == VU(NEG_INF_BITS));
+}
+
+// exp(y) for any finite y (the gradient of log-softmax): Cody–Waite with ln 2 = 0.693359375 −
+// 2.12194440e-4, the first part of 9 significant bits so k·0.693359375 is exact.
+fn exp_plain(y: V) -> V {
+  let h = clamp(y, V(-104.0), V(89.0));
+  let k = round(h * V(1.4426950408889634));
+  let r = (h - k * V(0.693359375)) - k * V(-2.12194440e-4);
+  let e = select(exp_reduced(r, k), V(0.0), y < V(-104.0));
+  return select(e, from_bits(POS_INF_BITS), y > V(88.8));
+}
+
+// log(a + b) for a ≥ 1 (a count, exact) and b ≥ 0, to a few ulp. With a = 1 and small b it is
+// log1p(b) from b itself, so log-softmax keeps full relative accuracy when the max dominates.
+// WGSL's log only promises an absolute 2^-21 near 1, which is far too coarse there.
+fn log_sum(a: f32, b: f32) -> f32 {
+  var f: f32;
+  var e: f32;
+  if (a == 1.0 && b < 0.41421356) {
+    f = b;
+    e = 0.0;
+  } else {
+    let fr = frexp(a + b);
+    var m = fr.fract;
+    var ex = fr.exp;
+    if (m < 0.70710678) {
+      m = m * 2.0;
+      ex = ex - 1;
+    }
+    f = m - 1.0; // exact (Sterbenz)
+    e = f32(ex);
+  }
+  // log(1 + f) = 2·atanh(s), s = f / (2 + f), |s| ≤ 0.1716: the series to s^11 is exact to 1e-10.
+  let s = f / (2.0 + f);
+  let z = s * s;
+  var q = 1.0 / 11.0;
+  q = q * z + 1.0 / 9.0;
+  q = q * z + 1.0 / 7.0;
+  q = q * z + 1.0 / 5.0;
+  q = q * z + 1.0 / 3.0;
+  let lg = 2.0 * s + 2.0 * s * (z * q);
+  return e * 0.693359375 + (e * -2.12194440e-4 + lg);
+}
+
+// Infinities and NaN are built at run time: as constant expressions WGSL rejects them.
+var<private> runtime_zero: u32;
+
+fn from_bits(bits: u32) -> V {
+  return bitcast<V>(VU(bits + runtime_zero));
+}
+
+fn nan_v() -> V {
+  return from_bits(0x7fc00000u);
+}
+
+fn neg_inf_v() -> V {
+  return from_bits(NEG_INF_BITS);
+}
+
+// Kahan summation per lane: a segment holds up to thousands of terms per thread.
+struct Kahan { sum: V, comp: V }
+
+fn kahan_add(acc: ptr<function, Kahan>, v: V) {
+  let y = v - (*acc).comp;
+  let t = (*acc).sum + y;
+  (*acc).comp = (t - (*acc).sum) - y;
+  (*acc).sum = t;
+}
+
+// The (row, segment) unit of a thread and where its lanes lie. Units past the end get an
+// empty range but still take part in the workgroup's barriers.
+struct Unit { row: u32, seg: u32, valid: bool, rowBase: u32, start: u32, end: u32, lane: u32 }
+
+fn unit_of(wid: vec3<u32>, lid: u32) -> Unit {
+  let wg = wid.x + wid.y * P.gridX;
+  let u = wg * (WG / G) + lid / G;
+  let row = u / P.segs;
+  let seg = u % P.segs;
+  let valid = row < P.rows;
+  let rowBase = P.baseV + row * P.colsV;
+  let start = min(seg * P.segLenV, P.colsV);
+  let end = select(0u, min(start + P.segLenV, P.colsV), valid);
+  return Unit(row, seg, valid, rowBase, select(0u, start, valid), end, lid & (G - 1u));
+}

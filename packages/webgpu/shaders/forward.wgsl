@@ -1,0 +1,140 @@
+// softmax / log-softmax (LOG override) along rows. A row is one unit, or, when it is long and
+// rows are few, `segs` units whose (max, count at max, rest) partials are merged afterwards:
+// fwd_fused does a whole row in one dispatch; fwd_partial + fwd_write do split rows.
+
+@group(0) @binding(0) var<storage, read> src: array<V>;
+@group(0) @binding(2) var<storage, read_write> dst: array<V>;
+@group(0) @binding(3) var<storage, read_write> parts: array<Partial>;
+@group(0) @binding(4) var<uniform> P: Params;
+
+struct Stats { mkey: u32, cnt: u32, rest: f32 }
+
+// Two passes over the unit's lanes: the max (as an ordered key, so ±Inf and NaN are exact),
+// then, relative to that max, how many entries equal it and the sum of exp over the others.
+fn segment_stats(u: Unit, ids: Ids) -> Stats {
+  var mk = 0u;
+  for (var i = u.start + u.lane; i < u.end; i += G) {
+    mk = max(mk, hmax_u(key_of(src[u.rowBase + i])));
+  }
+  let mkey = group_max_u(mk, ids);
+  let m = V(from_key(mkey));
+  var cnt = VU(0u);
+  var acc = Kahan(V(0.0), V(0.0));
+  for (var i = u.start + u.lane; i < u.end; i += G) {
+    let x = src[u.rowBase + i];
+    let k = key_of(x);
+    let eq = k == VU(mkey);
+    cnt += select(VU(0u), VU(1u), eq);
+    let e = exp_scaled(x, m);
+    let take = !eq & (k > VU(NEG_INF_KEY)) & (k < VU(POS_INF_KEY));
+    let term = select(V(0.0), e, take);
+    kahan_add(&acc, term);
+    if (!LOG) {
+      // Kept for the write pass, which then scales instead of evaluating exp a second time.
+      dst[u.rowBase + i] = select(term, V(1.0), eq);
+    }
+  }
+  let cs = group_sum2(hsum_u(cnt), hsum(acc.sum - acc.comp), ids);
+  return Stats(mkey, cs.cnt, cs.sum);
+}
+
+fn fill(u: Unit, v: V) {
+  for (var i = u.start + u.lane; i < u.end; i += G) {
+    dst[u.rowBase + i] = v;
+  }
+}
+
+// The special-value rules of @softmax/core's reference, then the ordinary case. For softmax,
+// dst already holds exp((x − m_s) / T) of the unit's segment; `scale` = exp((m_s − M) / T).
+fn write_row(u: Unit, st: Stats, scale: f32) {
+  if (st.mkey == NAN_KEY) {
+    fill(u, nan_v());
+    return;
+  }
+  let zero = select(V(0.0), neg_inf_v(), LOG);
+  if (st.mkey == POS_INF_KEY) {
+    // k entries are +Inf: they share the mass equally, the rest get nothing.
+    let k = f32(st.cnt);
+    let share = V(select(1.0 / k, -log_sum(k, 0.0), LOG));
+    for (var i = u.start + u.lane; i < u.end; i += G) {
+      let x = src[u.rowBase + i];
+      dst[u.rowBase + i] = select(zero, share, bitcast<VU>(x) == VU(POS_INF_BITS));
+    }
+    return;
+  }
+  if (st.mkey == NEG_INF_KEY) {
+    fill(u, select(nan_v(), zero, P.maskedZero == 1u));
+    return;
+  }
+  let m = V(from_key(st.mkey));
+  if (LOG) {
+    let ls = V(log_sum(f32(st.cnt), st.rest));
+    for (var i = u.start + u.lane; i < u.end; i += G) {
+      let t = scaled_diff(src[u.rowBase + i], m);
+      // Both terms are ≤ 0: no cancellation. −Inf inputs (and overflowed differences) stay −Inf.
+      dst[u.rowBase + i] = select(t - ls, zero, bitcast<VU>(t) == VU(NEG_INF_BITS));
+    }
+  } else {
+    let factor = V(scale / (f32(st.cnt) + st.rest));
+    for (var i = u.start + u.lane; i < u.end; i += G) {
+      dst[u.rowBase + i] = dst[u.rowBase + i] * factor;
+    }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn fwd_fused(ids: Ids) {
+  let u = unit_of(ids.wid, ids.lid);
+  let st = segment_stats(u, ids);
+  if (u.valid) {
+    write_row(u, st, 1.0);
+  }
+}
+
+@compute @workgroup_size(WG)
+fn fwd_partial(ids: Ids) {
+  let u = unit_of(ids.wid, ids.lid);
+  let st = segment_stats(u, ids);
+  if (u.valid && u.lane == 0u) {
+    parts[u.row * P.segs + u.seg] = Partial(st.mkey, st.cnt, st.rest, 0u);
+  }
+}
+
+// Merges a row's partials: segments whose max is below the row's max are rescaled by
+// exp((m_s − M) / T), one rounding step per segment (no compounding as in a streaming merge).
+@compute @workgroup_size(WG)
+fn fwd_write(ids: Ids) {
+  let u = unit_of(ids.wid, ids.lid);
+  if (!u.valid) {
+    return;
+  }
+  let first_part = u.row * P.segs;
+  var mkey = 0u;
+  for (var s = 0u; s < P.segs; s++) {
+    mkey = max(mkey, parts[first_part + s].mkey);
+  }
+  let mv = V(from_key(mkey));
+  var cnt = 0u;
+  var sum = 0.0;
+  var comp = 0.0;
+  for (var s = 0u; s < P.segs; s++) {
+    let p = parts[first_part + s];
+    var add = 0.0;
+    if (p.mkey == mkey) {
+      cnt += p.cnt;
+      add = p.rest;
+    } else if (is_finite_key(p.mkey) && is_finite_key(mkey)) {
+      add = (f32(p.cnt) + p.rest) * first(exp_scaled(V(from_key(p.mkey)), mv));
+    }
+    let y = add - comp;
+    let t2 = sum + y;
+    comp = (t2 - sum) - y;
+    sum = t2;
+  }
+  let own = parts[first_part + u.seg].mkey;
+  var scale = 1.0;
+  if (own != mkey) {
+    scale = first(exp_scaled(V(from_key(own)), mv));
+  }
+  write_row(u, Stats(mkey, cnt, sum - comp), scale);
+}

@@ -1,0 +1,20 @@
+// One lane per load, for rows whose length is not a multiple of 4.
+alias V = f32;
+alias VU = u32;
+alias VI = i32;
+
+fn hsum(v: V) -> f32 {
+  return v;
+}
+
+fn hsum_u(v: VU) -> u32 {
+  return v;
+}
+
+fn hmax_u(v: VU) -> u32 {
+  return v;
+}
+
+fn first(v: V) -> f32 {
+  return v;
+}

@@ -1,0 +1,20 @@
+// Four lanes per load: rows whose length is a multiple of 4 are read and written as vec4<f32>.
+alias V = vec4<f32>;
+alias VU = vec4<u32>;
+alias VI = vec4<i32>;
+
+fn hsum(v: V) -> f32 {
+  return (v.x + v.y) + (v.z + v.w);
+}
+
+fn hsum_u(v: VU) -> u32 {
+  return (v.x + v.y) + (v.z + v.w);
+}
+
+fn hmax_u(v: VU) -> u32 {
+  return max(max(v.x, v.y), max(v.z, v.w));
+}
+
+fn first(v: V) -> f32 {
+  return v.x;
+}

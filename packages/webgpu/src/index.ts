@@ -1,0 +1,10 @@
+export {
+  createWebGPUBackend,
+  type EncodeShape,
+  type Tuning,
+  type WebGPUBackend,
+  type WebGPUBackendOptions,
+} from './backend.js';
+export type { DeviceSource } from './device.js';
+export { type Chunk, type DeviceTraits, type Plan, planFor } from './plan.js';
+export type { Op } from './shaders.js';

@@ -1,0 +1,186 @@
+import type { DeviceTraits, Plan } from './plan.js';
+import { BINDINGS, entryPoint, moduleSource, OPS, type Op, type Stage } from './shaders.js';
+import { COPY_DST, UNIFORM } from './usage.js';
+
+/** The GPU buffers of one operation; inputs and output start at byte 0. */
+export interface OpBuffers {
+  a: GPUBuffer; // x, or y for the gradients
+  b?: GPUBuffer; // dy for the gradients
+  out: GPUBuffer;
+  /** Scratch for the partials of split rows, at least partBytes(plan). */
+  parts?: GPUBuffer;
+}
+
+export interface OpParams {
+  temperature: number;
+  maskedZero: boolean;
+}
+
+const PARAM_STRIDE = 256; // minUniformBufferOffsetAlignment is at most 256
+const PARAM_BYTES = 48;
+const UNIFORM_CACHE = 1024;
+
+/** Bytes of partials a plan needs (one 16-byte record per row segment of the largest chunk). */
+export function partBytes(plan: Plan): number {
+  if (plan.segs === 1) return 0;
+  return Math.max(...plan.chunks.map((c) => c.rows)) * plan.segs * 16;
+}
+
+const f32 = Math.fround;
+
+/** The uniform block of one chunk (see Params in common.wgsl). */
+function paramWords(plan: Plan, chunkIndex: number, p: OpParams): ArrayBuffer {
+  const chunk = plan.chunks[chunkIndex];
+  const T = f32(p.temperature);
+  // ln 2 · T as hi + lo, hi rounded to 15 significant bits so that k · hi is exact in float32 for |k| ≤ 160.
+  const c = Math.LN2 * p.temperature; // from the float64 T: rounding T to float32 first would cost |t|·2^-25
+  const step = 2 ** (Math.floor(Math.log2(c)) - 14);
+  const hi = Math.round(c / step) * step;
+  const lo = f32(c - hi);
+  const data = new ArrayBuffer(PARAM_BYTES);
+  const u = new Uint32Array(data, 0, 8);
+  u.set([chunk.rows, plan.colsV, plan.segLenV, plan.segs, chunk.baseV, chunk.gridX, p.maskedZero ? 1 : 0]);
+  u[7] = p.temperature === 1 ? 1 : 0;
+  new Float32Array(data, 32, 4).set([T, hi, lo, f32(1 / p.temperature)]);
+  return data;
+}
+
+/** Compiled pipelines and uniform blocks of one device. */
+export class Kernels {
+  private readonly modules = new Map<string, GPUShaderModule>();
+  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private readonly pending = new Map<string, Promise<GPUComputePipeline>>();
+  private readonly uniforms = new Map<string, GPUBuffer>();
+
+  constructor(
+    readonly device: GPUDevice,
+    readonly traits: DeviceTraits,
+  ) {}
+
+  private module(backward: boolean, plan: Plan): GPUShaderModule {
+    const key = `${backward}|${plan.vec}|${plan.subgroups}`;
+    let m = this.modules.get(key);
+    if (!m) {
+      m = this.device.createShaderModule({
+        label: `softmax ${backward ? 'backward' : 'forward'} vec${plan.vec}${plan.subgroups ? ' subgroups' : ''}`,
+        code: moduleSource(backward, { vec: plan.vec, subgroups: plan.subgroups }),
+      });
+      this.modules.set(key, m);
+    }
+    return m;
+  }
+
+  private descriptor(op: Op, stage: Stage, plan: Plan): { key: string; desc: GPUComputePipelineDescriptor } {
+    const key = `${op}|${stage}|${plan.vec}|${plan.subgroups}|${plan.G}|${plan.WG}`;
+    const desc: GPUComputePipelineDescriptor = {
+      label: `softmax ${key}`,
+      layout: 'auto',
+      compute: {
+        module: this.module(OPS[op].backward, plan),
+        entryPoint: entryPoint(op, stage),
+        constants: { G: plan.G, WG: plan.WG, LOG: OPS[op].log ? 1 : 0 },
+      },
+    };
+    return { key, desc };
+  }
+
+  static stages(plan: Plan): Stage[] {
+    return plan.segs === 1 ? ['fused'] : ['partial', 'write'];
+  }
+
+  /** Compiles (without blocking) the pipelines a plan needs. */
+  async prepare(op: Op, plan: Plan): Promise<void> {
+    await Promise.all(
+      Kernels.stages(plan).map((stage) => {
+        const { key, desc } = this.descriptor(op, stage, plan);
+        if (this.pipelines.has(key)) return undefined;
+        let p = this.pending.get(key);
+        if (!p) {
+          p = this.device.createComputePipelineAsync(desc).then((pipeline) => {
+            this.pipelines.set(key, pipeline);
+            return pipeline;
+          });
+          p.finally(() => this.pending.delete(key)).catch(() => {});
+          this.pending.set(key, p);
+        }
+        return p;
+      }),
+    );
+  }
+
+  private pipeline(op: Op, stage: Stage, plan: Plan): GPUComputePipeline {
+    const { key, desc } = this.descriptor(op, stage, plan);
+    let p = this.pipelines.get(key);
+    if (!p) {
+      p = this.device.createComputePipeline(desc); // not prepared: compiles now, synchronously
+      this.pipelines.set(key, p);
+    }
+    return p;
+  }
+
+  /** Uniform blocks are immutable per (shape, temperature, fullyMasked), so they are cached, not rewritten. */
+  private uniformsFor(plan: Plan, p: OpParams): GPUBuffer {
+    const key = `${plan.rows}x${plan.cols}|${p.temperature}|${p.maskedZero}`;
+    let buffer = this.uniforms.get(key);
+    if (buffer) {
+      this.uniforms.delete(key); // re-insert: Map order is the LRU order
+      this.uniforms.set(key, buffer);
+      return buffer;
+    }
+    buffer = this.device.createBuffer({ size: plan.chunks.length * PARAM_STRIDE, usage: UNIFORM | COPY_DST });
+    for (let i = 0; i < plan.chunks.length; i++) {
+      this.device.queue.writeBuffer(buffer, i * PARAM_STRIDE, paramWords(plan, i, p));
+    }
+    this.uniforms.set(key, buffer);
+    if (this.uniforms.size > UNIFORM_CACHE) {
+      const [oldKey, old] = this.uniforms.entries().next().value as [string, GPUBuffer];
+      this.uniforms.delete(oldKey);
+      old.destroy(); // work already submitted keeps it alive until it completes
+    }
+    return buffer;
+  }
+
+  /** Records one operation (all chunks) as one compute pass on `encoder`. */
+  encode(
+    encoder: GPUCommandEncoder,
+    op: Op,
+    plan: Plan,
+    buffers: OpBuffers,
+    params: OpParams,
+    timestampWrites?: GPUComputePassTimestampWrites,
+  ): void {
+    const uniforms = this.uniformsFor(plan, params);
+    const stages = Kernels.stages(plan).map((stage) => ({ stage, pipeline: this.pipeline(op, stage, plan) }));
+    const kind = OPS[op].backward ? 'backward' : 'forward';
+    const pass = encoder.beginComputePass(timestampWrites ? { timestampWrites } : {});
+    plan.chunks.forEach((chunk, i) => {
+      const range = { offset: chunk.bindOffset, size: chunk.bindSize };
+      const parts =
+        plan.segs > 1 ? { buffer: buffers.parts!, offset: 0, size: chunk.rows * plan.segs * 16 } : undefined;
+      const resources: Record<number, GPUBufferBinding> = {
+        0: { buffer: buffers.a, ...range },
+        2: { buffer: buffers.out, ...range },
+        4: { buffer: uniforms, offset: i * PARAM_STRIDE, size: PARAM_BYTES },
+      };
+      if (buffers.b) resources[1] = { buffer: buffers.b, ...range };
+      if (parts) resources[3] = parts;
+      for (const { stage, pipeline } of stages) {
+        pass.setPipeline(pipeline);
+        pass.setBindGroup(
+          0,
+          this.device.createBindGroup({
+            layout: pipeline.getBindGroupLayout(0),
+            entries: BINDINGS[kind][stage].map((binding) => ({ binding, resource: resources[binding] })),
+          }),
+        );
+        pass.dispatchWorkgroups(chunk.gridX, chunk.gridY);
+      }
+    });
+    pass.end();
+  }
+
+  destroy(): void {
+    for (const b of this.uniforms.values()) b.destroy();
+    this.uniforms.clear();
+  }
+}

@@ -1,0 +1,46 @@
+import backward from '../shaders/backward.wgsl';
+import common from '../shaders/common.wgsl';
+import forward from '../shaders/forward.wgsl';
+import lanesScalar from '../shaders/lanes_scalar.wgsl';
+import lanesVec4 from '../shaders/lanes_vec4.wgsl';
+import reduceShared from '../shaders/reduce_shared.wgsl';
+import reduceSubgroup from '../shaders/reduce_subgroup.wgsl';
+
+export type Op = 'softmax' | 'logSoftmax' | 'softmaxBackward' | 'logSoftmaxBackward';
+export type Stage = 'fused' | 'partial' | 'write';
+
+export interface Variant {
+  /** Lanes per load: 4 when the row length is a multiple of 4. */
+  vec: 1 | 4;
+  /** Whether reductions use subgroup operations. */
+  subgroups: boolean;
+}
+
+/** Which kernel file, entry-point prefix and LOG override each operation uses. */
+export const OPS: Record<Op, { backward: boolean; log: boolean }> = {
+  softmax: { backward: false, log: false },
+  logSoftmax: { backward: false, log: true },
+  softmaxBackward: { backward: true, log: false },
+  logSoftmaxBackward: { backward: true, log: true },
+};
+
+/** The bindings each entry point uses (layout 'auto' keeps only those). */
+export const BINDINGS: Record<'forward' | 'backward', Record<Stage, readonly number[]>> = {
+  forward: { fused: [0, 2, 4], partial: [0, 2, 3, 4], write: [0, 2, 3, 4] },
+  backward: { fused: [0, 1, 2, 4], partial: [0, 1, 3, 4], write: [0, 1, 2, 3, 4] },
+};
+
+export function entryPoint(op: Op, stage: Stage): string {
+  return `${OPS[op].backward ? 'bwd' : 'fwd'}_${stage}`;
+}
+
+/** The WGSL module for a kernel file and variant: enable directive, lanes, reductions, helpers, kernels. */
+export function moduleSource(backwardKernels: boolean, variant: Variant): string {
+  return [
+    variant.subgroups ? 'enable subgroups;' : '',
+    variant.vec === 4 ? lanesVec4 : lanesScalar,
+    variant.subgroups ? reduceSubgroup : reduceShared,
+    common,
+    backwardKernels ? backward : forward,
+  ].join('\n');
+}

@@ -1,0 +1,115 @@
+import { SoftmaxError } from '@softmax/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { WebGPUBackend } from '../src/index.js';
+import { mismatch, random, reference } from './compare.js';
+import { gpuBackend } from './gpu.js';
+
+const STORAGE = 0x80;
+const COPY_SRC = 0x04;
+const COPY_DST = 0x08;
+const MAP_READ = 0x01;
+
+async function readBack(device: GPUDevice, buffer: GPUBuffer, length: number): Promise<Float32Array> {
+  const staging = device.createBuffer({ size: length * 4, usage: MAP_READ | COPY_DST });
+  const encoder = device.createCommandEncoder();
+  encoder.copyBufferToBuffer(buffer, 0, staging, 0, length * 4);
+  device.queue.submit([encoder.finish()]);
+  await staging.mapAsync(1);
+  const out = new Float32Array(staging.getMappedRange().slice(0));
+  staging.destroy();
+  return out;
+}
+
+function upload(device: GPUDevice, data: Float32Array): GPUBuffer {
+  const b = device.createBuffer({ size: data.byteLength, usage: STORAGE | COPY_SRC | COPY_DST });
+  device.queue.writeBuffer(b, 0, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
+  return b;
+}
+
+describe('array API', () => {
+  let backend: WebGPUBackend;
+  beforeAll(async () => {
+    backend = await gpuBackend();
+  });
+  afterAll(() => backend?.dispose());
+
+  it('is named webgpu and computes float32 only', () => {
+    expect(backend.name).toBe('webgpu');
+    expect(backend.dtypes).toEqual(['float32']);
+  });
+
+  it('rejects Float64Array and number[] with UNSUPPORTED_DTYPE and bad options with core’s codes', async () => {
+    await expect(backend.softmax(new Float64Array(4))).rejects.toMatchObject({ code: 'UNSUPPORTED_DTYPE' });
+    await expect(backend.softmax([1, 2, 3])).rejects.toMatchObject({ code: 'UNSUPPORTED_DTYPE' });
+    await expect(backend.softmax(new Float32Array(6), { cols: 4 })).rejects.toMatchObject({ code: 'INVALID_SHAPE' });
+    await expect(backend.logSoftmax(new Float32Array(4), { temperature: 0 })).rejects.toBeInstanceOf(SoftmaxError);
+    await expect(backend.softmaxBackward(new Float32Array(4), new Float32Array(3))).rejects.toMatchObject({
+      code: 'INVALID_SHAPE',
+    });
+  });
+
+  it('returns an empty result for an empty input, fills out, and works in place without touching other inputs', async () => {
+    expect(await backend.softmax(new Float32Array(0))).toEqual(new Float32Array(0));
+    const x = random(40, 5, 1);
+    const copy = x.slice();
+    const expected = reference.softmax(x, { cols: 8 });
+    const out = new Float32Array(40);
+    expect(await backend.softmax(x, { cols: 8, out })).toBe(out);
+    expect(x).toEqual(copy);
+    expect(mismatch(out, expected)).toBeUndefined();
+    expect(await backend.softmax(x, { cols: 8, out: x })).toBe(x);
+    expect(mismatch(x, expected)).toBeUndefined();
+  });
+});
+
+describe('GPU-resident API', () => {
+  let backend: WebGPUBackend;
+  beforeAll(async () => {
+    backend = await gpuBackend();
+    await backend.prepare([{ rows: 4, cols: 64 }], ['softmax', 'logSoftmax', 'softmaxBackward']);
+  });
+  afterAll(() => backend?.dispose());
+
+  it('encodes softmax, log-softmax and a gradient into the caller’s encoder over the caller’s buffers', async () => {
+    const { device } = backend;
+    const rows = 4;
+    const cols = 64;
+    const x = random(rows * cols, 10, 4);
+    const dy = random(rows * cols, 1, 5);
+    const bx = upload(device, x);
+    const bdy = upload(device, dy);
+    const by = device.createBuffer({ size: x.byteLength, usage: STORAGE | COPY_SRC });
+    const bl = device.createBuffer({ size: x.byteLength, usage: STORAGE | COPY_SRC });
+    const bdx = device.createBuffer({ size: x.byteLength, usage: STORAGE | COPY_SRC });
+    const encoder = device.createCommandEncoder();
+    backend.encodeSoftmax(encoder, bx, by, { rows, cols, temperature: 0.8 });
+    backend.encodeLogSoftmax(encoder, bx, bl, { rows, cols });
+    // The gradient reads the softmax output written by the first pass: one pipeline, one submit.
+    backend.encodeSoftmaxBackward(encoder, by, bdy, bdx, { rows, cols, temperature: 0.8 });
+    device.queue.submit([encoder.finish()]);
+    const y = await readBack(device, by, rows * cols);
+    expect(mismatch(y, reference.softmax(x, { cols, temperature: 0.8 }))).toBeUndefined();
+    expect(mismatch(await readBack(device, bl, rows * cols), reference.logSoftmax(x, { cols }))).toBeUndefined();
+    const dx = await readBack(device, bdx, rows * cols);
+    expect(mismatch(dx, reference.softmaxBackward(y, dy, { cols, temperature: 0.8 }), 2e-6, 4e-7)).toBeUndefined();
+    for (const b of [bx, bdy, by, bl, bdx]) b.destroy();
+  });
+
+  it('works in place (input === output) and validates shapes', async () => {
+    const { device } = backend;
+    const x = random(4 * 64, 10, 6);
+    const b = upload(device, x);
+    const encoder = device.createCommandEncoder();
+    backend.encodeSoftmax(encoder, b, b, { rows: 4, cols: 64 });
+    device.queue.submit([encoder.finish()]);
+    expect(mismatch(await readBack(device, b, x.length), reference.softmax(x, { cols: 64 }))).toBeUndefined();
+    const e2 = device.createCommandEncoder();
+    expect(() => backend.encodeSoftmax(e2, b, b, { rows: 5, cols: 64 })).toThrow(
+      expect.objectContaining({ code: 'INVALID_SHAPE' }),
+    );
+    expect(() => backend.encodeSoftmax(e2, b, b, { rows: 4, cols: 64, temperature: -1 })).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTION' }),
+    );
+    b.destroy();
+  });
+});

@@ -1,0 +1,139 @@
+import { SoftmaxError } from '@softmax/core';
+import { describe, expect, it } from 'vitest';
+import { create } from 'webgpu';
+import { createWebGPUBackend } from '../src/index.js';
+import { mismatch, random, reference } from './compare.js';
+import { gpuBackend } from './gpu.js';
+
+// Dawn instances are kept referenced for the whole file: a collected instance takes its adapters down.
+const dawn = create([]);
+const dawnNull = create(['backend=null']);
+
+describe('device acquisition', () => {
+  it("refuses Dawn's null backend, which executes nothing", async () => {
+    const error = await createWebGPUBackend({ gpu: dawnNull }).catch((e) => e);
+    expect(error).toBeInstanceOf(SoftmaxError);
+    expect(error.code).toBe('BACKEND_UNAVAILABLE');
+    expect(error.message).toMatch(/null backend/);
+  });
+
+  it('rejects with BACKEND_UNAVAILABLE and the reason when there is no adapter', async () => {
+    const gpu = { requestAdapter: async () => null } as unknown as GPU;
+    await expect(createWebGPUBackend({ gpu })).rejects.toMatchObject({
+      code: 'BACKEND_UNAVAILABLE',
+      message: expect.stringMatching(/returned null/),
+    });
+  });
+
+  it('names a missing limit', async () => {
+    const real = await dawn.requestAdapter();
+    expect(real).not.toBeNull();
+    const adapter = new Proxy(real!, {
+      get: (target, key) =>
+        key === 'limits'
+          ? {
+              ...Object.fromEntries(Object.keys(REQUIRED).map((k) => [k, 1 << 20])),
+              maxComputeInvocationsPerWorkgroup: 32,
+            }
+          : Reflect.get(target, key, target),
+    });
+    const gpu = { requestAdapter: async () => adapter } as unknown as GPU;
+    await expect(createWebGPUBackend({ gpu })).rejects.toMatchObject({
+      code: 'BACKEND_UNAVAILABLE',
+      message: expect.stringMatching(/maxComputeInvocationsPerWorkgroup/),
+    });
+  });
+});
+
+const REQUIRED = {
+  maxComputeInvocationsPerWorkgroup: 0,
+  maxComputeWorkgroupSizeX: 0,
+  maxStorageBuffersPerShaderStage: 0,
+  maxComputeWorkgroupStorageSize: 0,
+  maxComputeWorkgroupsPerDimension: 0,
+  maxStorageBufferBindingSize: 0,
+};
+
+describe('device lifetime', () => {
+  it('rejects calls in flight with DEVICE_LOST when the device is destroyed, then recovers on a new device', async () => {
+    const backend = await gpuBackend();
+    try {
+      const x = random(4 * 16, 5, 2);
+      const expected = reference.softmax(x, { cols: 16 });
+      await backend.softmax(x, { cols: 16 }); // compiled and warm
+      const first = backend.device;
+      const inFlight = Array.from({ length: 20 }, () => backend.softmax(x, { cols: 16 }));
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      first.destroy();
+      const settled = await Promise.allSettled(inFlight);
+      const rejected = settled.filter((s) => s.status === 'rejected');
+      expect(rejected.length).toBeGreaterThan(0);
+      for (const r of rejected) expect((r as PromiseRejectedResult).reason).toMatchObject({ code: 'DEVICE_LOST' });
+      for (const s of settled) if (s.status === 'fulfilled') expect(mismatch(s.value, expected)).toBeUndefined();
+      const after = await backend.softmax(x, { cols: 16 });
+      expect(backend.device).not.toBe(first);
+      expect(mismatch(after, expected)).toBeUndefined();
+    } finally {
+      backend.dispose();
+    }
+  });
+
+  it('returns correct results for 1,000 concurrent calls of mixed shapes', async () => {
+    const backend = await gpuBackend();
+    try {
+      const shapes = [
+        [1, 7],
+        [3, 8],
+        [2, 64],
+        [5, 300],
+      ];
+      const calls = Array.from({ length: 1000 }, (_, i) => {
+        const [rows, cols] = shapes[i % shapes.length];
+        const op = i % 3 === 0 ? 'logSoftmax' : 'softmax';
+        const x = random(rows * cols, 20, i);
+        return { op, x, cols, run: backend[op](x, { cols }) } as const;
+      });
+      const results = await Promise.all(calls.map((c) => c.run));
+      calls.forEach((c, i) => {
+        expect(mismatch(results[i], reference[c.op](c.x, { cols: c.cols })), `call ${i}`).toBeUndefined();
+      });
+    } finally {
+      backend.dispose();
+    }
+  });
+
+  it('keeps the number of live GPU buffers bounded over 10,000 calls', async () => {
+    const adapter = await dawn.requestAdapter();
+    const device = await adapter!.requestDevice();
+    let live = 0;
+    const createBuffer = device.createBuffer.bind(device);
+    device.createBuffer = (descriptor: GPUBufferDescriptor) => {
+      const buffer = createBuffer(descriptor);
+      live++;
+      const destroy = buffer.destroy.bind(buffer);
+      let destroyed = false;
+      buffer.destroy = () => {
+        if (!destroyed) live--;
+        destroyed = true;
+        destroy();
+      };
+      return buffer;
+    };
+    const backend = await createWebGPUBackend({ device });
+    const x = random(2 * 8, 5, 1);
+    const expected = reference.softmax(x, { cols: 8 });
+    let peak = 0;
+    for (let batch = 0; batch < 200; batch++) {
+      const cols = batch % 2 === 0 ? 8 : 4; // two shapes, two buffer sizes
+      const results = await Promise.all(Array.from({ length: 50 }, () => backend.softmax(x, { cols })));
+      if (cols === 8) expect(mismatch(results[0], expected)).toBeUndefined();
+      peak = Math.max(peak, live);
+    }
+    expect(peak).toBeLessThan(250); // 50 calls in flight × 3 buffers + pooled + uniforms
+    const beforeDispose = live;
+    backend.dispose();
+    expect(live).toBeLessThan(beforeDispose);
+    expect(live).toBe(0);
+    device.destroy();
+  });
+});

@@ -1,0 +1,17 @@
+import { createWebGPUBackend, type WebGPUBackend, type WebGPUBackendOptions } from '../src/index.js';
+
+/**
+ * A backend on Dawn + SwiftShader. There is no fallback: if no adapter is found the test fails
+ * with the reason (set SOFTMAX_SKIP_WEBGPU=1 to opt out of the WebGPU tests on purpose).
+ */
+export async function gpuBackend(options: WebGPUBackendOptions = {}): Promise<WebGPUBackend> {
+  try {
+    return await createWebGPUBackend(options);
+  } catch (error) {
+    throw new Error(
+      `WebGPU tests need a working adapter (Dawn 'webgpu' + SwiftShader at ${process.env.VK_ICD_FILENAMES}); ` +
+        `install chromium (scripts/setup.sh) or set SOFTMAX_SKIP_WEBGPU=1 to skip them on purpose. Cause: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+}
