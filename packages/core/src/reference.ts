@@ -30,6 +30,20 @@ function compensatedSum(values: Float64Array, length: number): number {
   return sum + carry;
 }
 
+/**
+ * (v − max) / T without a spurious overflow: for huge values of opposite signs v − max can exceed
+ * the float64 range while the quotient does not (T > 1). Halving both first is exact there (neither
+ * can be subnormal when their difference overflows), and the doubling overflows only if the true
+ * result does.
+ */
+function shifted(v: number, max: number, temperature: number): number {
+  const d = v - max;
+  if (d === Number.NEGATIVE_INFINITY && v !== Number.NEGATIVE_INFINITY) {
+    return ((v * 0.5 - max * 0.5) / temperature) * 2;
+  }
+  return d / temperature;
+}
+
 interface RowScratch {
   values: Float64Array;
 }
@@ -53,7 +67,7 @@ function exponentials(x: FloatArray, offset: number, cols: number, max: number, 
       atMax++;
       e[j] = 0;
     } else {
-      e[j] = Math.exp((v - max) / temperature);
+      e[j] = Math.exp(shifted(v, max, temperature));
     }
   }
   const rest = compensatedSum(e, cols);
@@ -107,7 +121,7 @@ function forward(args: ForwardArgs, log: boolean): void {
         const logSum = atMax === 1 ? Math.log1p(rest) : Math.log(atMax + rest);
         for (let j = 0; j < cols; j++) {
           // Both terms are ≤ 0, so this subtraction never cancels.
-          e[j] = (x[offset + j] - max) / temperature - logSum;
+          e[j] = shifted(x[offset + j], max, temperature) - logSum;
         }
       } else {
         const sum = atMax + rest;
