@@ -1,2 +1,3 @@
-// placeholder entry replaced by the conformance helper
-export {};
+// The vitest suite (ESM only: vitest cannot be require()d) plus every helper.
+export * from './helpers.js';
+export { describeConformance } from './suite/describe.js';

@@ -1,0 +1,194 @@
+import type { Dtype, FloatArray } from '@softmax/core';
+import { add, R } from './dd.js';
+import { DTYPES, dtypeOf, ulpDistance } from './dtypes.js';
+
+export interface Tolerance {
+  rtol: number;
+  /** Counted only where |ref| is below the dtype's smallest normal. Default: that smallest normal. */
+  atol?: number;
+  /** Per-element scale multiplying rtol (a condition-aware bound); default |ref|. */
+  scale?: ArrayLike<number>;
+}
+
+export interface CheckResult {
+  ok: boolean;
+  /** max over elements of |y − ref| / allowed; ≤ 1 passes (Infinity for a special-value mismatch). */
+  worstRatio: number;
+  /** Where worstRatio was found (−1 when every element is exact). */
+  worstIndex: number;
+  /** max |y − ref| / |ref| over elements whose ref is a nonzero normal number. */
+  maxRelError: number;
+  maxAbsError: number;
+  /** max ULP distance in the result's dtype over finite elements. */
+  maxUlp: number;
+  /** Elements where ref is NaN or ±Infinity and y is not the same (or y is not finite where ref is). */
+  specialMismatches: number;
+  length: number;
+}
+
+/**
+ * Compares a backend's result with the oracle's, element by element. NaN must meet NaN and
+ * ±Infinity the same infinity; every finite element must satisfy
+ * |y − ref| ≤ rtol·scale + (|ref| < smallest normal ? atol : 0).
+ */
+export function checkAgainstOracle(result: ArrayLike<number>, ref: FloatArray, tolerance: Tolerance): CheckResult {
+  const dtype = dtypeOf(ref);
+  const { minNormal } = DTYPES[dtype];
+  const atol = tolerance.atol ?? minNormal;
+  const check: CheckResult = {
+    ok: result.length === ref.length,
+    worstRatio: result.length === ref.length ? 0 : Number.POSITIVE_INFINITY,
+    worstIndex: -1,
+    maxRelError: 0,
+    maxAbsError: 0,
+    maxUlp: 0,
+    specialMismatches: 0,
+    length: ref.length,
+  };
+  const n = Math.min(result.length, ref.length);
+  for (let i = 0; i < n; i++) {
+    const y = result[i];
+    const r = ref[i];
+    if (y === r || (y !== y && r !== r)) continue;
+    if (!Number.isFinite(r) || !Number.isFinite(y)) {
+      check.specialMismatches++;
+      if (check.worstRatio !== Number.POSITIVE_INFINITY) check.worstIndex = i;
+      check.worstRatio = Number.POSITIVE_INFINITY;
+      continue;
+    }
+    const err = Math.abs(y - r);
+    const a = Math.abs(r);
+    const allowed = tolerance.rtol * (tolerance.scale ? tolerance.scale[i] : a) + (a < minNormal ? atol : 0);
+    const ratio = err / allowed;
+    if (ratio > check.worstRatio) {
+      check.worstRatio = ratio;
+      check.worstIndex = i;
+    }
+    if (err > check.maxAbsError) check.maxAbsError = err;
+    if (a >= minNormal && err / a > check.maxRelError) check.maxRelError = err / a;
+    const ulps = ulpDistance(y, r, dtype);
+    if (ulps > check.maxUlp) check.maxUlp = ulps;
+  }
+  check.ok = check.ok && check.worstRatio <= 1;
+  return check;
+}
+
+/** A one-line account of a check, for assertion messages. */
+export function describeCheck(check: CheckResult, result: ArrayLike<number>, ref: ArrayLike<number>): string {
+  const at = check.worstIndex;
+  const where = at >= 0 ? ` at [${at}]: got ${result[at]}, oracle ${ref[at]}` : '';
+  const length = result.length === ref.length ? '' : ` length ${result.length} ≠ ${ref.length};`;
+  return `${length} worst error ${check.worstRatio.toPrecision(3)}× the allowed${where}; max rel ${check.maxRelError.toExponential(2)}, max ${check.maxUlp} ulp, ${check.specialMismatches} special-value mismatches`;
+}
+
+/** rtol·(|ref| + 1): the bound's scale for log-softmax (see README, "The contract"). */
+export function logSoftmaxScale(ref: ArrayLike<number>): Float64Array {
+  const s = new Float64Array(ref.length);
+  for (let i = 0; i < ref.length; i++) s[i] = Math.abs(ref[i]) + 1;
+  return s;
+}
+
+/**
+ * Condition-aware scale for softmaxBackward, dx_j = y_j (dy_j − s) / T with s = Σ dy·y.
+ * Forming s costs at most ~rtol·Σ|dy·y| (however the terms cancel), the subtraction and the
+ * product cost ~rtol·|y_j|(|dy_j| + |s|), so the error a correct float implementation can make
+ * is bounded by rtol · |y_j| (|dy_j| + Σ|dy·y|) / T. Measuring against |dx_j| instead would
+ * demand unbounded relative accuracy where dy_j ≈ s cancels.
+ */
+export function softmaxBackwardScale(
+  y: ArrayLike<number>,
+  dy: ArrayLike<number>,
+  cols: number,
+  temperature: number,
+): Float64Array {
+  const scale = new Float64Array(y.length);
+  for (let o = 0; o < y.length; o += cols) {
+    let total = 0;
+    for (let j = 0; j < cols; j++) total += Math.abs(dy[o + j] * y[o + j]);
+    for (let j = 0; j < cols; j++) scale[o + j] = (Math.abs(y[o + j]) * (Math.abs(dy[o + j]) + total)) / temperature;
+  }
+  return scale;
+}
+
+/**
+ * Condition-aware scale for logSoftmaxBackward, dx_j = (dy_j − exp(y_j) Σ dy) / T: the same
+ * argument gives rtol · (|dy_j| + exp(y_j) Σ|dy|) / T.
+ */
+export function logSoftmaxBackwardScale(
+  y: ArrayLike<number>,
+  dy: ArrayLike<number>,
+  cols: number,
+  temperature: number,
+): Float64Array {
+  const scale = new Float64Array(y.length);
+  for (let o = 0; o < y.length; o += cols) {
+    let total = 0;
+    for (let j = 0; j < cols; j++) total += Math.abs(dy[o + j]);
+    for (let j = 0; j < cols; j++) scale[o + j] = (Math.abs(dy[o + j]) + Math.exp(y[o + j]) * total) / temperature;
+  }
+  return scale;
+}
+
+/**
+ * The bound on |Σ_j y_j − 1| for one softmax row. With ref_j = p_j(1 + δ_j), |δ_j| ≤ u (the
+ * oracle's one rounding): |Σ ref − 1| ≤ u. Each |y_j − ref_j| ≤ rtol·ref_j (+ atol where ref_j is
+ * subnormal), so |Σ y − Σ ref| ≤ rtol·(1 + u) + (subnormal count)·atol. The row sum itself is
+ * taken in double-double, whose error (~n·2^-104) is covered by the extra 2^-90.
+ */
+export function rowSumBound(rtol: number, atol: number, dtype: Dtype, subnormalRefs: number): number {
+  const u = DTYPES[dtype].unitRoundoff;
+  return rtol * (1 + u) + u + subnormalRefs * atol + 2 ** -90;
+}
+
+/** Σ of one row in double-double, rounded to float64. */
+export function exactRowSum(values: ArrayLike<number>, offset: number, cols: number): number {
+  let h = 0;
+  let l = 0;
+  for (let j = 0; j < cols; j++) {
+    add(h, l, values[offset + j], 0);
+    h = R.h;
+    l = R.l;
+  }
+  return h + l;
+}
+
+export interface RowSumCheck {
+  ok: boolean;
+  /** max over checked rows of |Σy − 1| / bound. */
+  worstRatio: number;
+  worstRow: number;
+  worstSum: number;
+  rowsChecked: number;
+}
+
+/**
+ * Checks that every row whose oracle result is a distribution (finite, summing to about 1)
+ * sums to 1 within rowSumBound.
+ */
+export function checkRowSums(
+  result: ArrayLike<number>,
+  ref: FloatArray,
+  cols: number,
+  bound: { rtol: number; atol: number },
+): RowSumCheck {
+  const dtype = dtypeOf(ref);
+  const { minNormal } = DTYPES[dtype];
+  const check: RowSumCheck = { ok: true, worstRatio: 0, worstRow: -1, worstSum: 1, rowsChecked: 0 };
+  for (let o = 0; o < ref.length; o += cols) {
+    const refSum = exactRowSum(ref, o, cols);
+    if (!(Math.abs(refSum - 1) < 0.5)) continue; // NaN rows and fully masked 'zero' rows are not distributions
+    let subnormal = 0;
+    for (let j = 0; j < cols; j++) if (Math.abs(ref[o + j]) < minNormal) subnormal++;
+    const sum = exactRowSum(result, o, cols);
+    const ratio = Math.abs(sum - 1) / rowSumBound(bound.rtol, bound.atol, dtype, subnormal);
+    check.rowsChecked++;
+    if (!(ratio <= check.worstRatio) && !(check.worstRatio !== check.worstRatio)) {
+      // NaN sums stick as the worst.
+      check.worstRatio = ratio;
+      check.worstRow = o / cols;
+      check.worstSum = sum;
+    }
+  }
+  check.ok = check.worstRatio <= 1;
+  return check;
+}

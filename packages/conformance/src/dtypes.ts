@@ -1,0 +1,80 @@
+import type { Dtype, FloatArray } from '@softmax/core';
+
+/** What the suite needs to know about an element type. */
+export interface DtypeInfo {
+  readonly name: Dtype;
+  readonly ArrayType: Float32ArrayConstructor | Float64ArrayConstructor;
+  /** Unit roundoff: the largest relative error of rounding to nearest (2^-24, 2^-53). */
+  readonly unitRoundoff: number;
+  /** Smallest positive normal number. */
+  readonly minNormal: number;
+  /** Smallest positive subnormal number. */
+  readonly minSubnormal: number;
+  /** Largest finite number. */
+  readonly max: number;
+}
+
+export const DTYPES: Readonly<Record<Dtype, DtypeInfo>> = {
+  float32: {
+    name: 'float32',
+    ArrayType: Float32Array,
+    unitRoundoff: 2 ** -24,
+    minNormal: 2 ** -126,
+    minSubnormal: 2 ** -149,
+    max: 3.4028234663852886e38,
+  },
+  float64: {
+    name: 'float64',
+    ArrayType: Float64Array,
+    unitRoundoff: 2 ** -53,
+    minNormal: 2 ** -1022,
+    minSubnormal: 2 ** -1074,
+    max: Number.MAX_VALUE,
+  },
+};
+
+export const ALL_DTYPES: readonly Dtype[] = ['float32', 'float64'];
+
+export function dtypeOf(array: FloatArray): Dtype {
+  return array instanceof Float32Array ? 'float32' : 'float64';
+}
+
+/**
+ * hi + lo (|lo| ≤ ulp(hi)/2, hi = fl(hi + lo)) rounded once to float32. Math.fround(hi) is
+ * right unless hi sits exactly halfway between two float32 values r and r' = 2·hi − r (then
+ * the sign of lo breaks the tie). 2·hi − r is exact (Sterbenz), and it is a float32 value
+ * only when hi is such a midpoint: otherwise it lies strictly between r and r's neighbour.
+ */
+export function roundToFloat32(hi: number, lo: number): number {
+  const r = Math.fround(hi);
+  if (lo === 0 || r === hi || !Number.isFinite(r)) return r;
+  const other = 2 * hi - r;
+  if (Math.fround(other) !== other) return r;
+  return lo > 0 === other > r ? other : r;
+}
+
+const orderView = new DataView(new ArrayBuffer(8));
+
+/** Maps a float to an integer that increases with the float (−0 and +0 both map to 0). */
+function orderedBits(value: number, dtype: Dtype): bigint {
+  if (dtype === 'float32') {
+    orderView.setFloat32(0, value);
+    const bits = orderView.getInt32(0);
+    return BigInt(bits < 0 ? -(bits & 0x7fffffff) : bits);
+  }
+  orderView.setFloat64(0, value);
+  const bits = orderView.getBigInt64(0);
+  return bits < 0n ? -(bits & 0x7fffffffffffffffn) : bits;
+}
+
+/**
+ * How many representable `dtype` values lie between a and b (0 when equal, 1 for
+ * neighbours; across zero counts the subnormals on both sides). NaN against NaN is 0,
+ * NaN against a number is Infinity.
+ */
+export function ulpDistance(a: number, b: number, dtype: Dtype = 'float64'): number {
+  if (a !== a || b !== b) return a !== a && b !== b ? 0 : Number.POSITIVE_INFINITY;
+  if (a === b) return 0;
+  const d = orderedBits(a, dtype) - orderedBits(b, dtype);
+  return Number(d < 0n ? -d : d);
+}

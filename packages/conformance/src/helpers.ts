@@ -1,0 +1,44 @@
+/**
+ * Everything but the vitest suite: the oracle, the checks and the test-vector tables. This entry
+ * imports neither vitest nor fast-check, so benchmarks and CommonJS code can use it
+ * (`@softmax/conformance/helpers`; `require('@softmax/conformance')` resolves here too).
+ */
+export {
+  type CheckResult,
+  checkAgainstOracle,
+  checkRowSums,
+  describeCheck,
+  exactRowSum,
+  logSoftmaxBackwardScale,
+  logSoftmaxScale,
+  type RowSumCheck,
+  rowSumBound,
+  softmaxBackwardScale,
+  type Tolerance,
+} from './check.js';
+export { type AccuracyBound, boundFor, type ConformanceContract } from './contract.js';
+export { ALL_DTYPES, DTYPES, type DtypeInfo, dtypeOf, roundToFloat32, ulpDistance } from './dtypes.js';
+export {
+  type OracleBackwardOptions,
+  type OracleForwardOptions,
+  oracleLogSoftmax,
+  oracleLogSoftmaxBackward,
+  oracleSoftmax,
+  oracleSoftmaxBackward,
+} from './oracle.js';
+export {
+  BACKWARD_CASES,
+  BAD_INPUTS,
+  type BackwardCase,
+  type BadInput,
+  FORWARD_VECTORS,
+  type ForwardVector,
+  ROW_LENGTHS,
+  SHAPES,
+  type Shape,
+  SPECIAL_VECTORS,
+  type SpecialVector,
+  seededRandom,
+  uniform,
+  WORKED_EXAMPLE,
+} from './vectors.js';

@@ -1,0 +1,275 @@
+import type { Dtype, FloatArray, FullyMasked } from '@softmax/core';
+import { add, div, EXP_UNDERFLOW, expScaled, log, log1p, mul, mulD, R, scale, twoProd, twoSum } from './dd.js';
+import { roundToFloat32 } from './dtypes.js';
+
+/**
+ * The oracle: softmax, log-softmax and both gradients in double-double (~106 bits), rounded
+ * once to the output dtype. It is written independently of @softmax/core (it only borrows
+ * its types) and carries its own special-value rules, so the suite can measure every
+ * backend — core included — against something far more precise than float64.
+ *
+ * Special values (the rule every backend follows):
+ *   any NaN in a row           → the whole row is NaN
+ *   k entries are +Infinity    → each of them 1/k (log: −log k), every other entry 0 (log: −Infinity)
+ *   −Infinity entries          → exactly 0 (log-softmax: −Infinity)
+ *   every entry is −Infinity   → NaN, or with fullyMasked 'zero' 0 (log-softmax: −Infinity)
+ */
+
+export interface OracleForwardOptions {
+  cols?: number;
+  temperature?: number;
+  fullyMasked?: FullyMasked;
+  /** Output dtype; default: float32 for a Float32Array input, else float64. */
+  dtype?: Dtype;
+}
+
+export interface OracleBackwardOptions {
+  cols?: number;
+  temperature?: number;
+  dtype?: Dtype;
+}
+
+type Rounder = (hi: number, lo: number) => number;
+
+const ROUNDERS: Readonly<Record<Dtype, Rounder>> = {
+  float32: roundToFloat32,
+  float64: (hi) => hi,
+};
+
+function resolve(x: ArrayLike<number>, cols: number | undefined, dtype: Dtype | undefined) {
+  const length = x.length;
+  const c = cols ?? length;
+  if (length > 0 && (!Number.isInteger(c) || c <= 0 || length % c !== 0)) {
+    throw new RangeError(`oracle: length ${length} is not a multiple of cols ${c}`);
+  }
+  const d: Dtype = dtype ?? (x instanceof Float32Array ? 'float32' : 'float64');
+  const out: FloatArray = d === 'float32' ? new Float32Array(length) : new Float64Array(length);
+  return { rows: length === 0 ? 0 : length / c, cols: c, out, round: ROUNDERS[d] };
+}
+
+/** Scratch reused across rows (and calls): exp mantissas, exponents and the scaled logits. */
+function makeScratch(cols: number) {
+  const f = () => new Float64Array(cols);
+  return { mh: f(), ml: f(), k: f(), zh: f(), zl: f() };
+}
+let scratch = makeScratch(0);
+
+/**
+ * z = (x − max) / T as a double-double in R. If x − max overflows (only float64 inputs of
+ * magnitude near 1.8e308), the halves are subtracted instead (halving such numbers is
+ * exact) and doubled after the division, so a finite true z stays finite.
+ */
+function scaledLogit(x: number, max: number, temperature: number): void {
+  twoSum(x, -max);
+  let doubled = false;
+  if (R.h === Number.NEGATIVE_INFINITY) {
+    twoSum(x * 0.5, -max * 0.5);
+    doubled = true;
+  }
+  if (temperature !== 1) {
+    // Veltkamp's split inside div overflows beyond 2^996: divide a scaled copy (exact powers of two).
+    const big = Math.abs(R.h) > 2 ** 900;
+    const f = big ? 2 ** -200 : 1;
+    div(R.h * f, R.l * f, temperature, 0);
+    if (big) {
+      R.h *= 2 ** 200;
+      R.l = Number.isFinite(R.h) ? R.l * 2 ** 200 : 0;
+    }
+  }
+  if (doubled) {
+    R.h *= 2;
+    R.l = Number.isFinite(R.h) ? R.l * 2 : 0;
+  }
+}
+
+function forwardRow(
+  x: ArrayLike<number>,
+  out: FloatArray,
+  offset: number,
+  cols: number,
+  temperature: number,
+  fullyMasked: FullyMasked,
+  isLog: boolean,
+  round: Rounder,
+): void {
+  let max = Number.NEGATIVE_INFINITY;
+  let hasNaN = false;
+  let posInf = 0;
+  for (let j = 0; j < cols; j++) {
+    const v = x[offset + j];
+    if (v !== v) hasNaN = true;
+    else if (v === Number.POSITIVE_INFINITY) posInf++;
+    else if (v > max) max = v;
+  }
+  if (hasNaN) {
+    out.fill(Number.NaN, offset, offset + cols);
+    return;
+  }
+  if (posInf > 0) {
+    // The limit as the +Infinity entries grow together: they share the whole mass equally.
+    if (isLog) log(posInf, 0);
+    else div(1, 0, posInf, 0);
+    const share = isLog ? round(-R.h, -R.l) : round(R.h, R.l);
+    const other = isLog ? Number.NEGATIVE_INFINITY : 0;
+    for (let j = 0; j < cols; j++) out[offset + j] = x[offset + j] === Number.POSITIVE_INFINITY ? share : other;
+    return;
+  }
+  if (max === Number.NEGATIVE_INFINITY) {
+    out.fill(fullyMasked === 'nan' ? Number.NaN : isLog ? Number.NEGATIVE_INFINITY : 0, offset, offset + cols);
+    return;
+  }
+  if (scratch.mh.length < cols) scratch = makeScratch(cols);
+  const { mh, ml, k, zh, zl } = scratch;
+  // rest = Σ exp(z_j) over the entries below the max; each entry equal to the max adds exactly 1.
+  let atMax = 0;
+  let restH = 0;
+  let restL = 0;
+  for (let j = 0; j < cols; j++) {
+    const v = x[offset + j];
+    if (v === max) {
+      atMax++;
+      mh[j] = 1;
+      ml[j] = 0;
+      k[j] = 0;
+      zh[j] = 0;
+      zl[j] = 0;
+      continue;
+    }
+    if (v === Number.NEGATIVE_INFINITY) {
+      zh[j] = Number.NEGATIVE_INFINITY;
+      zl[j] = 0;
+    } else {
+      scaledLogit(v, max, temperature);
+      zh[j] = R.h;
+      zl[j] = R.l;
+    }
+    expScaled(zh[j], zl[j]);
+    mh[j] = R.h;
+    ml[j] = R.l;
+    k[j] = R.k;
+    if (R.h !== 0 && zh[j] >= EXP_UNDERFLOW) {
+      const f = 2 ** R.k; // terms below 2^-1074 are < 2^-1074 next to a sum ≥ 1: nothing
+      add(restH, restL, R.h * f, R.l * f);
+      restH = R.h;
+      restL = R.l;
+    }
+  }
+  if (isLog) {
+    // log S = log1p((atMax − 1) + rest): exact-in-relative-terms also when S is barely above 1.
+    add(atMax - 1, 0, restH, restL);
+    log1p(R.h, R.l);
+    const lh = R.h;
+    const ll = R.l;
+    for (let j = 0; j < cols; j++) {
+      if (zh[j] === Number.NEGATIVE_INFINITY) {
+        out[offset + j] = Number.NEGATIVE_INFINITY;
+        continue;
+      }
+      add(zh[j], zl[j], -lh, -ll);
+      out[offset + j] = round(R.h, R.l);
+    }
+    return;
+  }
+  add(atMax, 0, restH, restL);
+  div(1, 0, R.h, R.l);
+  const ih = R.h;
+  const il = R.l;
+  for (let j = 0; j < cols; j++) {
+    if (mh[j] === 0) {
+      out[offset + j] = 0;
+      continue;
+    }
+    mul(mh[j], ml[j], ih, il);
+    // Scale once: the mantissa times 2^k is exact unless the result is a float64 subnormal.
+    out[offset + j] = round(scale(R.h, k[j]), scale(R.l, k[j]));
+  }
+}
+
+function forward(x: ArrayLike<number>, options: OracleForwardOptions | undefined, isLog: boolean): FloatArray {
+  const { rows, cols, out, round } = resolve(x, options?.cols, options?.dtype);
+  const temperature = options?.temperature ?? 1;
+  const fullyMasked = options?.fullyMasked ?? 'nan';
+  for (let r = 0; r < rows; r++) forwardRow(x, out, r * cols, cols, temperature, fullyMasked, isLog, round);
+  return out;
+}
+
+/** softmax(x / T) along each row, to ~2^-100 before the final rounding to the dtype. */
+export function oracleSoftmax(x: ArrayLike<number>, options?: OracleForwardOptions): FloatArray {
+  return forward(x, options, false);
+}
+
+/** log(softmax(x / T)) along each row, to ~2^-100 relative before the final rounding. */
+export function oracleLogSoftmax(x: ArrayLike<number>, options?: OracleForwardOptions): FloatArray {
+  return forward(x, options, true);
+}
+
+function requireFinite(name: string, v: number, index: number): void {
+  if (!Number.isFinite(v))
+    throw new RangeError(`oracle: ${name}[${index}] = ${v}; the gradient oracles take finite values`);
+}
+
+/** dx = y ⊙ (dy − Σ dy·y) / T per row (y: the softmax output). Finite inputs only. */
+export function oracleSoftmaxBackward(
+  y: ArrayLike<number>,
+  dy: ArrayLike<number>,
+  options?: OracleBackwardOptions,
+): FloatArray {
+  const { rows, cols, out, round } = resolve(y, options?.cols, options?.dtype);
+  const temperature = options?.temperature ?? 1;
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    let sh = 0;
+    let sl = 0;
+    for (let j = 0; j < cols; j++) {
+      requireFinite('y', y[o + j], o + j);
+      requireFinite('dy', dy[o + j], o + j);
+      twoProd(dy[o + j], y[o + j]);
+      add(sh, sl, R.h, R.l);
+      sh = R.h;
+      sl = R.l;
+    }
+    for (let j = 0; j < cols; j++) {
+      add(dy[o + j], 0, -sh, -sl);
+      mulD(R.h, R.l, y[o + j]);
+      if (temperature !== 1) div(R.h, R.l, temperature, 0);
+      out[o + j] = round(R.h, R.l);
+    }
+  }
+  return out;
+}
+
+/**
+ * dx = (dy − exp(y) · Σ dy) / T per row (y: the log-softmax output). y may hold −Infinity
+ * (masked entries: exp(y) = 0); everything else must be finite.
+ */
+export function oracleLogSoftmaxBackward(
+  y: ArrayLike<number>,
+  dy: ArrayLike<number>,
+  options?: OracleBackwardOptions,
+): FloatArray {
+  const { rows, cols, out, round } = resolve(y, options?.cols, options?.dtype);
+  const temperature = options?.temperature ?? 1;
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    let sh = 0;
+    let sl = 0;
+    for (let j = 0; j < cols; j++) {
+      if (y[o + j] !== Number.NEGATIVE_INFINITY) requireFinite('y', y[o + j], o + j);
+      requireFinite('dy', dy[o + j], o + j);
+      add(sh, sl, dy[o + j], 0);
+      sh = R.h;
+      sl = R.l;
+    }
+    for (let j = 0; j < cols; j++) {
+      expScaled(y[o + j], 0);
+      // exp(y)·Σdy is formed on the mantissa and scaled once, so tiny products keep their precision.
+      mul(R.h, R.l, sh, sl);
+      const ph = scale(R.h, R.k);
+      const pl = scale(R.l, R.k);
+      add(dy[o + j], 0, -ph, -pl);
+      if (temperature !== 1) div(R.h, R.l, temperature, 0);
+      out[o + j] = round(R.h, R.l);
+    }
+  }
+  return out;
+}

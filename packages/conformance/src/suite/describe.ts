@@ -1,0 +1,50 @@
+import type { Backend, MaybePromise } from '@softmax/core';
+import { afterAll, describe } from 'vitest';
+import { boundFor, type ConformanceContract } from '../contract.js';
+import { ALL_DTYPES, DTYPES } from '../dtypes.js';
+import { registerBackwardTests } from './backward.js';
+import { registerErrorTests } from './errors.js';
+import { registerForwardTests } from './forward.js';
+import { registerOutTests } from './io.js';
+import type { SuiteContext } from './ops.js';
+import { registerPropertyTests } from './properties.js';
+import { registerSpecialValueTests } from './special.js';
+
+const TEST_TIMEOUT_MS = 120_000;
+
+/**
+ * Registers the whole conformance suite for one backend as vitest `describe`/`it` blocks.
+ * Call it at the top level of a vitest file. `create` runs once, while vitest collects the
+ * file (so the tests can follow `backend.dtypes`); if it throws or rejects — no GPU, say —
+ * the file fails with that reason. The backend is disposed after the last test.
+ */
+export function describeConformance(
+  name: string,
+  create: () => MaybePromise<Backend>,
+  contract: ConformanceContract,
+): void {
+  // Generous per-test time: a 1,000,000-element case runs the oracle (~1 s) and a slow device.
+  describe(`conformance: ${name}`, { timeout: TEST_TIMEOUT_MS }, async () => {
+    const backend = await create();
+    afterAll(async () => {
+      await backend.dispose();
+    });
+    const backendOf = () => backend;
+    for (const dtype of ALL_DTYPES.filter((d) => backend.dtypes.includes(d))) {
+      const ctx: SuiteContext = {
+        backend: backendOf,
+        dtype: DTYPES[dtype],
+        ...boundFor(contract, dtype),
+        scale: contract.scale ?? 'full',
+      };
+      describe(dtype, () => {
+        registerForwardTests(ctx);
+        registerSpecialValueTests(ctx);
+        registerOutTests(ctx);
+        registerBackwardTests(ctx);
+        registerPropertyTests(ctx);
+      });
+    }
+    describe('bad inputs', () => registerErrorTests(backendOf, backend.dtypes));
+  });
+}

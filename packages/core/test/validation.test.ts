@@ -1,0 +1,201 @@
+import { describe, expect, it } from 'vitest';
+import {
+  checkBackward,
+  checkForward,
+  describeValue,
+  logSoftmax,
+  logSoftmaxBackward,
+  SoftmaxError,
+  softmax,
+  softmaxBackward,
+} from '../src/index.js';
+
+type Call = () => unknown;
+
+/** Runs a call that must throw and returns the error. */
+function thrown(call: Call): SoftmaxError {
+  try {
+    call();
+  } catch (error) {
+    return error as SoftmaxError;
+  }
+  throw new Error('expected the call to throw');
+}
+
+const f32 = (n: number) => Float32Array.from({ length: n }, (_, i) => i + 0.25);
+const f64 = (n: number) => Float64Array.from({ length: n }, (_, i) => i - 0.5);
+
+/** [name, call, code, substrings of the message that name the argument and the value]. */
+const CASES: [string, Call, string, string[]][] = [
+  ['x is a string', () => softmax('abc' as never), 'INVALID_INPUT', ['x', '"abc"']],
+  ['x is null', () => logSoftmax(null as never), 'INVALID_INPUT', ['x', 'null']],
+  ['x holds a boolean', () => softmax([1, true, 3] as never), 'INVALID_INPUT', ['x[1]', 'true']],
+  ['x is a BigInt64Array', () => softmax(new BigInt64Array(2) as never), 'UNSUPPORTED_DTYPE', ['x', 'BigInt64Array']],
+  ['x is an Int8Array', () => softmax(new Int8Array(2) as never), 'UNSUPPORTED_DTYPE', ['x', 'Int8Array']],
+  ['cols 0', () => softmax(f32(4), { cols: 0 }), 'INVALID_SHAPE', ['options.cols', '0']],
+  ['cols 1.5', () => softmax(f32(3), { cols: 1.5 }), 'INVALID_SHAPE', ['options.cols', '1.5']],
+  ['cols -0', () => softmax(f32(3), { cols: -0 }), 'INVALID_SHAPE', ['options.cols', '-0']],
+  ['cols does not divide the length', () => softmax(f64(7), { cols: 3 }), 'INVALID_SHAPE', ['x.length', '7', '3']],
+  ['temperature 0', () => softmax(f64(3), { temperature: 0 }), 'INVALID_OPTION', ['options.temperature', '0']],
+  [
+    'temperature -Infinity',
+    () => logSoftmax(f64(3), { temperature: -Infinity }),
+    'INVALID_OPTION',
+    ['options.temperature', '-Infinity'],
+  ],
+  [
+    'temperature as a string',
+    () => softmax(f64(3), { temperature: '2' as never }),
+    'INVALID_OPTION',
+    ['options.temperature', '"2"'],
+  ],
+  [
+    'fullyMasked unknown',
+    () => softmax(f64(3), { fullyMasked: 'inf' as never }),
+    'INVALID_OPTION',
+    ['options.fullyMasked', '"inf"'],
+  ],
+  [
+    'unknown option key',
+    () => softmax(f64(3), { dim: -1 } as never),
+    'INVALID_OPTION',
+    ['options.dim', 'expected one of'],
+  ],
+  ['options not an object', () => softmax(f64(3), 'fast' as never), 'INVALID_OPTION', ['options', '"fast"']],
+  ['options an array', () => softmax(f64(3), [] as never), 'INVALID_OPTION', ['options', 'Array(0)']],
+  [
+    'out of the other type',
+    () => softmax(f32(3), { out: new Float64Array(3) }),
+    'INVALID_OPTION',
+    ['options.out', 'Float32Array', 'Float64Array(3)'],
+  ],
+  [
+    'out too short',
+    () => softmax(f64(3), { out: new Float64Array(2) }),
+    'INVALID_OPTION',
+    ['options.out', 'length 3', 'Float64Array(2)'],
+  ],
+  [
+    'number[] with a Float32Array out',
+    () => softmax([1, 2], { out: new Float32Array(2) }),
+    'INVALID_OPTION',
+    ['options.out', 'Float64Array'],
+  ],
+  ['backward: dy missing', () => softmaxBackward(f64(3), undefined as never), 'INVALID_INPUT', ['dy', 'undefined']],
+  [
+    'backward: y of an unsupported type',
+    () => logSoftmaxBackward(new Uint16Array(3) as never, f64(3)),
+    'UNSUPPORTED_DTYPE',
+    ['y', 'Uint16Array'],
+  ],
+  [
+    'backward: mixed float types',
+    () => softmaxBackward(f32(3), f64(3) as never),
+    'UNSUPPORTED_DTYPE',
+    ['y: Float32Array(3)', 'dy: Float64Array(3)'],
+  ],
+  ['backward: lengths differ', () => softmaxBackward(f64(3), f64(2)), 'INVALID_SHAPE', ['y.length 3', 'dy.length 2']],
+  [
+    'backward: cols does not divide',
+    () => softmaxBackward(f64(4), f64(4), { cols: 3 }),
+    'INVALID_SHAPE',
+    ['y.length', '4', '3'],
+  ],
+  [
+    'backward: fullyMasked is unknown here',
+    () => softmaxBackward(f64(3), f64(3), { fullyMasked: 'nan' } as never),
+    'INVALID_OPTION',
+    ['options.fullyMasked'],
+  ],
+  [
+    'backward: temperature NaN',
+    () => logSoftmaxBackward(f64(3), f64(3), { temperature: Number.NaN }),
+    'INVALID_OPTION',
+    ['options.temperature', 'NaN'],
+  ],
+];
+
+describe('validation', () => {
+  it.each(CASES)('%s → %s', (_, call, code, parts) => {
+    const error = thrown(call);
+    expect(error).toBeInstanceOf(SoftmaxError);
+    expect(error).toBeInstanceOf(Error);
+    expect(error.name).toBe('SoftmaxError');
+    expect(error.code).toBe(code);
+    for (const part of parts) expect(error.message).toContain(part);
+  });
+
+  it('leaves every argument unchanged when it rejects', () => {
+    const x = f32(6);
+    const out = new Float32Array(5);
+    const before = [x.slice(), out.slice()];
+    expect(thrown(() => softmax(x, { out: out as never })).code).toBe('INVALID_OPTION');
+    expect(thrown(() => softmax(x, { cols: 4 })).code).toBe('INVALID_SHAPE');
+    expect([x, out]).toEqual(before);
+    const y = f64(4);
+    const dy = f64(4);
+    const ys = [y.slice(), dy.slice()];
+    expect(thrown(() => softmaxBackward(y, dy, { temperature: -1 })).code).toBe('INVALID_OPTION');
+    expect([y, dy]).toEqual(ys);
+  });
+
+  it('rejects an out that partially overlaps an input, and accepts out === input or a disjoint view', () => {
+    const buffer = new Float64Array(8);
+    buffer.set([1, 2, 3, 4, 5, 6, 7, 8]);
+    const x = buffer.subarray(0, 4);
+    const shifted = buffer.subarray(2, 6);
+    expect(thrown(() => softmax(x, { out: shifted })).message).toContain('options.out partially overlaps x');
+    expect(thrown(() => softmaxBackward(x, f64(4), { out: shifted })).message).toContain('partially overlaps y');
+    expect(thrown(() => logSoftmaxBackward(f64(4), x, { out: shifted })).message).toContain('partially overlaps dy');
+    expect(Array.from(buffer)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    const disjoint = buffer.subarray(4, 8);
+    expect(softmax(x, { out: disjoint })).toBe(disjoint);
+    expect(Array.from(x)).toEqual([1, 2, 3, 4]);
+    expect(softmax(x, { out: x })).toBe(x);
+    expect(Array.from(x)).toEqual(Array.from(disjoint));
+  });
+
+  it('restricts dtypes when a backend passes its list', () => {
+    const error = thrown(() => checkForward(new Float64Array(2), undefined, ['float32']));
+    expect(error.code).toBe('UNSUPPORTED_DTYPE');
+    expect(error.message).toContain('Float64Array');
+    expect(error.message).toContain('float32');
+    expect(thrown(() => checkForward([1, 2], undefined, ['float32'])).message).toContain('number[]');
+    expect(thrown(() => checkBackward(new Float32Array(2), new Float32Array(2), undefined, ['float64'])).code).toBe(
+      'UNSUPPORTED_DTYPE',
+    );
+  });
+
+  it('normalises the request: shape, defaults, number[] copied to Float64Array', () => {
+    const values = [1, 2, 3, 4, 5, 6];
+    const request = checkForward(values, { cols: 3 });
+    expect(request).toMatchObject({
+      dtype: 'float64',
+      rows: 2,
+      cols: 3,
+      temperature: 1,
+      fullyMasked: 'nan',
+      out: undefined,
+    });
+    expect(request.x).toBeInstanceOf(Float64Array);
+    expect(Array.from(request.x)).toEqual(values);
+    expect(checkForward(new Float32Array(0))).toMatchObject({ rows: 0, cols: 0 });
+    expect(checkForward(new Float32Array(0), { cols: 5 })).toMatchObject({ rows: 0, cols: 5 });
+    expect(checkBackward(f32(4), f32(4), { cols: 2, temperature: 3 })).toMatchObject({
+      dtype: 'float32',
+      rows: 2,
+      cols: 2,
+      temperature: 3,
+    });
+  });
+
+  it('describes values briefly in messages', () => {
+    expect(describeValue(-0)).toBe('-0');
+    expect(describeValue('x'.repeat(50))).toBe(`"${'x'.repeat(40)}…"`);
+    expect(describeValue(3n)).toBe('3n');
+    expect(describeValue(() => 1)).toBe('a function');
+    expect(describeValue(new Float32Array(7))).toBe('Float32Array(7)');
+    expect(describeValue(new DataView(new ArrayBuffer(3)))).toBe('DataView(3)');
+    expect(describeValue(new Map())).toBe('Map');
+  });
+});
