@@ -1,0 +1,54 @@
+//! exp for float64, over the whole range (NaN, ±∞, overflow, subnormal results all as IEEE
+//! `Math.exp`). Used by the float64 kernels and by the float32 gradients, which compute in float64.
+
+const LOG2E: f64 = core::f64::consts::LOG2_E;
+/// 1.5·2^52: adding it rounds to an integer held in the low mantissa bits.
+const MAGIC: f64 = 6_755_399_441_055_744.0;
+/// ln2 split so that n·LN2_HI is exact for |n| < 2^11 (LN2_HI has 42 significant bits).
+const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-01;
+const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
+
+/// 1/k! for k = 2..=13: Taylor's remainder on |r| ≤ ln2/2 is r^14/14! < 5e-18, below half an ulp.
+const C: [f64; 12] = [
+    1.0 / 2.0,
+    1.0 / 6.0,
+    1.0 / 24.0,
+    1.0 / 120.0,
+    1.0 / 720.0,
+    1.0 / 5040.0,
+    1.0 / 40320.0,
+    1.0 / 362880.0,
+    1.0 / 3628800.0,
+    1.0 / 39916800.0,
+    1.0 / 479001600.0,
+    1.0 / 6227020800.0,
+];
+
+#[inline]
+pub fn exp64(t: f64) -> f64 {
+    if t.is_nan() {
+        return t;
+    }
+    if t > 709.79 {
+        return f64::INFINITY;
+    }
+    if t < -745.2 {
+        return 0.0;
+    }
+    let nf = t * LOG2E + MAGIC;
+    let n = nf - MAGIC;
+    let r = (t - n * LN2_HI) - n * LN2_LO;
+    let mut q = C[11];
+    let mut i = 11;
+    while i > 0 {
+        i -= 1;
+        q = q * r + C[i];
+    }
+    let p = 1.0 + r * (1.0 + r * q);
+    // 2^n as two factors so that n down to -1077 (subnormal results) and up to 1024 stay in range;
+    // the first product is exact, the second rounds once.
+    let ni = (nf.to_bits() as i64).wrapping_sub(MAGIC.to_bits() as i64);
+    let n1 = ni >> 1;
+    let n2 = ni - n1;
+    p * f64::from_bits(((n1 + 1023) as u64) << 52) * f64::from_bits(((n2 + 1023) as u64) << 52)
+}

@@ -1,0 +1,79 @@
+//! The C ABI. Pointers are byte offsets into linear memory, lengths are element counts; the loader
+//! has validated every argument (through @softmax/core) before calling. Bump ABI_VERSION whenever a
+//! signature or meaning changes: the loader refuses a module whose `abi_version()` differs.
+
+use crate::forward32::{exp_probe, forward_f32};
+use crate::generic::{forward_row, log_softmax_backward_row, softmax_backward_row};
+
+pub const ABI_VERSION: u32 = 1;
+
+#[no_mangle]
+pub extern "C" fn abi_version() -> u32 {
+    ABI_VERSION
+}
+
+/// 1 in the SIMD128 build, 0 in the scalar build.
+#[no_mangle]
+pub extern "C" fn simd() -> u32 {
+    cfg!(all(target_arch = "wasm32", target_feature = "simd128")) as u32
+}
+
+/// # Safety
+/// Valid pointers for rows·cols float32s; `out` may equal `x`.
+#[no_mangle]
+pub unsafe extern "C" fn softmax_f32(x: *const f32, out: *mut f32, rows: usize, cols: usize, temperature: f64, zero_masked: u32) {
+    forward_f32(x, out, rows, cols, temperature, false, zero_masked != 0);
+}
+
+/// # Safety
+/// Valid pointers for rows·cols float32s; `out` may equal `x`.
+#[no_mangle]
+pub unsafe extern "C" fn log_softmax_f32(x: *const f32, out: *mut f32, rows: usize, cols: usize, temperature: f64, zero_masked: u32) {
+    forward_f32(x, out, rows, cols, temperature, true, zero_masked != 0);
+}
+
+/// # Safety
+/// Valid pointers for rows·cols float64s; `out` may equal `x`.
+#[no_mangle]
+pub unsafe extern "C" fn softmax_f64(x: *const f64, out: *mut f64, rows: usize, cols: usize, temperature: f64, zero_masked: u32) {
+    for r in 0..rows {
+        forward_row::<f64>(x.add(r * cols), out.add(r * cols), cols, temperature, false, zero_masked != 0);
+    }
+}
+
+/// # Safety
+/// Valid pointers for rows·cols float64s; `out` may equal `x`.
+#[no_mangle]
+pub unsafe extern "C" fn log_softmax_f64(x: *const f64, out: *mut f64, rows: usize, cols: usize, temperature: f64, zero_masked: u32) {
+    for r in 0..rows {
+        forward_row::<f64>(x.add(r * cols), out.add(r * cols), cols, temperature, true, zero_masked != 0);
+    }
+}
+
+macro_rules! backward {
+    ($name:ident, $t:ty, $row:ident) => {
+        /// # Safety
+        /// Valid pointers for rows·cols elements; `out` may equal `y` or `dy`.
+        #[no_mangle]
+        pub unsafe extern "C" fn $name(y: *const $t, dy: *const $t, out: *mut $t, rows: usize, cols: usize, temperature: f64) {
+            for r in 0..rows {
+                let o = r * cols;
+                $row::<$t>(y.add(o), dy.add(o), out.add(o), cols, temperature);
+            }
+        }
+    };
+}
+
+backward!(softmax_backward_f32, f32, softmax_backward_row);
+backward!(softmax_backward_f64, f64, softmax_backward_row);
+backward!(log_softmax_backward_f32, f32, log_softmax_backward_row);
+backward!(log_softmax_backward_f64, f64, log_softmax_backward_row);
+
+/// Test probe: out = exp((x - max)/T) through this build's exp pass (SIMD lanes or scalar).
+///
+/// # Safety
+/// Valid pointers for n float32s.
+#[no_mangle]
+pub unsafe extern "C" fn probe_exp_f32(x: *const f32, out: *mut f32, n: usize, max: f32, temperature: f64) {
+    exp_probe(x, out, n, max, temperature);
+}

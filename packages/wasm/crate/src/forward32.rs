@@ -1,0 +1,68 @@
+//! Float32 softmax / log-softmax over rows: three passes per row (max, exp-and-sum, scale), each
+//! row finished before the next so a row stays in cache between its passes.
+
+use crate::exp32::{Exp32, T_MAX, T_MIN};
+use crate::generic::{forward_row, special_row};
+use crate::log64::{ln1p64, ln64};
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+use crate::simd32 as passes;
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+use crate::scalar32 as passes;
+
+/// # Safety
+/// `x` and `out` valid for `rows·cols` elements; `out` may equal `x` (not a shifted overlap).
+pub unsafe fn forward_f32(x: *const f32, out: *mut f32, rows: usize, cols: usize, temperature: f64, log: bool, zero_masked: bool) {
+    let fast = (T_MIN..=T_MAX).contains(&temperature);
+    for r in 0..rows {
+        let xr = x.add(r * cols);
+        let or = out.add(r * cols);
+        if !fast {
+            forward_row::<f32>(xr, or, cols, temperature, log, zero_masked);
+            continue;
+        }
+        let (max, has_nan) = passes::stats(xr, cols);
+        if special_row::<f32>(xr, or, cols, max as f64, has_nan, log, zero_masked) {
+            continue;
+        }
+        let Some(c) = Exp32::new(max, temperature) else {
+            forward_row::<f32>(xr, or, cols, temperature, log, zero_masked);
+            continue;
+        };
+        if temperature == 1.0 {
+            row::<false>(xr, or, cols, &c, log);
+        } else {
+            row::<true>(xr, or, cols, &c, log);
+        }
+    }
+}
+
+/// Passes 2 and 3 of a row whose max is finite.
+#[inline(always)]
+unsafe fn row<const SCALED: bool>(x: *const f32, out: *mut f32, cols: usize, c: &Exp32, log: bool) {
+    if log {
+        // The max's own 1 is kept out of `rest` so that ln1p keeps the max's log-prob accurate.
+        let (rest, at_max) = passes::exp_rest::<SCALED>(x, cols, c);
+        let log_sum = if at_max == 1 { ln1p64(rest) } else { ln64(at_max as f64 + rest) };
+        passes::log_out(x, out, cols, c, log_sum as f32);
+    } else {
+        let sum = passes::exp_store_sum::<SCALED>(x, out, cols, c);
+        passes::scale(out, cols, (1.0 / sum) as f32);
+    }
+}
+
+/// The probe behind `probe_exp_f32`: exp((x - max)/T) through this build's pass.
+///
+/// # Safety
+/// `x`, `out` valid for `n` elements.
+pub unsafe fn exp_probe(x: *const f32, out: *mut f32, n: usize, max: f32, temperature: f64) {
+    match Exp32::new(max, temperature) {
+        Some(c) if temperature == 1.0 => passes::exp_only::<false>(x, out, n, &c),
+        Some(c) => passes::exp_only::<true>(x, out, n, &c),
+        None => {
+            for j in 0..n {
+                *out.add(j) = f32::NAN;
+            }
+        }
+    }
+}

@@ -1,0 +1,182 @@
+//! Row kernels that compute in float64 whatever the stored type: the float64 forward kernels,
+//! the gradients of both types (float64 inside keeps `dy - Σ dy·y` free of float32 cancellation),
+//! and float32 rows whose temperature is outside the float32 fast path's range.
+//!
+//! Every kernel reads element j before writing element j and never reads it again after, except
+//! through `out`, so `out` may be the same memory as an input (in place).
+
+use crate::exp64::exp64;
+use crate::log64::{ln1p64, ln64};
+use crate::sum::sum_f64;
+
+/// A stored element type.
+pub trait Elem: Copy {
+    fn get(self) -> f64;
+    fn put(v: f64) -> Self;
+}
+
+impl Elem for f32 {
+    #[inline(always)]
+    fn get(self) -> f64 {
+        self as f64
+    }
+    #[inline(always)]
+    fn put(v: f64) -> f32 {
+        v as f32
+    }
+}
+
+impl Elem for f64 {
+    #[inline(always)]
+    fn get(self) -> f64 {
+        self
+    }
+    #[inline(always)]
+    fn put(v: f64) -> f64 {
+        v
+    }
+}
+
+/// The special-value rules (see @softmax/core's reference.ts). Returns true when the row was
+/// special and has been written: any NaN → all NaN; k entries +∞ → 1/k each (log: −ln k), others
+/// 0 (log: −∞); every entry −∞ → NaN, or with `zero_masked` 0 (log: −∞).
+///
+/// # Safety
+/// `x` and `out` must be valid for `n` elements (they may be the same memory).
+#[allow(clippy::too_many_arguments)]
+pub unsafe fn special_row<E: Elem>(
+    x: *const E,
+    out: *mut E,
+    n: usize,
+    max: f64,
+    has_nan: bool,
+    log: bool,
+    zero_masked: bool,
+) -> bool {
+    if has_nan {
+        fill(out, n, f64::NAN);
+        return true;
+    }
+    if max == f64::INFINITY {
+        let mut k = 0usize;
+        for j in 0..n {
+            if (*x.add(j)).get() == f64::INFINITY {
+                k += 1;
+            }
+        }
+        let share = if log { -ln64(k as f64) } else { 1.0 / k as f64 };
+        let zero = if log { f64::NEG_INFINITY } else { 0.0 };
+        for j in 0..n {
+            let v = (*x.add(j)).get();
+            *out.add(j) = E::put(if v == f64::INFINITY { share } else { zero });
+        }
+        return true;
+    }
+    if max == f64::NEG_INFINITY {
+        let value = if !zero_masked {
+            f64::NAN
+        } else if log {
+            f64::NEG_INFINITY
+        } else {
+            0.0
+        };
+        fill(out, n, value);
+        return true;
+    }
+    false
+}
+
+unsafe fn fill<E: Elem>(out: *mut E, n: usize, v: f64) {
+    for j in 0..n {
+        *out.add(j) = E::put(v);
+    }
+}
+
+/// Forward softmax / log-softmax of one row, computed in float64.
+///
+/// # Safety
+/// `x` and `out` must be valid for `n` elements (they may be the same memory).
+pub unsafe fn forward_row<E: Elem>(x: *const E, out: *mut E, n: usize, temperature: f64, log: bool, zero_masked: bool) {
+    let mut max = f64::NEG_INFINITY;
+    let mut has_nan = false;
+    for j in 0..n {
+        let v = (*x.add(j)).get();
+        if v != v {
+            has_nan = true;
+        } else if v > max {
+            max = v;
+        }
+    }
+    if special_row(x, out, n, max, has_nan, log, zero_masked) {
+        return;
+    }
+    let inv_t = 1.0 / temperature;
+    if log {
+        // The max's own 1 is kept out of `rest` so that ln1p keeps the max's log-prob accurate.
+        let mut at_max = 0usize;
+        let rest = sum_f64(n, |j| {
+            let v = (*x.add(j)).get();
+            if v == max {
+                at_max += 1;
+                0.0
+            } else {
+                exp64((v - max) * inv_t)
+            }
+        });
+        let log_sum = if at_max == 1 { ln1p64(rest) } else { ln64(at_max as f64 + rest) };
+        for j in 0..n {
+            // Both terms are ≤ 0: no cancellation.
+            *out.add(j) = E::put(scaled_difference((*x.add(j)).get(), max, inv_t) - log_sum);
+        }
+    } else {
+        let sum = sum_f64(n, |j| {
+            let e = exp64(((*x.add(j)).get() - max) * inv_t);
+            *out.add(j) = E::put(e);
+            e
+        });
+        let inv = 1.0 / sum;
+        for j in 0..n {
+            *out.add(j) = E::put((*out.add(j)).get() * inv);
+        }
+    }
+}
+
+/// (v - max)/T, also where v - max overflows although the quotient does not (|v|, |max| near the
+/// largest float and T > 1): then v/T - max/T, whose two roundings are relative to |v - max|.
+#[inline(always)]
+fn scaled_difference(v: f64, max: f64, inv_t: f64) -> f64 {
+    let d = v - max;
+    if d == f64::NEG_INFINITY && v != f64::NEG_INFINITY {
+        v * inv_t - max * inv_t
+    } else {
+        d * inv_t
+    }
+}
+
+/// dx = y ⊙ (dy − Σ dy·y) / T for one row (y is the softmax output).
+///
+/// # Safety
+/// `y`, `dy`, `out` valid for `n` elements; `out` may be `y` or `dy`.
+pub unsafe fn softmax_backward_row<E: Elem>(y: *const E, dy: *const E, out: *mut E, n: usize, temperature: f64) {
+    let dot = sum_f64(n, |j| (*dy.add(j)).get() * (*y.add(j)).get());
+    let inv_t = 1.0 / temperature;
+    for j in 0..n {
+        let yj = (*y.add(j)).get();
+        let dyj = (*dy.add(j)).get();
+        *out.add(j) = E::put(yj * (dyj - dot) * inv_t);
+    }
+}
+
+/// dx = (dy − exp(y)·Σ dy) / T for one row (y is the log-softmax output).
+///
+/// # Safety
+/// `y`, `dy`, `out` valid for `n` elements; `out` may be `y` or `dy`.
+pub unsafe fn log_softmax_backward_row<E: Elem>(y: *const E, dy: *const E, out: *mut E, n: usize, temperature: f64) {
+    let total = sum_f64(n, |j| (*dy.add(j)).get());
+    let inv_t = 1.0 / temperature;
+    for j in 0..n {
+        let yj = (*y.add(j)).get();
+        let dyj = (*dy.add(j)).get();
+        *out.add(j) = E::put((dyj - exp64(yj) * total) * inv_t);
+    }
+}

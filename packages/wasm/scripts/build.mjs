@@ -1,0 +1,133 @@
+#!/usr/bin/env node
+// Builds the Rust kernel into two WebAssembly modules (SIMD128 and scalar), optimises them with
+// wasm-opt, lays them out as wasm-pack would (pkg/), and writes the base64 module that the default
+// entry embeds (src/generated/wasm-base64.js). tsup runs after this (see package.json).
+//
+// Toolchain route: rustup's wasm32-unknown-unknown target when installed; otherwise the offline
+// Debian route (rustc-web, core rebuilt from rust-web-src, wasm-ld-22) with crate/debian-wasm32.toml.
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { writePkg } from './pkg-files.mjs';
+
+const pkgDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const repoRoot = resolve(pkgDir, '../..');
+const crateName = 'softmax_wasm';
+const target = 'wasm32-unknown-unknown';
+
+/** Build variants: file suffix and rustc flags. The scalar build targets the MVP so it loads anywhere. */
+const VARIANTS = [
+  { name: 'simd', file: `${crateName}_bg.wasm`, rustflags: ['-C', 'target-feature=+simd128'], opt: ['--enable-simd'] },
+  { name: 'scalar', file: `${crateName}_scalar_bg.wasm`, rustflags: ['-C', 'target-cpu=mvp'], opt: [] },
+];
+
+function run(cmd, args, env = {}, stderr = 'inherit') {
+  return execFileSync(cmd, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', stderr], env: { ...process.env, ...env } })
+    .toString()
+    .trim();
+}
+
+function has(cmd, args) {
+  try {
+    run(cmd, args, {}, 'ignore');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** rustup's cargo when it has the wasm32 target, else Debian's rustc-web route. */
+function chooseRoute() {
+  const rustupBin = join(homedir(), '.cargo', 'bin');
+  const rustup = existsSync(join(rustupBin, 'rustup')) ? join(rustupBin, 'rustup') : 'rustup';
+  if (has(rustup, ['--version'])) {
+    const installed = run(rustup, ['target', 'list', '--installed'], {}, 'ignore').split('\n');
+    if (installed.includes(target)) {
+      const cargo = existsSync(join(rustupBin, 'cargo')) ? join(rustupBin, 'cargo') : 'cargo';
+      return { name: 'rustup', cargo, args: [], env: {} };
+    }
+  }
+  if (!existsSync('/usr/bin/cargo') || !existsSync('/usr/bin/rustc')) {
+    throw new Error(
+      'no Rust toolchain for wasm32: install rustup target wasm32-unknown-unknown, or the Debian packages in scripts/setup/apt-packages.txt',
+    );
+  }
+  return {
+    name: 'debian',
+    cargo: '/usr/bin/cargo',
+    args: ['--config', join(pkgDir, 'crate', 'debian-wasm32.toml')],
+    // /usr/bin/cargo would otherwise pick rustup's rustc from PATH, which cannot compile 1.96's core.
+    env: { RUSTC: '/usr/bin/rustc', RUSTC_BOOTSTRAP: '1' },
+  };
+}
+
+function buildVariant(route, variant) {
+  const targetDir = join(repoRoot, 'target', `wasm-${variant.name}`);
+  const rustflags = [
+    ...variant.rustflags,
+    // A small shadow stack: the kernels use almost none, and memory starts at 2 pages instead of 17.
+    '-C',
+    'link-arg=-zstack-size=65536',
+    // No absolute paths in the output: the same bytes from any checkout location.
+    `--remap-path-prefix=${repoRoot}=/softmax`,
+    `--remap-path-prefix=${homedir()}=/home`,
+  ];
+  run(
+    route.cargo,
+    ['build', '--release', '--quiet', '--target', target, '--target-dir', targetDir, '-p', crateName, ...route.args],
+    { ...route.env, CARGO_ENCODED_RUSTFLAGS: rustflags.join('\x1f') },
+  );
+  return join(targetDir, target, 'release', `${crateName}.wasm`);
+}
+
+function optimize(input, output, flags) {
+  // -O3 for speed; strip names, producers and feature sections so the bytes depend on the code only.
+  run('wasm-opt', [
+    input,
+    '-O3',
+    ...flags,
+    '--strip-debug',
+    '--strip-producers',
+    '--strip-target-features',
+    '-o',
+    output,
+  ]);
+}
+
+const route = chooseRoute();
+const outDir = join(pkgDir, 'pkg');
+rmSync(outDir, { recursive: true, force: true });
+mkdirSync(outDir, { recursive: true });
+const hashes = {};
+const bytes = {};
+for (const variant of VARIANTS) {
+  const raw = buildVariant(route, variant);
+  const out = join(outDir, variant.file);
+  optimize(raw, out, variant.opt);
+  bytes[variant.name] = readFileSync(out);
+  hashes[variant.name] = createHash('sha256').update(bytes[variant.name]).digest('hex');
+}
+const abiVersion = Number(
+  /pub const ABI_VERSION: u32 = (\d+);/.exec(readFileSync(join(pkgDir, 'crate/src/exports.rs'), 'utf8'))[1],
+);
+writePkg(outDir, {
+  crateName,
+  abiVersion,
+  version: JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')).version,
+});
+
+const generated = join(pkgDir, 'src', 'generated');
+mkdirSync(generated, { recursive: true });
+writeFileSync(
+  join(generated, 'wasm-base64.js'),
+  `// Generated by scripts/build.mjs from pkg/*.wasm; not committed.\n` +
+    // Laid out as biome formats it, so `biome check .` passes after a build too.
+    `export const SIMD_WASM_BASE64 =\n  '${bytes.simd.toString('base64')}';\n` +
+    `export const SCALAR_WASM_BASE64 =\n  '${bytes.scalar.toString('base64')}';\n`,
+);
+console.log(
+  `wasm build (${route.name} route): simd ${bytes.simd.length} B sha256 ${hashes.simd.slice(0, 16)}, scalar ${bytes.scalar.length} B sha256 ${hashes.scalar.slice(0, 16)}`,
+);

@@ -1,0 +1,268 @@
+import {
+  allocateResult,
+  type Backend,
+  type BackwardOptions,
+  checkBackward,
+  checkForward,
+  type Dtype,
+  type FloatArray,
+  type FullyMasked,
+  type OutputOf,
+  SoftmaxError,
+  type SoftmaxInput,
+  type SoftmaxOptions,
+} from '@softmax/core';
+import type { KernelExports } from './abi.js';
+import { WasmBuffer } from './buffer.js';
+import { Heap } from './heap.js';
+
+/**
+ * Copying calls move at most this many bytes through linear memory at a time: whole rows are
+ * processed in chunks that stay in the CPU cache between copy-in, kernel and copy-out, and the
+ * memory a call needs is bounded by one chunk (or one row, when a row is larger).
+ */
+const SCRATCH_BYTES = 256 * 1024;
+
+const DTYPES: readonly Dtype[] = ['float32', 'float64'];
+
+export interface BufferForwardOptions {
+  cols?: number;
+  temperature?: number;
+  fullyMasked?: FullyMasked;
+  /** Where the result goes; default: the input buffer itself (in place). */
+  out?: WasmBuffer;
+}
+
+export interface BufferBackwardOptions {
+  cols?: number;
+  temperature?: number;
+  /** Where the gradient goes; default: the `dy` buffer itself (in place). */
+  out?: WasmBuffer;
+}
+
+type ForwardKernel = KernelExports['softmax_f32'];
+type BackwardKernel = KernelExports['softmax_backward_f32'];
+
+/** The wasm backend: a `Backend` whose calls are synchronous, plus the zero-copy buffer API. */
+export class WasmBackend implements Backend {
+  readonly name = 'wasm';
+  readonly dtypes: readonly Dtype[] = DTYPES;
+  /** Whether the SIMD128 build of the kernel is running (false: the scalar build). */
+  readonly simd: boolean;
+  readonly #kernel: KernelExports;
+  readonly #heap: Heap;
+  /** Allocated first, so it sits below every other block and never splits the free space. */
+  readonly #scratch: number;
+  #disposed = false;
+
+  constructor(kernel: KernelExports) {
+    this.#kernel = kernel;
+    this.simd = kernel.simd() === 1;
+    this.#heap = new Heap(kernel.memory, kernel.__heap_base.value as number);
+    this.#scratch = this.#heap.alloc(SCRATCH_BYTES);
+  }
+
+  softmax<T extends SoftmaxInput>(x: T, options?: SoftmaxOptions): OutputOf<T> {
+    return this.#forward(x, options, false) as OutputOf<T>;
+  }
+
+  logSoftmax<T extends SoftmaxInput>(x: T, options?: SoftmaxOptions): OutputOf<T> {
+    return this.#forward(x, options, true) as OutputOf<T>;
+  }
+
+  softmaxBackward<T extends SoftmaxInput>(y: T, dy: T, options?: BackwardOptions): OutputOf<T> {
+    return this.#backward(y, dy, options, false) as OutputOf<T>;
+  }
+
+  logSoftmaxBackward<T extends SoftmaxInput>(y: T, dy: T, options?: BackwardOptions): OutputOf<T> {
+    return this.#backward(y, dy, options, true) as OutputOf<T>;
+  }
+
+  /** A zero-copy buffer of `length` elements in the kernel's memory (contents unspecified). */
+  alloc<D extends Dtype = 'float32'>(length: number, dtype: D = 'float32' as D): WasmBuffer<D> {
+    this.#live();
+    if (!Number.isSafeInteger(length) || length < 0) {
+      throw new SoftmaxError('INVALID_SHAPE', `length must be a non-negative integer, got ${String(length)}`);
+    }
+    if (!DTYPES.includes(dtype)) {
+      throw new SoftmaxError('UNSUPPORTED_DTYPE', `dtype must be 'float32' or 'float64', got ${String(dtype)}`);
+    }
+    return new WasmBuffer(this.#heap, this, dtype, length);
+  }
+
+  /** Softmax of a buffer, written to `options.out` (default: in place). Returns the output buffer. */
+  softmaxBuffer<D extends Dtype>(x: WasmBuffer<D>, options?: BufferForwardOptions): WasmBuffer<D> {
+    return this.#forwardBuffer(x, options, false);
+  }
+
+  logSoftmaxBuffer<D extends Dtype>(x: WasmBuffer<D>, options?: BufferForwardOptions): WasmBuffer<D> {
+    return this.#forwardBuffer(x, options, true);
+  }
+
+  /** Softmax gradient of buffers, written to `options.out` (default: into `dy`). Returns the output buffer. */
+  softmaxBackwardBuffer<D extends Dtype>(
+    y: WasmBuffer<D>,
+    dy: WasmBuffer<D>,
+    options?: BufferBackwardOptions,
+  ): WasmBuffer<D> {
+    return this.#backwardBuffer(y, dy, options, false);
+  }
+
+  logSoftmaxBackwardBuffer<D extends Dtype>(
+    y: WasmBuffer<D>,
+    dy: WasmBuffer<D>,
+    options?: BufferBackwardOptions,
+  ): WasmBuffer<D> {
+    return this.#backwardBuffer(y, dy, options, true);
+  }
+
+  /** Bytes of linear memory the kernel holds (it grows on demand and is reused, never shrunk). */
+  get memoryBytes(): number {
+    return this.#heap.byteLength;
+  }
+
+  dispose(): void {
+    this.#disposed = true;
+  }
+
+  #live(): void {
+    if (this.#disposed) throw new SoftmaxError('BACKEND_UNAVAILABLE', 'this wasm backend has been disposed');
+  }
+
+  #forwardKernel(dtype: Dtype, log: boolean): ForwardKernel {
+    const k = this.#kernel;
+    if (dtype === 'float32') return log ? k.log_softmax_f32 : k.softmax_f32;
+    return log ? k.log_softmax_f64 : k.softmax_f64;
+  }
+
+  #backwardKernel(dtype: Dtype, log: boolean): BackwardKernel {
+    const k = this.#kernel;
+    if (dtype === 'float32') return log ? k.log_softmax_backward_f32 : k.softmax_backward_f32;
+    return log ? k.log_softmax_backward_f64 : k.softmax_backward_f64;
+  }
+
+  /** A block of `bytes`: the shared scratch block when it is large enough, else a temporary one. */
+  #acquire(bytes: number): number {
+    return bytes > SCRATCH_BYTES ? this.#heap.alloc(bytes) : this.#scratch;
+  }
+
+  #releaseBlock(ptr: number): void {
+    if (ptr !== this.#scratch) this.#heap.release(ptr);
+  }
+
+  #view(dtype: Dtype): FloatArray {
+    return dtype === 'float32' ? this.#heap.f32() : this.#heap.f64();
+  }
+
+  #forward(x: unknown, options: unknown, log: boolean): FloatArray {
+    this.#live();
+    const req = checkForward(x, options, DTYPES);
+    const result = allocateResult(req);
+    const { rows, cols, dtype } = req;
+    if (rows === 0) return result;
+    const kernel = this.#forwardKernel(dtype, log);
+    const shift = dtype === 'float32' ? 2 : 3;
+    const zeroMasked = req.fullyMasked === 'zero' ? 1 : 0;
+    const chunkRows = Math.max(1, Math.floor(SCRATCH_BYTES / (cols << shift)));
+    const ptr = this.#acquire(Math.min(rows, chunkRows) * (cols << shift));
+    const heap = this.#view(dtype);
+    const at = ptr >> shift;
+    const input = req.x;
+    for (let r = 0; r < rows; r += chunkRows) {
+      const n = Math.min(chunkRows, rows - r);
+      const start = r * cols;
+      const end = start + n * cols;
+      heap.set(n === rows ? input : input.subarray(start, end), at);
+      kernel(ptr, ptr, n, cols, req.temperature, zeroMasked);
+      result.set(heap.subarray(at, at + (end - start)), start);
+    }
+    this.#releaseBlock(ptr);
+    return result;
+  }
+
+  #backward(y: unknown, dy: unknown, options: unknown, log: boolean): FloatArray {
+    this.#live();
+    const req = checkBackward(y, dy, options, DTYPES);
+    const result = allocateResult(req);
+    const { rows, cols, dtype } = req;
+    if (rows === 0) return result;
+    const kernel = this.#backwardKernel(dtype, log);
+    const shift = dtype === 'float32' ? 2 : 3;
+    const chunkRows = Math.max(1, Math.floor(SCRATCH_BYTES / (2 * (cols << shift))));
+    const chunk = Math.min(rows, chunkRows) * cols;
+    const ptr = this.#acquire(2 * (chunk << shift));
+    const heap = this.#view(dtype);
+    const atY = ptr >> shift;
+    const atDy = atY + chunk;
+    for (let r = 0; r < rows; r += chunkRows) {
+      const n = Math.min(chunkRows, rows - r);
+      const start = r * cols;
+      const end = start + n * cols;
+      const whole = n === rows;
+      heap.set(whole ? req.y : req.y.subarray(start, end), atY);
+      heap.set(whole ? req.dy : req.dy.subarray(start, end), atDy);
+      kernel(atY << shift, atDy << shift, atDy << shift, n, cols, req.temperature);
+      result.set(heap.subarray(atDy, atDy + (end - start)), start);
+    }
+    this.#releaseBlock(ptr);
+    return result;
+  }
+
+  #own(buffer: unknown, name: string): WasmBuffer {
+    if (!(buffer instanceof WasmBuffer)) {
+      throw new SoftmaxError('INVALID_INPUT', `${name} must be a WasmBuffer from this backend's alloc()`);
+    }
+    if (!buffer.belongsTo(this)) {
+      throw new SoftmaxError('INVALID_INPUT', `${name} has been freed or belongs to another wasm backend`);
+    }
+    return buffer;
+  }
+
+  #forwardBuffer<D extends Dtype>(
+    x: WasmBuffer<D>,
+    options: BufferForwardOptions | undefined,
+    log: boolean,
+  ): WasmBuffer<D> {
+    this.#live();
+    this.#own(x, 'x');
+    const { out: outOption, ...rest } = options ?? {};
+    const out = (outOption === undefined ? x : this.#own(outOption, 'options.out')) as WasmBuffer<D>;
+    const req = checkForward(x.view(), { ...rest, out: out.view() }, DTYPES);
+    if (req.rows > 0) {
+      this.#forwardKernel(req.dtype, log)(
+        x.byteOffset,
+        out.byteOffset,
+        req.rows,
+        req.cols,
+        req.temperature,
+        req.fullyMasked === 'zero' ? 1 : 0,
+      );
+    }
+    return out;
+  }
+
+  #backwardBuffer<D extends Dtype>(
+    y: WasmBuffer<D>,
+    dy: WasmBuffer<D>,
+    options: BufferBackwardOptions | undefined,
+    log: boolean,
+  ): WasmBuffer<D> {
+    this.#live();
+    this.#own(y, 'y');
+    this.#own(dy, 'dy');
+    const { out: outOption, ...rest } = options ?? {};
+    const out = (outOption === undefined ? dy : this.#own(outOption, 'options.out')) as WasmBuffer<D>;
+    const req = checkBackward(y.view(), dy.view(), { ...rest, out: out.view() }, DTYPES);
+    if (req.rows > 0) {
+      this.#backwardKernel(req.dtype, log)(
+        y.byteOffset,
+        dy.byteOffset,
+        out.byteOffset,
+        req.rows,
+        req.cols,
+        req.temperature,
+      );
+    }
+    return out;
+  }
+}

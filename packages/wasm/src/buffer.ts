@@ -1,0 +1,68 @@
+import { type Dtype, SoftmaxError } from '@softmax/core';
+import type { Heap } from './heap.js';
+
+/** The typed array of a dtype. */
+export type ArrayOf<D extends Dtype> = D extends 'float32' ? Float32Array : Float64Array;
+
+/**
+ * An array that lives in the kernel's linear memory (the zero-copy API). Write inputs through
+ * `view()`, run a `*Buffer` method, read the result through `view()`.
+ *
+ * Growing linear memory (any allocation may) detaches every typed array over the old buffer; `view()`
+ * re-creates its view when that happened, so call `view()` again after allocating rather than
+ * keeping a view across allocations.
+ */
+export class WasmBuffer<D extends Dtype = Dtype> {
+  readonly dtype: D;
+  readonly length: number;
+  /** Byte offset of element 0 in linear memory (16-byte aligned). */
+  readonly byteOffset: number;
+  readonly #heap: Heap;
+  readonly #owner: object;
+  #view: ArrayOf<D> | undefined;
+  #viewBuffer: ArrayBufferLike | undefined;
+  #freed = false;
+
+  /** @internal created by `WasmBackend.alloc`. */
+  constructor(heap: Heap, owner: object, dtype: D, length: number) {
+    this.dtype = dtype;
+    this.length = length;
+    this.#heap = heap;
+    this.#owner = owner;
+    this.byteOffset = heap.alloc(length * (dtype === 'float32' ? 4 : 8));
+  }
+
+  /** A typed array over the buffer's memory; the same object until memory grows. */
+  view(): ArrayOf<D> {
+    if (this.#freed) throw new SoftmaxError('INVALID_INPUT', 'this WasmBuffer has been freed');
+    const buffer = this.#heap.memory.buffer;
+    if (this.#view === undefined || this.#viewBuffer !== buffer) {
+      const Type = this.dtype === 'float32' ? Float32Array : Float64Array;
+      this.#view = new Type(buffer, this.byteOffset, this.length) as ArrayOf<D>;
+      this.#viewBuffer = buffer;
+    }
+    return this.#view;
+  }
+
+  /** Same as `view()`. */
+  get array(): ArrayOf<D> {
+    return this.view();
+  }
+
+  get freed(): boolean {
+    return this.#freed;
+  }
+
+  /** Returns the memory to the backend; the buffer can no longer be used. Idempotent. */
+  free(): void {
+    if (this.#freed) return;
+    this.#freed = true;
+    this.#view = undefined;
+    this.#heap.release(this.byteOffset);
+  }
+
+  /** @internal whether this buffer is live and belongs to `owner`. */
+  belongsTo(owner: object): boolean {
+    return !this.#freed && this.#owner === owner;
+  }
+}

@@ -1,0 +1,22 @@
+/**
+ * @softmax/wasm — the default entry. The kernel's bytes are embedded (base64, generated at build
+ * time), so Node (ESM and CJS), bundlers and web workers need no file paths or plugins. To host the
+ * .wasm file yourself, use `@softmax/wasm/init` instead.
+ */
+import type { WasmBackend } from './backend.js';
+import { SCALAR_WASM_BASE64, SIMD_WASM_BASE64 } from './generated/wasm-base64.js';
+import { backendFromBytes, type CreateWasmBackendOptions, decodeBase64, wantSimd } from './load.js';
+
+export { ABI_VERSION } from './abi.js';
+export type { BufferBackwardOptions, BufferForwardOptions, WasmBackend } from './backend.js';
+export { type ArrayOf, WasmBuffer } from './buffer.js';
+export { runtimeHasSimd } from './instance.js';
+export type { CreateWasmBackendOptions } from './load.js';
+
+/**
+ * Creates the wasm backend. Resolves once the module is compiled; every call after that is
+ * synchronous. Each backend owns its own linear memory.
+ */
+export function createWasmBackend(options?: CreateWasmBackendOptions): Promise<WasmBackend> {
+  return backendFromBytes(decodeBase64(wantSimd(options) ? SIMD_WASM_BASE64 : SCALAR_WASM_BASE64));
+}

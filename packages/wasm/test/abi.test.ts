@@ -1,0 +1,80 @@
+import { SoftmaxError } from '@softmax/core';
+import { describe, expect, it } from 'vitest';
+import { ABI_VERSION } from '../dist/index.js';
+import { init } from '../dist/init.js';
+import { pkgPath, random, scalarBytes, simdBytes } from './helpers.js';
+
+/** A module exporting memory and an abi_version() that returns `version` (hand-assembled). */
+function fakeKernel(version: number): Uint8Array<ArrayBuffer> {
+  return new Uint8Array([
+    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
+    ...[0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7f], // type: () -> i32
+    ...[0x03, 0x02, 0x01, 0x00], // one function of type 0
+    ...[0x05, 0x03, 0x01, 0x00, 0x01], // memory: 1 page
+    ...[0x07, 0x18, 0x02, 0x06, ...Buffer.from('memory'), 0x02, 0x00, 0x0b, ...Buffer.from('abi_version'), 0x00, 0x00],
+    ...[0x0a, 0x06, 0x01, 0x04, 0x00, 0x41, version, 0x0b], // body: i32.const version (< 64)
+  ]);
+}
+
+describe('ABI version', () => {
+  it('both builds report the ABI version the loader expects', async () => {
+    for (const bytes of [simdBytes(), scalarBytes()]) {
+      const { instance } = await WebAssembly.instantiate(bytes, {});
+      expect((instance.exports.abi_version as () => number)()).toBe(ABI_VERSION);
+    }
+  });
+
+  it('the loader refuses a module with another ABI version', async () => {
+    const wrong = fakeKernel(ABI_VERSION + 1);
+    const { instance } = await WebAssembly.instantiate(wrong, {});
+    expect((instance.exports.abi_version as () => number)()).toBe(ABI_VERSION + 1);
+    const error = await init({ bytes: wrong }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SoftmaxError);
+    expect((error as SoftmaxError).code).toBe('BACKEND_UNAVAILABLE');
+    expect((error as SoftmaxError).message).toMatch(/ABI version/);
+  });
+
+  it("pkg/'s raw loader checks the same version and exposes the C ABI", async () => {
+    const loader = await import(pkgPath('softmax_wasm.js'));
+    expect(loader.ABI_VERSION).toBe(ABI_VERSION);
+    const raw = loader.initSync(simdBytes());
+    expect(raw.simd()).toBe(1);
+    expect(loader.initSync(scalarBytes()).simd()).toBe(0);
+    expect(() => loader.initSync(fakeKernel(ABI_VERSION + 1))).toThrow(/ABI/);
+  });
+});
+
+describe('SIMD and scalar builds', () => {
+  it('compute bit-identical exponentials (same operations lane by lane)', async () => {
+    const loader = await import(pkgPath('softmax_wasm.js'));
+    const builds = [loader.initSync(simdBytes()), loader.initSync(scalarBytes())];
+    const rand = random(7);
+    const n = 200_003;
+    const cases: [number, number][] = [
+      [0, 1],
+      [10.3, 1],
+      [-5, 0.37],
+      [1000, 2.5],
+    ];
+    for (const [max, temperature] of cases) {
+      const x = new Float32Array(n);
+      for (let i = 0; i < n; i++) x[i] = max - rand(0, 90 * temperature);
+      x[0] = max;
+      x[1] = Number.NEGATIVE_INFINITY;
+      const results = builds.map((raw) => {
+        const base = (raw.__heap_base.value + 15) & ~15;
+        const need = base + 8 * n;
+        if (raw.memory.buffer.byteLength < need)
+          raw.memory.grow(Math.ceil((need - raw.memory.buffer.byteLength) / 65536));
+        new Float32Array(raw.memory.buffer, base, n).set(x);
+        raw.probe_exp_f32(base, base + 4 * n, n, Math.fround(max), temperature);
+        return new Uint32Array(raw.memory.buffer, base + 4 * n, n).slice();
+      });
+      expect(results[0][0]).toBe(0x3f800000); // exactly 1 at the max
+      expect(results[0][1]).toBe(0); // exactly 0 at -Infinity
+      let differ = 0;
+      for (let i = 0; i < n; i++) if (results[0][i] !== results[1][i]) differ++;
+      expect(differ).toBe(0);
+    }
+  });
+});

@@ -1,0 +1,13 @@
+import { describeConformance } from '@softmax/conformance';
+import { expect, it } from 'vitest';
+import { createWasmBackend } from '../dist/index.js';
+
+describeConformance('wasm (scalar build)', () => createWasmBackend({ simd: false }), {
+  rtol: 1e-6,
+  float64: { rtol: 1e-12 },
+  scale: 'full',
+});
+
+it('simd: false gives the scalar build', async () => {
+  expect((await createWasmBackend({ simd: false })).simd).toBe(false);
+});

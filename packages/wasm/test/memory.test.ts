@@ -1,0 +1,54 @@
+import { referenceSoftmax } from '@softmax/core';
+import { expect, it } from 'vitest';
+import { createWasmBackend } from '../dist/index.js';
+import { random } from './helpers.js';
+
+it('memory stays bounded over 10,000 calls of random sizes (copying and zero-copy)', async () => {
+  const backend = await createWasmBackend();
+  const rand = random(42);
+  const MAX = 100_000; // elements per call
+  const initial = backend.memoryBytes;
+  let grownAfterHalf = 0;
+  let checked = 0;
+  for (let call = 0; call < 10_000; call++) {
+    const cols = 1 + Math.floor(rand(0, 1) ** 3 * 20_000);
+    const rows = Math.max(1, Math.floor(rand(0, 1) * Math.min(64, MAX / cols)));
+    const f64 = rand(0, 1) < 0.25;
+    const x = f64 ? new Float64Array(rows * cols) : new Float32Array(rows * cols);
+    for (let i = 0; i < x.length; i += 97) x[i] = rand(-5, 5);
+    const before = backend.memoryBytes;
+    const kind = call % 3;
+    if (kind === 0) {
+      const y = backend.softmax(x, { cols });
+      if (call % 500 === 0) {
+        const ref = new Float64Array(x.length);
+        referenceSoftmax({ x, out: ref, rows, cols, temperature: 1, fullyMasked: 'nan' });
+        for (let i = 0; i < x.length; i++) expect(Math.abs(y[i] - ref[i])).toBeLessThanOrEqual(1e-6 * ref[i] + 1e-38);
+        checked++;
+      }
+    } else if (kind === 1) {
+      backend.logSoftmaxBackward(x, x, { cols });
+    } else {
+      const buf = backend.alloc(x.length, f64 ? 'float64' : 'float32');
+      buf.view().set(x);
+      backend.softmaxBuffer(buf, { cols });
+      buf.free();
+    }
+    if (call >= 5_000 && backend.memoryBytes > before) grownAfterHalf++;
+  }
+  // The largest single need is one call's input (MAX elements of float64, 800 kB) next to the 256 KiB
+  // scratch block: with freed blocks merged and reused, memory never needs more than a few times that.
+  const bound = initial + 3 * (MAX * 8 + 256 * 1024);
+  expect(checked).toBeGreaterThan(0);
+  expect(backend.memoryBytes).toBeLessThanOrEqual(bound);
+  expect(grownAfterHalf).toBeLessThanOrEqual(2);
+});
+
+it('a large call and many small ones reuse the same memory', async () => {
+  const backend = await createWasmBackend();
+  backend.softmax(new Float32Array(1_000_000));
+  const afterLarge = backend.memoryBytes;
+  for (let i = 0; i < 2_000; i++) backend.softmax(new Float32Array(10 * (10 + (i % 50))), { cols: 10 });
+  backend.softmax(new Float32Array(1_000_000));
+  expect(backend.memoryBytes).toBe(afterLarge);
+});

@@ -1,0 +1,11 @@
+import { defineConfig } from 'tsup';
+
+export default defineConfig({
+  // index embeds the wasm bytes (src/generated/wasm-base64.js); init does not.
+  entry: ['src/index.ts', 'src/init.ts'],
+  format: ['esm', 'cjs'],
+  dts: true,
+  clean: true,
+  sourcemap: true,
+  target: 'es2022',
+});
