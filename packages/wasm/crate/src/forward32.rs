@@ -2,6 +2,7 @@
 //! row finished before the next so a row stays in cache between its passes.
 
 use crate::exp32::{Exp32, T_MAX, T_MIN};
+use crate::exp64::exp64;
 use crate::generic::{forward_row, special_row};
 use crate::log64::{ln1p64, ln64};
 
@@ -30,28 +31,33 @@ pub unsafe fn forward_f32(x: *const f32, out: *mut f32, rows: usize, cols: usize
             continue;
         };
         if temperature == 1.0 {
-            row::<false>(xr, or, cols, &c, log);
+            row::<false>(xr, or, cols, &c, temperature, log);
         } else {
-            row::<true>(xr, or, cols, &c, log);
+            row::<true>(xr, or, cols, &c, temperature, log);
         }
     }
 }
 
 /// Passes 2 and 3 of a row whose max is finite.
 #[inline(always)]
-unsafe fn row<const SCALED: bool>(x: *const f32, out: *mut f32, cols: usize, c: &Exp32, log: bool) {
+unsafe fn row<const SCALED: bool>(x: *const f32, out: *mut f32, cols: usize, c: &Exp32, temperature: f64, log: bool) {
     if log {
         // The max's own 1 is kept out of `rest` so that ln1p keeps the max's log-prob accurate.
+        // The pass's terms are e^((x - s)/T): dividing by e^((max - s)/T) (float64, relative error
+        // ~1e-16) gives Σ e^((x - max)/T) over the entries below the max.
         let (rest, at_max) = passes::exp_rest::<SCALED>(x, cols, c);
+        let rest = rest * exp64(-c.log_shift(temperature));
         let log_sum = if at_max == 1 { ln1p64(rest) } else { ln64(at_max as f64 + rest) };
         passes::log_out(x, out, cols, c, log_sum as f32);
     } else {
+        // Terms are e^((x - s)/T) (see exp32.rs); the common factor e^((max - s)/T) cancels here.
         let sum = passes::exp_store_sum::<SCALED>(x, out, cols, c);
         passes::scale(out, cols, (1.0 / sum) as f32);
     }
 }
 
-/// The probe behind `probe_exp_f32`: exp((x - max)/T) through this build's pass.
+/// The probe behind `probe_exp_f32`: exp((x - s)/T) through this build's pass (s: Exp32's shift for
+/// this max).
 ///
 /// # Safety
 /// `x`, `out` valid for `n` elements.

@@ -19,7 +19,7 @@ pub unsafe fn stats(x: *const f32, n: usize) -> (f32, bool) {
     (max, has_nan)
 }
 
-/// out = exp((x - max)/T), returns Σ out in float64.
+/// out = exp((x - s)/T), returns Σ out in float64.
 ///
 /// # Safety
 /// `x`, `out` valid for `n` elements (may be the same).
@@ -31,7 +31,7 @@ pub unsafe fn exp_store_sum<const SCALED: bool>(x: *const f32, out: *mut f32, n:
     })
 }
 
-/// Σ exp((x - max)/T) over the entries below the max, and how many entries equal the max.
+/// Σ exp((x - s)/T) over the entries below the max, and how many entries equal the max.
 ///
 /// # Safety
 /// `x` valid for `n` elements.
@@ -69,7 +69,7 @@ pub unsafe fn log_out(x: *const f32, out: *mut f32, n: usize, c: &Exp32, log_sum
     }
 }
 
-/// out = exp((x - max)/T) only (the test probe).
+/// out = exp((x - s)/T) only (the test probe).
 ///
 /// # Safety
 /// `x`, `out` valid for `n` elements.

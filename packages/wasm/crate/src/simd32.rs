@@ -13,9 +13,8 @@ use crate::exp32::{exp_shifted, Exp32, MAGIC, NF_CUT, P2, P3, P4, P5};
 struct V32 {
     max: v128,
     k: v128,
-    mk: v128,
-    mh: v128,
-    ml: v128,
+    cm: v128,
+    s: v128,
     c1: v128,
     c2: v128,
     inv_t: v128,
@@ -35,9 +34,8 @@ impl V32 {
         V32 {
             max: f32x4_splat(c.max),
             k: f32x4_splat(c.k),
-            mk: f32x4_splat(c.mk),
-            mh: f32x4_splat(c.mh),
-            ml: f32x4_splat(c.ml),
+            cm: f32x4_splat(c.cm),
+            s: f32x4_splat(c.s),
             c1: f32x4_splat(c.c1),
             c2: f32x4_splat(c.c2),
             inv_t: f32x4_splat(c.inv_t),
@@ -52,10 +50,10 @@ impl V32 {
 /// Lane-wise `exp_shifted` (see exp32.rs for the numerical argument; same operations, same order).
 #[inline(always)]
 fn exp_v<const SCALED: bool>(x: v128, c: &V32) -> v128 {
-    let nf = f32x4_add(f32x4_sub(f32x4_mul(x, c.k), c.mk), c.magic);
+    let nf = f32x4_add(f32x4_mul(x, c.k), c.cm);
     let n = f32x4_sub(nf, c.magic);
-    let b = f32x4_add(f32x4_mul(n, c.c1), c.mh);
-    let mut r = f32x4_sub(f32x4_sub(x, b), f32x4_add(f32x4_mul(n, c.c2), c.ml));
+    let b = f32x4_add(f32x4_mul(n, c.c1), c.s);
+    let mut r = f32x4_sub(f32x4_sub(x, b), f32x4_mul(n, c.c2));
     if SCALED {
         r = f32x4_mul(r, c.inv_t);
     }
@@ -129,7 +127,7 @@ pub unsafe fn stats(x: *const f32, n: usize) -> (f32, bool) {
     (max, has_nan)
 }
 
-/// out = exp((x - max)/T); returns Σ out. Blocks of 64: each lane adds 4 terms, then the 4
+/// out = exp((x - s)/T); returns Σ out. Blocks of 64: each lane adds 4 terms, then the 4
 /// accumulators are combined (2 more roundings) and the block total joins a float64 sum, so the
 /// relative error of the row sum is below 5·2^-24 + O(2^-52·n/64) for any row length.
 ///
@@ -178,7 +176,7 @@ pub unsafe fn exp_store_sum<const SCALED: bool>(x: *const f32, out: *mut f32, n:
     sum
 }
 
-/// Σ exp((x - max)/T) over entries below the max, and the count of entries equal to the max.
+/// Σ exp((x - s)/T) over entries below the max, and the count of entries equal to the max.
 ///
 /// # Safety
 /// `x` valid for `n` elements.
@@ -283,7 +281,7 @@ pub unsafe fn log_out(x: *const f32, out: *mut f32, n: usize, c: &Exp32, log_sum
     }
 }
 
-/// out = exp((x - max)/T) only (the test probe that compares this build with the scalar one).
+/// out = exp((x - s)/T) only (the test probe that compares this build with the scalar one).
 ///
 /// # Safety
 /// `x`, `out` valid for `n` elements.
