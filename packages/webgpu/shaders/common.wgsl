@@ -1,4 +1,4 @@
-// Shared by every softmax kernel. `V`, `VU`, `VI`, `W`, `hsum`, `hmax_u` come from a lane
+// Shared by every softmax kernel. `V`, `VU`, `VI`, `VB`, `hsum`, `hmax`, `hmax_u` come from a lane
 // prelude (lanes_vec4.wgsl or lanes_scalar.wgsl); `G`, `WG`, `LOG` are pipeline overrides.
 
 override G: u32 = 64u;  // threads that cooperate on one (row, segment) unit: a power of two
@@ -18,6 +18,7 @@ struct Params {
   ln2THi: f32,    // ln 2 · T = ln2THi + ln2TLo, ln2THi with 15 significant bits
   ln2TLo: f32,
   invTemp: f32,   // fl(1 / T)
+  hugeTemp: u32,  // 1 when T > 2^116: only then can exp((x − m)/T) need overflow_scale
 }
 
 struct Partial {
@@ -32,19 +33,23 @@ struct Pair { hi: V, lo: V }
 // Infinity and NaN are recognised by bit pattern: WGSL lets a compiler assume floats are finite.
 const POS_INF_BITS: u32 = 0x7f800000u;
 const NEG_INF_BITS: u32 = 0xff800000u;
-const NAN_KEY: u32 = 0xffffffffu;
+const NAN_KEY: u32 = 0xffffffffu; // any key above POS_INF_KEY is a NaN
 const POS_INF_KEY: u32 = 0xff800000u; // key(+Inf)
 const NEG_INF_KEY: u32 = 0x007fffffu; // key(−Inf)
 
-// Maps f32 bits to a u32 whose unsigned order is the float order; NaN sorts above +Inf and
-// −0 is folded onto +0 (they compare equal, so both count as the max).
+// Maps f32 bits to a u32 whose unsigned order is the float order: negative floats have all
+// bits flipped, positive ones only the sign. −0 is folded onto +0 (they compare equal, so both
+// count as the max); NaN (either sign) maps above key(+Inf).
 fn key_of(x: V) -> VU {
   var b = bitcast<VU>(x);
   b = select(b, VU(0u), b == VU(0x80000000u));
-  let neg = (b & VU(0x80000000u)) != VU(0u);
-  let k = select(b | VU(0x80000000u), ~b, neg);
-  let nan = (b & VU(0x7fffffffu)) > VU(POS_INF_BITS);
-  return select(k, VU(NAN_KEY), nan);
+  let k = b ^ (bitcast<VU>(bitcast<VI>(b) >> VU(31u)) | VU(0x80000000u));
+  // Negative NaNs land below key(−Inf): lift them; positive ones already sort above key(+Inf).
+  return select(k, VU(NAN_KEY), k < VU(NEG_INF_KEY));
+}
+
+fn is_nan_key(k: u32) -> bool {
+  return k > POS_INF_KEY;
 }
 
 fn from_key(k: u32) -> f32 {
@@ -64,52 +69,86 @@ fn two_diff(a: V, b: V) -> Pair {
   return Pair(s, err);
 }
 
-// e^r · 2^k for |r| ≲ 0.35: the degree-7 Taylor polynomial truncates at 0.13 ulp and Horner's
-// rule adds about 1 ulp. WGSL's built-in exp is only bound to 3 + 2|x| ulp, hence this one.
+// e^r for |r| ≤ ln2/2: a degree-6 polynomial 1 + r + r²·q(r), q fitted for least maximum
+// relative error (truncation 3.2e-9; at most 0.97 ulp in float32 Horner, checked densely).
+// WGSL's built-in exp is only bound to 3 + 2|x| ulp, hence this one.
+fn exp_poly(r: V) -> V {
+  var p = V(0.001382200513035059);
+  p = p * r + V(0.008368683978915215);
+  p = p * r + V(0.04166825860738754);
+  p = p * r + V(0.1666652113199234);
+  p = p * r + V(0.4999999403953552);
+  p = p * r + V(1.0);
+  return p * r + V(1.0);
+}
+
+// e^r · 2^k, in two steps so that 2^k never overflows on its own for k = 128.
 fn exp_reduced(r: V, k: V) -> V {
-  var p = V(1.0 / 5040.0);
-  p = p * r + V(1.0 / 720.0);
-  p = p * r + V(1.0 / 120.0);
-  p = p * r + V(1.0 / 24.0);
-  p = p * r + V(1.0 / 6.0);
-  p = p * r + V(0.5);
-  p = p * r + V(1.0);
-  p = p * r + V(1.0);
-  // Two steps so that 2^k never overflows on its own for k = 128.
   let k1 = VI(k * V(0.5));
-  return ldexp(ldexp(p, k1), VI(k) - k1);
+  return ldexp(ldexp(exp_poly(r), k1), VI(k) - k1);
+}
+
+// 1, or 1/4 when x − m is huge: it may overflow to −Inf although (x − m)/T is finite (x and m
+// huge, of opposite signs), and k·ln2·T in exp_scaled may pass the float32 limit when T is
+// huge too. Scaling by 1/4 is exact for x and m ≥ 2^-124 (smaller ones only lose bits far
+// below the ulp of a difference past 1e38); all later steps work in units of s, so
+// (x − m)/T = (x·s − m·s)/(T·s). Overflow is detected by bit pattern: WGSL may assume floats
+// are finite. x = −Inf keeps s = 1 so that it stays −Inf.
+fn overflow_scale(x: V, m: V) -> V {
+  let d = x - m;
+  let huge = (d < V(-1e38)) | (bitcast<VU>(d) == VU(NEG_INF_BITS));
+  return select(V(1.0), V(0.25), huge & (bitcast<VU>(x) != VU(NEG_INF_BITS)));
 }
 
 // exp((x − m) / T) for x ≤ m without rounding (x − m) / T first: that rounding would cost
 // |t|·2^-24 of relative accuracy (1e-6 already at t = −17). Instead k = round(t·log2 e) and
 // r·T = (x − m) − k·ln2·T is formed exactly: x − m as an exact pair (TwoSum), ln2·T as
-// LN2T_HI + LN2T_LO with LN2T_HI of 15 significant bits so k·LN2T_HI is exact (|k| ≤ 160), and
+// LN2T_HI + LN2T_LO with LN2T_HI of 15 significant bits so k·LN2T_HI is exact (|k| ≤ 126), and
 // the subtraction exact by Sterbenz. Only then is r divided by T, an error relative to r.
+// With a huge T everything is in units of s (see overflow_scale), exact powers of two.
+// Results below 2^-126 (t < −87.34) are flushed to zero, within the contract's 2^-126 atol, so
+// 2^k (−126 ≤ k ≤ 0) is built from its exponent bits in one step.
 fn exp_scaled(x: V, m: V) -> V {
-  let d = two_diff(x, m);
+  var a = x;
+  var b = m;
+  var temp = V(P.temp);
+  var hi = V(P.ln2THi);
+  var lo = V(P.ln2TLo);
+  if (P.hugeTemp != 0u) {
+    // A difference past 1e38 gives t < −104 unless T > 2^116: only then may it matter.
+    let s = overflow_scale(x, m);
+    a = x * s;
+    b = m * s;
+    temp = temp * s;
+    hi = hi * s;
+    lo = lo * s;
+  }
+  let d = two_diff(a, b);
   var q = d.hi;
   if (P.unitTemp == 0u) {
-    q = d.hi / V(P.temp);
+    q = d.hi / temp;
   }
-  let k = clamp(round(q * V(1.4426950408889634)), V(-160.0), V(130.0));
-  var r = ((d.hi - k * V(P.ln2THi)) - k * V(P.ln2TLo)) + d.lo;
+  let k = max(round(q * V(1.4426950408889634)), V(-126.0));
+  var r = ((d.hi - k * hi) - k * lo) + d.lo;
   if (P.unitTemp == 0u) {
-    r = r / V(P.temp);
+    r = r / temp;
   }
-  let y = select(exp_reduced(r, k), V(0.0), q < V(-104.0));
-  return select(y, from_bits(POS_INF_BITS), q > V(88.8));
+  let two_k = bitcast<V>(bitcast<VU>(VI(k) + VI(127)) << VU(23u));
+  return select(exp_poly(r) * two_k, V(0.0), q < V(-87.34));
 }
 
 // (x − m) / T to within a few ulp of its own size (log-softmax adds it to −log(sum), and both
-// are ≤ 0, so no cancellation magnifies this error).
-// −Inf (x = −Inf, or x − m overflowed) stays −Inf rather than −Inf + NaN from the error term.
+// are ≤ 0, so no cancellation magnifies this error). Formed in units of s (see overflow_scale)
+// and scaled back last, which overflows only when the true result does.
+// −Inf (x = −Inf) stays −Inf rather than −Inf + NaN from the error term.
 fn scaled_diff(x: V, m: V) -> V {
-  let d = two_diff(x, m);
+  let s = overflow_scale(x, m);
+  let d = two_diff(x * s, m * s);
   var t = d.hi + d.lo;
   if (P.unitTemp == 0u) {
     t = d.hi / V(P.temp) + d.lo / V(P.temp);
   }
-  return select(t, d.hi, bitcast<VU>(d.hi) == VU(NEG_INF_BITS));
+  return select(t / s, d.hi, bitcast<VU>(d.hi) == VU(NEG_INF_BITS));
 }
 
 // exp(y) for any finite y (the gradient of log-softmax): Cody–Waite with ln 2 = 0.693359375 −
@@ -173,6 +212,16 @@ fn neg_inf_v() -> V {
 struct Kahan { sum: V, comp: V }
 
 fn kahan_add(acc: ptr<function, Kahan>, v: V) {
+  let y = v - (*acc).comp;
+  let t = (*acc).sum + y;
+  (*acc).comp = (t - (*acc).sum) - y;
+  (*acc).sum = t;
+}
+
+// The same for one f32 sum.
+struct Kahan1 { sum: f32, comp: f32 }
+
+fn kahan_add1(acc: ptr<function, Kahan1>, v: f32) {
   let y = v - (*acc).comp;
   let t = (*acc).sum + y;
   (*acc).comp = (t - (*acc).sum) - y;

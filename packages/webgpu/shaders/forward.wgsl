@@ -9,32 +9,42 @@
 
 struct Stats { mkey: u32, cnt: u32, rest: f32 }
 
-// Two passes over the unit's lanes: the max (as an ordered key, so ±Inf and NaN are exact),
-// then, relative to that max, how many entries equal it and the sum of exp over the others.
+// Two passes over the unit's lanes: the max, then, relative to that max, how many entries
+// equal it and the sum of exp over the others.
 fn segment_stats(u: Unit, ids: Ids) -> Stats {
-  var mk = 0u;
-  for (var i = u.start + u.lane; i < u.end; i += G) {
-    mk = max(mk, hmax_u(key_of(src[u.rowBase + i])));
-  }
-  let mkey = group_max_u(mk, ids);
-  let m = V(from_key(mkey));
-  var cnt = VU(0u);
-  var acc = Kahan(V(0.0), V(0.0));
+  // max() is exact for ±Inf (of ±0 it may give either: both count as the max below); NaN, which
+  // max() need not propagate, is found apart from the largest magnitude bits. The result goes
+  // to an ordered key for the reduction and the partials.
+  var mx = neg_inf_v();
+  var mag = VU(0u);
   for (var i = u.start + u.lane; i < u.end; i += G) {
     let x = src[u.rowBase + i];
-    let k = key_of(x);
-    let eq = k == VU(mkey);
+    mx = max(mx, x);
+    mag = max(mag, bitcast<VU>(x) & VU(0x7fffffffu));
+  }
+  let own_key = select(hmax_u(key_of(V(hmax(mx)))), NAN_KEY, hmax_u(mag) > POS_INF_BITS);
+  let mkey = group_max_u(own_key, ids);
+  let m = V(from_key(mkey));
+  // Entries equal to the max: the float comparison makes ±0 equal, the bit comparison keeps
+  // +Inf exact even where a compiler assumes finite floats. Terms are taken only when the max
+  // is finite and x is neither the max nor −Inf; otherwise write_row does not use them.
+  let mbits = VU(bitcast<u32>(first(m)));
+  var cnt = VU(0u);
+  var acc = Kahan1(0.0, 0.0);
+  for (var i = u.start + u.lane; i < u.end; i += G) {
+    let x = src[u.rowBase + i];
+    let xb = bitcast<VU>(x);
+    let eq = (x == m) | (xb == mbits);
     cnt += select(VU(0u), VU(1u), eq);
-    let e = exp_scaled(x, m);
-    let take = !eq & (k > VU(NEG_INF_KEY)) & (k < VU(POS_INF_KEY));
-    let term = select(V(0.0), e, take);
-    kahan_add(&acc, term);
+    let term = select(V(0.0), exp_scaled(x, m), !eq & (xb != VU(NEG_INF_BITS)));
+    // The lanes are added first: positive terms, so this costs at most 2^-23 of the sum.
+    kahan_add1(&acc, hsum(term));
     if (!LOG) {
       // Kept for the write pass, which then scales instead of evaluating exp a second time.
       dst[u.rowBase + i] = select(term, V(1.0), eq);
     }
   }
-  let cs = group_sum2(hsum_u(cnt), hsum(acc.sum - acc.comp), ids);
+  let cs = group_sum2(hsum_u(cnt), acc.sum - acc.comp, ids);
   return Stats(mkey, cs.cnt, cs.sum);
 }
 
@@ -47,7 +57,7 @@ fn fill(u: Unit, v: V) {
 // The special-value rules of @softmax/core's reference, then the ordinary case. For softmax,
 // dst already holds exp((x − m_s) / T) of the unit's segment; `scale` = exp((m_s − M) / T).
 fn write_row(u: Unit, st: Stats, scale: f32) {
-  if (st.mkey == NAN_KEY) {
+  if (is_nan_key(st.mkey)) {
     fill(u, nan_v());
     return;
   }
@@ -71,7 +81,7 @@ fn write_row(u: Unit, st: Stats, scale: f32) {
     let ls = V(log_sum(f32(st.cnt), st.rest));
     for (var i = u.start + u.lane; i < u.end; i += G) {
       let t = scaled_diff(src[u.rowBase + i], m);
-      // Both terms are ≤ 0: no cancellation. −Inf inputs (and overflowed differences) stay −Inf.
+      // Both terms are ≤ 0: no cancellation. −Inf inputs stay −Inf.
       dst[u.rowBase + i] = select(t - ls, zero, bitcast<VU>(t) == VU(NEG_INF_BITS));
     }
   } else {

@@ -2,6 +2,7 @@
 alias V = f32;
 alias VU = u32;
 alias VI = i32;
+alias VB = bool;
 
 fn hsum(v: V) -> f32 {
   return v;
@@ -16,5 +17,9 @@ fn hmax_u(v: VU) -> u32 {
 }
 
 fn first(v: V) -> f32 {
+  return v;
+}
+
+fn hmax(v: V) -> f32 {
   return v;
 }

@@ -2,6 +2,7 @@
 alias V = vec4<f32>;
 alias VU = vec4<u32>;
 alias VI = vec4<i32>;
+alias VB = vec4<bool>;
 
 fn hsum(v: V) -> f32 {
   return (v.x + v.y) + (v.z + v.w);
@@ -17,4 +18,8 @@ fn hmax_u(v: VU) -> u32 {
 
 fn first(v: V) -> f32 {
   return v.x;
+}
+
+fn hmax(v: V) -> f32 {
+  return max(max(v.x, v.y), max(v.z, v.w));
 }

@@ -13,7 +13,7 @@ import {
 } from '@softmax/core';
 import { type Acquired, acquireDevice, type DeviceSource } from './device.js';
 import { Kernels, partBytes } from './kernels.js';
-import { type DeviceTraits, type Plan, planFor } from './plan.js';
+import type { DeviceTraits, Plan } from './plan.js';
 import { BufferPool } from './pool.js';
 import type { Op } from './shaders.js';
 import { COPY_DST, COPY_SRC, MAP_MODE_READ, MAP_READ, STORAGE } from './usage.js';
@@ -32,6 +32,10 @@ export interface Tuning {
   maxWorkgroupsPerDimension?: number;
   /** Set false to use workgroup-memory reductions even where subgroups exist. */
   subgroups?: boolean;
+  /** Cap on the threads that share one row or segment. Default 256 (the subgroup size, or 1, on CPU adapters). */
+  maxUnitThreads?: number;
+  /** Fewest threads per workgroup. Default 64 (1 on CPU adapters). */
+  minWorkgroupSize?: number;
 }
 
 export interface WebGPUBackendOptions extends DeviceSource {
@@ -102,10 +106,18 @@ function isCpuAdapter(info: GPUAdapterInfo | undefined): boolean {
 
 function traitsOf(device: GPUDevice, info: GPUAdapterInfo | undefined, tuning: Tuning): DeviceTraits {
   const l = device.limits;
-  const sgMax = (info as { subgroupMaxSize?: number } | undefined)?.subgroupMaxSize ?? 0;
+  const sg = info as { subgroupMinSize?: number; subgroupMaxSize?: number } | undefined;
+  const sgMax = sg?.subgroupMaxSize ?? 0;
+  const sgMin = sg?.subgroupMinSize ?? 0;
   const subgroups = tuning.subgroups !== false && device.features.has('subgroups') && sgMax > 0 && sgMax <= 128;
+  const cpu = isCpuAdapter(info);
+  const maxWorkgroupSize = Math.min(256, l.maxComputeInvocationsPerWorkgroup, l.maxComputeWorkgroupSizeX);
+  // On CPU adapters a barrier is costly (SwiftShader runs a workgroup with barriers as coroutines)
+  // and a workgroup is executed a few lanes at a time anyway: units of one subgroup, reduced by
+  // shuffles, and long rows over a few workgroups (about one per core) do best there.
+  const cpuUnit = subgroups && sgMin > 0 ? sgMin : 1;
   return {
-    maxWorkgroupSize: Math.min(256, l.maxComputeInvocationsPerWorkgroup, l.maxComputeWorkgroupSizeX),
+    maxWorkgroupSize,
     maxWorkgroupsPerDimension: Math.min(
       l.maxComputeWorkgroupsPerDimension,
       tuning.maxWorkgroupsPerDimension ?? Infinity,
@@ -113,9 +125,12 @@ function traitsOf(device: GPUDevice, info: GPUAdapterInfo | undefined, tuning: T
     maxBindingBytes: Math.min(l.maxStorageBufferBindingSize, l.maxBufferSize, tuning.maxBindingBytes ?? Infinity),
     offsetAlignment: l.minStorageBufferOffsetAlignment,
     subgroupMaxSize: subgroups ? sgMax : 0,
-    targetWorkgroups: tuning.targetWorkgroups ?? (isCpuAdapter(info) ? 8 : 256),
+    subgroupMinSize: subgroups ? sgMin : 0,
+    maxUnitThreads: tuning.maxUnitThreads ?? (cpu ? cpuUnit : maxWorkgroupSize),
+    minWorkgroupSize: tuning.minWorkgroupSize ?? (cpu ? 1 : 64),
+    targetWorkgroups: tuning.targetWorkgroups ?? (cpu ? 8 : 256),
     minLanesPerThread: tuning.minLanesPerThread ?? 8,
-    lanesPerThread: tuning.lanesPerThread ?? (isCpuAdapter(info) ? 16 : 4),
+    lanesPerThread: tuning.lanesPerThread ?? (cpu ? 16 : 4),
   };
 }
 
@@ -261,7 +276,7 @@ class Impl implements WebGPUBackend {
     out: Float32Array,
   ): Promise<void> {
     const { device, kernels, pool } = state;
-    const plan = planFor(rows, cols, kernels.traits);
+    const plan = kernels.plan(rows, cols);
     await kernels.prepare(op, plan);
     if (state.lost) throw new SoftmaxError('DEVICE_LOST', 'the GPU device was lost');
     const bytes = rows * cols * 4;
@@ -365,7 +380,7 @@ class Impl implements WebGPUBackend {
     const state = await this.live();
     const jobs: Promise<void>[] = [];
     for (const { rows, cols } of shapes) {
-      const plan = planFor(rows, cols, state.kernels.traits);
+      const plan = state.kernels.plan(rows, cols);
       for (const op of ops) jobs.push(state.kernels.prepare(op, plan));
     }
     await Promise.race([Promise.all(jobs), state.lostSignal]);
@@ -392,7 +407,7 @@ class Impl implements WebGPUBackend {
   ): void {
     const state = this.liveSync();
     const { rows, cols, temperature } = checkShape(shape, b ? [a, b, out] : [a, out]);
-    const plan = planFor(rows, cols, state.kernels.traits);
+    const plan = state.kernels.plan(rows, cols);
     const bytes = rows * cols * 4;
     // Reading and writing one buffer in a dispatch is not allowed: in place goes through a copy.
     const copyOf = (buf: GPUBuffer) => {

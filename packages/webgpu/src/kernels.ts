@@ -1,4 +1,4 @@
-import type { DeviceTraits, Plan } from './plan.js';
+import { type DeviceTraits, type Plan, planFor } from './plan.js';
 import { BINDINGS, entryPoint, moduleSource, OPS, type Op, type Stage } from './shaders.js';
 import { COPY_DST, UNIFORM } from './usage.js';
 
@@ -17,8 +17,10 @@ export interface OpParams {
 }
 
 const PARAM_STRIDE = 256; // minUniformBufferOffsetAlignment is at most 256
-const PARAM_BYTES = 48;
+const PARAM_BYTES = 64; // Params in common.wgsl: 13 words, rounded up to 16 bytes
 const UNIFORM_CACHE = 1024;
+const PLAN_CACHE = 256;
+const BIND_GROUPS_PER_OUTPUT = 32;
 
 /** Bytes of partials a plan needs (one 16-byte record per row segment of the largest chunk). */
 export function partBytes(plan: Plan): number {
@@ -42,6 +44,8 @@ function paramWords(plan: Plan, chunkIndex: number, p: OpParams): ArrayBuffer {
   u.set([chunk.rows, plan.colsV, plan.segLenV, plan.segs, chunk.baseV, chunk.gridX, p.maskedZero ? 1 : 0]);
   u[7] = p.temperature === 1 ? 1 : 0;
   new Float32Array(data, 32, 4).set([T, hi, lo, f32(1 / p.temperature)]);
+  // Past 2^116 a difference x − m beyond 1e38 (or overflowing) can still give t ≥ −104.
+  new Uint32Array(data, 48, 1)[0] = p.temperature > 2 ** 116 ? 1 : 0;
   return data;
 }
 
@@ -49,6 +53,16 @@ function paramWords(plan: Plan, chunkIndex: number, p: OpParams): ArrayBuffer {
 export class Kernels {
   private readonly modules = new Map<string, GPUShaderModule>();
   private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private readonly layouts = new WeakMap<GPUComputePipeline, GPUBindGroupLayout>();
+  private readonly plans = new Map<string, Plan>();
+  /**
+   * Bind groups by output buffer, then by (shape, pipeline, chunk, the other buffers): pooled and
+   * caller-owned buffers come back call after call, and creating a bind group costs more than the
+   * encoding around it. Keyed by identity: a destroyed buffer is never handed out again.
+   */
+  private readonly bindGroups = new WeakMap<GPUBuffer, Map<string, GPUBindGroup>>();
+  private readonly bufferIds = new WeakMap<GPUBuffer, number>();
+  private nextBufferId = 1;
   private readonly pending = new Map<string, Promise<GPUComputePipeline>>();
   private readonly uniforms = new Map<string, GPUBuffer>();
 
@@ -58,20 +72,36 @@ export class Kernels {
   ) {}
 
   private module(backward: boolean, plan: Plan): GPUShaderModule {
-    const key = `${backward}|${plan.vec}|${plan.subgroups}`;
+    const key = `${backward}|${plan.vec}|${plan.reduce}`;
     let m = this.modules.get(key);
     if (!m) {
       m = this.device.createShaderModule({
-        label: `softmax ${backward ? 'backward' : 'forward'} vec${plan.vec}${plan.subgroups ? ' subgroups' : ''}`,
-        code: moduleSource(backward, { vec: plan.vec, subgroups: plan.subgroups }),
+        label: `softmax ${backward ? 'backward' : 'forward'} vec${plan.vec} ${plan.reduce}`,
+        code: moduleSource(backward, { vec: plan.vec, reduce: plan.reduce }),
       });
       this.modules.set(key, m);
     }
     return m;
   }
 
+  /** The plan of a rows × cols call (cached: encoding small calls is dominated by such work). */
+  plan(rows: number, cols: number): Plan {
+    const key = `${rows}x${cols}`;
+    let plan = this.plans.get(key);
+    if (!plan) {
+      plan = planFor(rows, cols, this.traits);
+      if (this.plans.size >= PLAN_CACHE) this.plans.clear();
+      this.plans.set(key, plan);
+    }
+    return plan;
+  }
+
+  private static pipelineKey(op: Op, stage: Stage, plan: Plan): string {
+    return `${op}|${stage}|${plan.vec}|${plan.reduce}|${plan.G}|${plan.WG}`;
+  }
+
   private descriptor(op: Op, stage: Stage, plan: Plan): { key: string; desc: GPUComputePipelineDescriptor } {
-    const key = `${op}|${stage}|${plan.vec}|${plan.subgroups}|${plan.G}|${plan.WG}`;
+    const key = Kernels.pipelineKey(op, stage, plan);
     const desc: GPUComputePipelineDescriptor = {
       label: `softmax ${key}`,
       layout: 'auto',
@@ -108,14 +138,49 @@ export class Kernels {
     );
   }
 
-  private pipeline(op: Op, stage: Stage, plan: Plan): GPUComputePipeline {
-    const { key, desc } = this.descriptor(op, stage, plan);
-    let p = this.pipelines.get(key);
-    if (!p) {
-      p = this.device.createComputePipeline(desc); // not prepared: compiles now, synchronously
-      this.pipelines.set(key, p);
+  private pipeline(op: Op, stage: Stage, plan: Plan): { key: string; pipeline: GPUComputePipeline } {
+    const key = Kernels.pipelineKey(op, stage, plan);
+    let pipeline = this.pipelines.get(key);
+    if (!pipeline) {
+      pipeline = this.device.createComputePipeline(this.descriptor(op, stage, plan).desc); // not prepared: compiles now
+      this.pipelines.set(key, pipeline);
     }
-    return p;
+    return { key, pipeline };
+  }
+
+  private bufferId(buffer: GPUBuffer | undefined): number {
+    if (!buffer) return 0;
+    let id = this.bufferIds.get(buffer);
+    if (id === undefined) {
+      id = this.nextBufferId++;
+      this.bufferIds.set(buffer, id);
+    }
+    return id;
+  }
+
+  private bindGroup(
+    key: string,
+    out: GPUBuffer,
+    pipeline: GPUComputePipeline,
+    entries: () => GPUBindGroupEntry[],
+  ): GPUBindGroup {
+    let cache = this.bindGroups.get(out);
+    if (!cache) {
+      cache = new Map();
+      this.bindGroups.set(out, cache);
+    }
+    let group = cache.get(key);
+    if (!group) {
+      let layout = this.layouts.get(pipeline);
+      if (!layout) {
+        layout = pipeline.getBindGroupLayout(0);
+        this.layouts.set(pipeline, layout);
+      }
+      group = this.device.createBindGroup({ layout, entries: entries() });
+      if (cache.size >= BIND_GROUPS_PER_OUTPUT) cache.clear();
+      cache.set(key, group);
+    }
+    return group;
   }
 
   /** Uniform blocks are immutable per (shape, temperature, fullyMasked), so they are cached, not rewritten. */
@@ -150,29 +215,27 @@ export class Kernels {
     timestampWrites?: GPUComputePassTimestampWrites,
   ): void {
     const uniforms = this.uniformsFor(plan, params);
-    const stages = Kernels.stages(plan).map((stage) => ({ stage, pipeline: this.pipeline(op, stage, plan) }));
+    const stages = Kernels.stages(plan).map((stage) => ({ stage, ...this.pipeline(op, stage, plan) }));
     const kind = OPS[op].backward ? 'backward' : 'forward';
+    const buffersKey = [buffers.a, buffers.b, buffers.parts, uniforms].map((b) => this.bufferId(b)).join(',');
     const pass = encoder.beginComputePass(timestampWrites ? { timestampWrites } : {});
     plan.chunks.forEach((chunk, i) => {
-      const range = { offset: chunk.bindOffset, size: chunk.bindSize };
-      const parts =
-        plan.segs > 1 ? { buffer: buffers.parts!, offset: 0, size: chunk.rows * plan.segs * 16 } : undefined;
-      const resources: Record<number, GPUBufferBinding> = {
-        0: { buffer: buffers.a, ...range },
-        2: { buffer: buffers.out, ...range },
-        4: { buffer: uniforms, offset: i * PARAM_STRIDE, size: PARAM_BYTES },
+      const entries = (stage: Stage) => () => {
+        const range = { offset: chunk.bindOffset, size: chunk.bindSize };
+        const resources: Record<number, GPUBufferBinding> = {
+          0: { buffer: buffers.a, ...range },
+          2: { buffer: buffers.out, ...range },
+          4: { buffer: uniforms, offset: i * PARAM_STRIDE, size: PARAM_BYTES },
+        };
+        if (buffers.b) resources[1] = { buffer: buffers.b, ...range };
+        if (plan.segs > 1 && buffers.parts)
+          resources[3] = { buffer: buffers.parts, offset: 0, size: chunk.rows * plan.segs * 16 };
+        return BINDINGS[kind][stage].map((binding) => ({ binding, resource: resources[binding] }));
       };
-      if (buffers.b) resources[1] = { buffer: buffers.b, ...range };
-      if (parts) resources[3] = parts;
-      for (const { stage, pipeline } of stages) {
+      for (const { stage, key, pipeline } of stages) {
         pass.setPipeline(pipeline);
-        pass.setBindGroup(
-          0,
-          this.device.createBindGroup({
-            layout: pipeline.getBindGroupLayout(0),
-            entries: BINDINGS[kind][stage].map((binding) => ({ binding, resource: resources[binding] })),
-          }),
-        );
+        const groupKey = `${plan.rows}x${plan.cols}|${key}|${i}|${buffersKey}`;
+        pass.setBindGroup(0, this.bindGroup(groupKey, buffers.out, pipeline, entries(stage)));
         pass.dispatchWorkgroups(chunk.gridX, chunk.gridY);
       }
     });

@@ -9,6 +9,12 @@ export interface DeviceTraits {
   offsetAlignment: number;
   /** Largest subgroup size when the 'subgroups' feature is on, else 0. */
   subgroupMaxSize: number;
+  /** Smallest subgroup size when the 'subgroups' feature is on, else 0 (units up to it reduce by shuffles). */
+  subgroupMinSize: number;
+  /** Cap on the threads of one unit (CPU adapters: the subgroup size, so no reduction needs a barrier). */
+  maxUnitThreads: number;
+  /** Fewest threads per workgroup (GPUs: 64, so that small calls fill a few SIMD groups; CPU adapters: 1). */
+  minWorkgroupSize: number;
   /** How many workgroups a call should aim for (split long rows into segments below it). */
   targetWorkgroups: number;
   /** Fewest lanes of V each thread handles in a segment of a split row. */
@@ -29,6 +35,13 @@ export interface Chunk {
   gridY: number;
 }
 
+/**
+ * How the G threads of a unit combine their partial results: not at all (G = 1), by subgroup
+ * shuffles (G ≤ the smallest subgroup), by subgroup operations then workgroup memory, or by
+ * workgroup memory alone. Only the last two need barriers.
+ */
+export type Reduce = 'single' | 'shuffle' | 'subgroup' | 'shared';
+
 export interface Plan {
   rows: number;
   cols: number;
@@ -40,11 +53,19 @@ export interface Plan {
   WG: number;
   segs: number;
   segLenV: number;
-  subgroups: boolean;
+  reduce: Reduce;
   chunks: Chunk[];
 }
 
 const nextPow2 = (n: number) => 2 ** Math.ceil(Math.log2(Math.max(1, n)));
+const prevPow2 = (n: number) => 2 ** Math.floor(Math.log2(Math.max(1, n)));
+
+function reduceFor(G: number, traits: DeviceTraits): Reduce {
+  if (G === 1) return 'single';
+  if (traits.subgroupMinSize > 0 && G <= traits.subgroupMinSize) return 'shuffle';
+  if (traits.subgroupMaxSize > 0 && G >= traits.subgroupMaxSize) return 'subgroup';
+  return 'shared';
+}
 
 /**
  * Chooses the layout of a rows × cols call. Threads per row grow with the row (about lanesPerThread
@@ -55,20 +76,22 @@ export function planFor(rows: number, cols: number, traits: DeviceTraits): Plan 
   const vec: 1 | 4 = cols % 4 === 0 ? 4 : 1;
   const colsV = cols / vec;
   const maxWG = traits.maxWorkgroupSize;
-  const G = Math.min(maxWG, nextPow2(Math.ceil(colsV / traits.lanesPerThread)));
-  const perWG = maxWG / G;
+  const maxG = Math.min(maxWG, traits.maxUnitThreads);
+  const G = Math.min(maxG, nextPow2(Math.ceil(colsV / traits.lanesPerThread)));
   let segs = 1;
-  const wholeRowWGs = Math.ceil(rows / perWG);
-  if (G === maxWG && wholeRowWGs < traits.targetWorkgroups) {
+  const wholeRowWGs = Math.ceil((rows * G) / maxWG);
+  if (G === maxG && wholeRowWGs < traits.targetWorkgroups) {
     const most = Math.floor(colsV / (G * traits.minLanesPerThread));
     segs = Math.max(1, Math.min(Math.ceil(traits.targetWorkgroups / rows), most, 256));
   }
   const segLenV = Math.ceil(colsV / segs);
   segs = Math.ceil(colsV / segLenV);
   const units = rows * segs;
-  // Small calls get a smaller workgroup (64, 128 or 256 threads): fewer idle threads.
-  const WG = Math.max(G, Math.min(maxWG, Math.max(64, nextPow2(units * G))));
-  const subgroups = traits.subgroupMaxSize > 0 && G >= traits.subgroupMaxSize;
+  // Units per workgroup: as many as keep about targetWorkgroups workgroups busy, within the
+  // device's workgroup size and at least minWorkgroupSize threads (fewer idle threads on GPUs).
+  const spread = G * prevPow2(units / traits.targetWorkgroups);
+  const WG = Math.min(maxWG, Math.max(G, traits.minWorkgroupSize, spread));
+  const reduce = reduceFor(G, traits);
 
   const rowBytes = cols * 4;
   const align = traits.offsetAlignment;
@@ -99,5 +122,5 @@ export function planFor(rows: number, cols: number, traits: DeviceTraits): Plan 
       gridY: Math.ceil(workgroups / gridX),
     });
   }
-  return { rows, cols, vec, colsV, G, WG, segs, segLenV, subgroups, chunks };
+  return { rows, cols, vec, colsV, G, WG, segs, segLenV, reduce, chunks };
 }

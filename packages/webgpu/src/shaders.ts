@@ -4,7 +4,11 @@ import forward from '../shaders/forward.wgsl';
 import lanesScalar from '../shaders/lanes_scalar.wgsl';
 import lanesVec4 from '../shaders/lanes_vec4.wgsl';
 import reduceShared from '../shaders/reduce_shared.wgsl';
+import reduceShuffle from '../shaders/reduce_shuffle.wgsl';
+import reduceSingle from '../shaders/reduce_single.wgsl';
 import reduceSubgroup from '../shaders/reduce_subgroup.wgsl';
+
+import type { Reduce } from './plan.js';
 
 export type Op = 'softmax' | 'logSoftmax' | 'softmaxBackward' | 'logSoftmaxBackward';
 export type Stage = 'fused' | 'partial' | 'write';
@@ -12,8 +16,8 @@ export type Stage = 'fused' | 'partial' | 'write';
 export interface Variant {
   /** Lanes per load: 4 when the row length is a multiple of 4. */
   vec: 1 | 4;
-  /** Whether reductions use subgroup operations. */
-  subgroups: boolean;
+  /** How a unit's threads reduce (see Reduce in plan.ts). */
+  reduce: Reduce;
 }
 
 /** Which kernel file, entry-point prefix and LOG override each operation uses. */
@@ -30,6 +34,13 @@ export const BINDINGS: Record<'forward' | 'backward', Record<Stage, readonly num
   backward: { fused: [0, 1, 2, 4], partial: [0, 1, 3, 4], write: [0, 1, 2, 3, 4] },
 };
 
+const REDUCTIONS: Record<Reduce, { source: string; enable: string }> = {
+  single: { source: reduceSingle, enable: '' },
+  shuffle: { source: reduceShuffle, enable: 'enable subgroups;' },
+  subgroup: { source: reduceSubgroup, enable: 'enable subgroups;' },
+  shared: { source: reduceShared, enable: '' },
+};
+
 export function entryPoint(op: Op, stage: Stage): string {
   return `${OPS[op].backward ? 'bwd' : 'fwd'}_${stage}`;
 }
@@ -37,9 +48,9 @@ export function entryPoint(op: Op, stage: Stage): string {
 /** The WGSL module for a kernel file and variant: enable directive, lanes, reductions, helpers, kernels. */
 export function moduleSource(backwardKernels: boolean, variant: Variant): string {
   return [
-    variant.subgroups ? 'enable subgroups;' : '',
+    REDUCTIONS[variant.reduce].enable,
     variant.vec === 4 ? lanesVec4 : lanesScalar,
-    variant.subgroups ? reduceSubgroup : reduceShared,
+    REDUCTIONS[variant.reduce].source,
     common,
     backwardKernels ? backward : forward,
   ].join('\n');

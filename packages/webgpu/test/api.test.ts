@@ -112,4 +112,30 @@ describe('GPU-resident API', () => {
     );
     b.destroy();
   });
+
+  it('reuses its cached bind groups only for the same shape, temperature and buffers', async () => {
+    const { device } = backend;
+    const x = random(4096, 12, 21);
+    const inputs = [upload(device, x), upload(device, random(4096, 12, 22))];
+    const out = device.createBuffer({ size: 4096 * 4, usage: STORAGE | COPY_SRC });
+    const calls: Array<[number, number, number, number]> = [
+      [0, 4, 1024, 1],
+      [0, 1, 4096, 1], // same buffers, another shape (split rows)
+      [1, 4, 1024, 1], // another input buffer
+      [0, 4, 1024, 0.5], // another temperature (another uniform block)
+      [0, 4, 1024, 1], // back to the first: a cache hit
+    ];
+    for (const [which, rows, cols, temperature] of calls) {
+      const encoder = device.createCommandEncoder();
+      backend.encodeSoftmax(encoder, inputs[which], out, { rows, cols, temperature });
+      device.queue.submit([encoder.finish()]);
+      const data = which === 0 ? x : random(4096, 12, 22);
+      const expected = reference.softmax(data, { cols, temperature });
+      expect(
+        mismatch(await readBack(device, out, 4096), expected),
+        `${which} ${rows}×${cols} T=${temperature}`,
+      ).toBeUndefined();
+    }
+    for (const b of [...inputs, out]) b.destroy();
+  });
 });

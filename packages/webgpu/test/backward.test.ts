@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebGPUBackend } from '../src/index.js';
 import { mismatch, random, reference } from './compare.js';
-import { gpuBackend } from './gpu.js';
+import { gpuBackend, REDUCTION_TUNINGS } from './gpu.js';
 
 /** y from the forward pass (computed by the reference), so the gradients see realistic inputs. */
 function forwardOf(op: 'softmaxBackward' | 'logSoftmaxBackward', x: Float32Array, cols: number, temperature: number) {
@@ -20,10 +20,10 @@ function gradientTolerance(dy: Float32Array): number {
   return m * 4e-7;
 }
 
-describe('gradient kernels', () => {
+describe.each(REDUCTION_TUNINGS)('gradient kernels, %s', (_, tuning) => {
   let backend: WebGPUBackend;
   beforeAll(async () => {
-    backend = await gpuBackend();
+    backend = await gpuBackend({ tuning });
   });
   afterAll(() => backend?.dispose());
 

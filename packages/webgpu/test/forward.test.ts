@@ -1,19 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebGPUBackend } from '../src/index.js';
 import { mismatch, random, reference } from './compare.js';
-import { gpuBackend } from './gpu.js';
+import { gpuBackend, REDUCTION_TUNINGS } from './gpu.js';
 
 const NaN32 = Number.NaN;
 const INF = Number.POSITIVE_INFINITY;
 
-// Both reduction flavours: subgroup operations (SwiftShader has them) and workgroup memory.
-describe.each([
-  ['subgroups', true],
-  ['workgroup memory', false],
-])('forward kernels, %s reductions', (_, subgroups) => {
+// Every reduction flavour (see REDUCTION_TUNINGS).
+describe.each(REDUCTION_TUNINGS)('forward kernels, %s', (_, tuning) => {
   let backend: WebGPUBackend;
   beforeAll(async () => {
-    backend = await gpuBackend({ tuning: { subgroups } });
+    backend = await gpuBackend({ tuning });
   });
   afterAll(() => backend?.dispose());
 
@@ -54,6 +51,25 @@ describe.each([
     }
   });
 
+  it('keeps (x − max)/T finite when x − max overflows float32 but the quotient does not', async () => {
+    const big = 3.4028234663852886e38; // the largest float32
+    const rows = [
+      [big, -big, big / 2, -big / 2, 0, -big, 1, -3e38],
+      [-big, -big, big, -big, -1e38, -2e38, -3e38, -big],
+      [big, -INF, -big, -big, -big, -big, -big, -big],
+      [-big, big, -big, big, -big, -1, -big, -3.3e38],
+    ];
+    const x = Float32Array.from(rows.flat());
+    // Huge temperatures make exp((x − max)/T) matter for softmax too, not only log-softmax.
+    for (const temperature of [1, 10, 1e36, 1e37, 1e38, 3e38, big]) {
+      for (const op of ['softmax', 'logSoftmax'] as const) {
+        const options = { cols: 8, temperature };
+        const y = await backend[op](x, options);
+        expect(mismatch(y, reference[op](x, options)), `${op} T=${temperature}`).toBeUndefined();
+      }
+    }
+  });
+
   it('keeps full relative accuracy across a wide dynamic range and when the max dominates', async () => {
     const cols = 256;
     const x = new Float32Array(cols * 2);
@@ -84,6 +100,19 @@ describe('forward kernels, layout paths', () => {
         for (const temperature of [1, 2.5]) {
           const y = await backend[op](x, { cols, temperature });
           expect(mismatch(y, reference[op](x, { cols, temperature })), op).toBeUndefined();
+        }
+      }
+      // Segment maxes of opposite huge signs: merging them forms (m_s − M)/T past float32's range.
+      const huge = new Float32Array(cols).fill(-3.4e38);
+      huge[3500] = 3.4e38;
+      huge[40] = -1e38;
+      for (const op of ['softmax', 'logSoftmax'] as const) {
+        for (const temperature of [1e37, 1e38]) {
+          const y = await backend[op](huge, { cols, temperature });
+          expect(
+            mismatch(y, reference[op](huge, { cols, temperature })),
+            `${op} huge T=${temperature}`,
+          ).toBeUndefined();
         }
       }
       const masked = new Float32Array(cols).fill(-INF);

@@ -1,4 +1,4 @@
-import { createWebGPUBackend, type WebGPUBackend, type WebGPUBackendOptions } from '../src/index.js';
+import { createWebGPUBackend, type Tuning, type WebGPUBackend, type WebGPUBackendOptions } from '../src/index.js';
 
 /**
  * A backend on Dawn + SwiftShader. There is no fallback: if no adapter is found the test fails
@@ -15,3 +15,15 @@ export async function gpuBackend(options: WebGPUBackendOptions = {}): Promise<We
     );
   }
 }
+
+/**
+ * Tunings that select each way a unit's threads reduce (plan.ts `Reduce`) on SwiftShader, whose
+ * subgroups have 4 invocations: by default units are one subgroup (shuffles), without subgroups
+ * one thread (no reduction); GPU-sized units use subgroup operations or workgroup memory.
+ */
+export const REDUCTION_TUNINGS: Array<[string, Tuning]> = [
+  ['subgroup shuffles', {}],
+  ['one thread per unit', { subgroups: false }],
+  ['subgroup operations + workgroup memory', { maxUnitThreads: 256, lanesPerThread: 4 }],
+  ['workgroup memory', { maxUnitThreads: 256, lanesPerThread: 4, subgroups: false }],
+];

@@ -7,19 +7,22 @@ const traits: DeviceTraits = {
   maxBindingBytes: 2 ** 30,
   offsetAlignment: 256,
   subgroupMaxSize: 32,
+  subgroupMinSize: 32,
+  maxUnitThreads: 256,
+  minWorkgroupSize: 64,
   targetWorkgroups: 256,
   minLanesPerThread: 8,
   lanesPerThread: 4,
 };
 
 describe('planFor (no GPU needed)', () => {
-  it('uses vec4 lanes when cols is a multiple of 4 and packs short rows into one workgroup', () => {
+  it('uses vec4 lanes when cols is a multiple of 4 and packs short rows into workgroups', () => {
     const p = planFor(1000, 8, traits);
     expect(p.vec).toBe(4);
     expect(p.G).toBe(1);
-    expect(p.WG).toBe(256);
+    expect(p.WG).toBe(64); // 1000 units over about 256 workgroups: the 64-thread minimum
     expect(p.segs).toBe(1);
-    expect(p.subgroups).toBe(false); // 1 thread per row: no subgroup spans one row
+    expect(p.reduce).toBe('single'); // 1 thread per row: nothing to reduce
     expect(planFor(3, 10, traits).vec).toBe(1);
   });
 
@@ -29,7 +32,7 @@ describe('planFor (no GPU needed)', () => {
     expect(p.segs).toBeGreaterThan(100);
     expect(p.segs * p.segLenV).toBeGreaterThanOrEqual(p.colsV);
     expect((p.segs - 1) * p.segLenV).toBeLessThan(p.colsV);
-    expect(p.subgroups).toBe(true);
+    expect(p.reduce).toBe('subgroup');
   });
 
   it('keeps [64, 32000] one workgroup per row unless the device would idle', () => {
@@ -37,6 +40,31 @@ describe('planFor (no GPU needed)', () => {
     expect(p.G).toBe(256);
     // 256 workgroups would need 4 segments; 3 keeps ≥ 8 vec4 per thread (8000 / (3 · 256) ≥ 8)
     expect(p.segs).toBe(3);
+  });
+
+  it('reduces units of up to one subgroup by shuffles', () => {
+    expect(planFor(64, 256, traits)).toMatchObject({ G: 16, reduce: 'shuffle' }); // 64 lanes, 4 per thread
+    expect(planFor(64, 256, { ...traits, subgroupMinSize: 0, subgroupMaxSize: 0 }).reduce).toBe('shared');
+  });
+
+  it('on CPU adapters: units of one subgroup, long rows over about targetWorkgroups workgroups', () => {
+    const cpu = {
+      ...traits,
+      subgroupMaxSize: 4,
+      subgroupMinSize: 4,
+      maxUnitThreads: 4,
+      minWorkgroupSize: 1,
+      targetWorkgroups: 8,
+      lanesPerThread: 16,
+    };
+    const long = planFor(1, 1_000_000, cpu);
+    expect(long).toMatchObject({ G: 4, WG: 4, segs: 8, reduce: 'shuffle' });
+    expect(long.chunks[0]).toMatchObject({ gridX: 8, gridY: 1 });
+    const many = planFor(1024, 1024, cpu);
+    expect(many).toMatchObject({ G: 4, WG: 256, segs: 1 });
+    expect(many.chunks[0].gridX).toBe(16);
+    expect(planFor(4096, 128, cpu)).toMatchObject({ G: 2, reduce: 'shuffle' }); // 32 lanes: 16 per thread
+    expect(planFor(8, 12, { ...cpu, maxUnitThreads: 1 })).toMatchObject({ G: 1, WG: 1, reduce: 'single' });
   });
 
   it('goes 2-D past maxComputeWorkgroupsPerDimension', () => {
