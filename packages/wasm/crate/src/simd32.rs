@@ -127,9 +127,14 @@ pub unsafe fn stats(x: *const f32, n: usize) -> (f32, bool) {
     (max, has_nan)
 }
 
-/// out = exp((x - s)/T); returns Σ out. Blocks of 64: each lane adds 4 terms, then the 4
-/// accumulators are combined (2 more roundings) and the block total joins a float64 sum, so the
-/// relative error of the row sum is below 5·2^-24 + O(2^-52·n/64) for any row length.
+/// out = exp((x - s)/T); returns Σ out. Blocks of 64: each 16-float step adds its four vectors
+/// pairwise (2 roundings) into one block accumulator (3 more after the first, exact, add), and the
+/// block total joins a float64 sum, so every term passes through at most 5 float32 roundings and
+/// the relative error of the row sum is below 5·2^-24 + O(2^-52·n/64) for any row length.
+///
+/// Speed (V8 on x86, measured): one accumulator instead of four leaves V8's register allocator
+/// fewer vectors to spill, and the block written out as four steps instead of a 4-iteration loop
+/// lets it keep the row constants in registers across the block; together about 10% faster.
 ///
 /// # Safety
 /// `x`, `out` valid for `n` elements (may be the same).
@@ -139,23 +144,25 @@ pub unsafe fn exp_store_sum<const SCALED: bool>(x: *const f32, out: *mut f32, n:
     let mut total = f64x2_splat(0.0);
     let mut j = 0;
     while j + 64 <= n {
-        let (mut a0, mut a1, mut a2, mut a3) = (zero, zero, zero, zero);
-        for _ in 0..4 {
-            let e0 = exp_v::<SCALED>(load(x.add(j)), &v);
-            let e1 = exp_v::<SCALED>(load(x.add(j + 4)), &v);
-            let e2 = exp_v::<SCALED>(load(x.add(j + 8)), &v);
-            let e3 = exp_v::<SCALED>(load(x.add(j + 12)), &v);
-            store(out.add(j), e0);
-            store(out.add(j + 4), e1);
-            store(out.add(j + 8), e2);
-            store(out.add(j + 12), e3);
-            a0 = f32x4_add(a0, e0);
-            a1 = f32x4_add(a1, e1);
-            a2 = f32x4_add(a2, e2);
-            a3 = f32x4_add(a3, e3);
-            j += 16;
+        let mut t = zero;
+        macro_rules! step {
+            () => {{
+                let e0 = exp_v::<SCALED>(load(x.add(j)), &v);
+                let e1 = exp_v::<SCALED>(load(x.add(j + 4)), &v);
+                let e2 = exp_v::<SCALED>(load(x.add(j + 8)), &v);
+                let e3 = exp_v::<SCALED>(load(x.add(j + 12)), &v);
+                store(out.add(j), e0);
+                store(out.add(j + 4), e1);
+                store(out.add(j + 8), e2);
+                store(out.add(j + 12), e3);
+                t = f32x4_add(t, f32x4_add(f32x4_add(e0, e1), f32x4_add(e2, e3)));
+                j += 16;
+            }};
         }
-        let t = f32x4_add(f32x4_add(a0, a1), f32x4_add(a2, a3));
+        step!();
+        step!();
+        step!();
+        step!();
         let hi = i32x4_shuffle::<2, 3, 2, 3>(t, t);
         total = f64x2_add(total, f64x2_add(f64x2_promote_low_f32x4(t), f64x2_promote_low_f32x4(hi)));
     }
