@@ -124,12 +124,18 @@ function partiallyOverlaps(a: ArrayBufferView, b: ArrayBufferView): boolean {
   return a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
 }
 
-function readOut(
-  value: unknown,
-  dtype: Dtype,
-  length: number,
-  inputs: Record<string, unknown>,
-): FloatArray | undefined {
+/** Rejects an `out` that shares bytes with `input` without being the very same range. */
+function checkOverlap(out: FloatArray, input: unknown, name: string): void {
+  // Rows are read before they are written, which is safe for out === input but not for a shifted view.
+  if (ArrayBuffer.isView(input) && partiallyOverlaps(out, input)) {
+    throw new SoftmaxError(
+      'INVALID_OPTION',
+      `options.out partially overlaps ${name}: pass ${name} itself for in-place, or a separate array`,
+    );
+  }
+}
+
+function readOut(value: unknown, dtype: Dtype, length: number): FloatArray | undefined {
   if (value === undefined) return undefined;
   const Expected = dtype === 'float32' ? Float32Array : Float64Array;
   if (!(value instanceof Expected)) {
@@ -141,15 +147,6 @@ function readOut(
   if (value.length !== length) {
     throw new SoftmaxError('INVALID_OPTION', `options.out must have length ${length}, got ${describeValue(value)}`);
   }
-  // Rows are read before they are written, which is safe for out === input but not for a shifted view.
-  for (const [name, input] of Object.entries(inputs)) {
-    if (ArrayBuffer.isView(input) && partiallyOverlaps(value, input)) {
-      throw new SoftmaxError(
-        'INVALID_OPTION',
-        `options.out partially overlaps ${name}: pass ${name} itself for in-place, or a separate array`,
-      );
-    }
-  }
   return value;
 }
 
@@ -158,6 +155,8 @@ export function checkForward(x: unknown, options?: unknown, dtypes: readonly Dty
   const { array, dtype } = toFloatArray(x, 'x', dtypes);
   const opts = readOptions(options, FORWARD_OPTIONS);
   const { rows, cols } = readCols(opts.cols, array.length, 'x');
+  const out = readOut(opts.out, dtype, array.length);
+  if (out) checkOverlap(out, x, 'x');
   return {
     x: array,
     dtype,
@@ -165,7 +164,7 @@ export function checkForward(x: unknown, options?: unknown, dtypes: readonly Dty
     cols,
     temperature: readTemperature(opts.temperature),
     fullyMasked: readFullyMasked(opts.fullyMasked),
-    out: readOut(opts.out, dtype, array.length, { x }),
+    out,
   };
 }
 
@@ -192,6 +191,11 @@ export function checkBackward(
   }
   const opts = readOptions(options, BACKWARD_OPTIONS);
   const { rows, cols } = readCols(opts.cols, yy.array.length, 'y');
+  const out = readOut(opts.out, yy.dtype, yy.array.length);
+  if (out) {
+    checkOverlap(out, y, 'y');
+    checkOverlap(out, dy, 'dy');
+  }
   return {
     y: yy.array,
     dy: dd.array,
@@ -199,7 +203,7 @@ export function checkBackward(
     rows,
     cols,
     temperature: readTemperature(opts.temperature),
-    out: readOut(opts.out, yy.dtype, yy.array.length, { y, dy }),
+    out,
   };
 }
 
