@@ -1,0 +1,54 @@
+import type { WasmBackend, WasmBuffer } from '@softmax/wasm';
+import wasmPackage from '@softmax/wasm/package.json';
+import type { Op } from '../../../../bench/scenarios.js';
+import type { Candidate, FloatArray, Prepared, Problem } from '../candidate.js';
+import { backendLoaded } from './backend-candidate.js';
+
+type Call = (b: WasmBackend, inputs: WasmBuffer[], out: WasmBuffer, cols: number) => void;
+
+const calls: Record<Op, Call> = {
+  softmax: (b, [x], out, cols) => b.softmaxBuffer(x, { cols, out }),
+  logSoftmax: (b, [x], out, cols) => b.logSoftmaxBuffer(x, { cols, out }),
+  softmaxBackward: (b, [y, dy], out, cols) => b.softmaxBackwardBuffer(y, dy, { cols, out }),
+  logSoftmaxBackward: (b, [y, dy], out, cols) => b.logSoftmaxBackwardBuffer(y, dy, { cols, out }),
+};
+
+/** kernel: the zero-copy API: inputs and output already in the kernel's linear memory. */
+function kernelPrepared(backend: WasmBackend, p: Problem): Prepared {
+  const inputs = [p.x, p.dy]
+    .filter((a): a is FloatArray => a !== undefined)
+    .map((a) => {
+      const buffer = backend.alloc(a.length, p.dtype);
+      buffer.view().set(a);
+      return buffer;
+    });
+  const out = backend.alloc(p.x.length, p.dtype);
+  const call = calls[p.op];
+  return {
+    async: false,
+    run: () => call(backend, inputs, out, p.cols),
+    output: async () => out.view().slice(),
+    dispose() {
+      for (const b of [...inputs, out]) b.free();
+    },
+  };
+}
+
+export const wasm: Candidate = {
+  id: 'wasm',
+  label: '@softmax/wasm',
+  kind: 'ours',
+  description: 'Rust SIMD128 kernel in WebAssembly; user: array in → array out; kernel: the zero-copy WasmBuffer API',
+  async load() {
+    const { createWasmBackend } = await import('@softmax/wasm');
+    const backend = await createWasmBackend();
+    return backendLoaded(backend, wasmPackage.version, {
+      isAsync: false,
+      details: { simd: String(backend.simd), threads: '1' },
+      kernel: {
+        ops: ['softmax', 'logSoftmax', 'softmaxBackward', 'logSoftmaxBackward'],
+        prepare: async (p) => kernelPrepared(backend, p),
+      },
+    });
+  },
+};

@@ -1,0 +1,220 @@
+#!/usr/bin/env node
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  allOps,
+  type BenchDtype,
+  type Mode,
+  type Op,
+  parseShapes,
+  type Suite,
+  shapeLabel,
+  suites,
+} from '../../../bench/scenarios.js';
+import { chartSvg } from './chart.js';
+import { compareRuns, comparisonTable } from './compare.js';
+import { candidateLines, duration, markdownReport, summaryRows, terminalReport, textTable } from './format.js';
+import { describeNodeMachine } from './machine-node.js';
+import { nodeCandidates, nodeContext } from './registry-node.js';
+import type { RunResult } from './results.js';
+import { runSuite } from './runner.js';
+
+const usage = `softmax-bench: every softmax backend against TensorFlow.js, ONNX Runtime and plain JS.
+
+  softmax-bench [options]             run the suite (default: the full suite, softmax only)
+  softmax-bench compare A.json B.json diff two result files; exit 1 on a regression beyond noise
+  softmax-bench report RESULT.json    write the Markdown report and SVG charts again from a result file
+
+options:
+  --quick               a smoke run (few small shapes, short samples): well under a minute
+  --shapes 64x32000,1x10
+  --op softmax,logSoftmax,softmaxBackward,logSoftmaxBackward | all
+  --dtype float32,float64
+  --mode user,kernel
+  --only core,tfjs-wasm,...   candidates to run (ids; the floor "copy" is always kept)
+  --out DIR             where results go (default: bench/results, or bench/results/tmp with --quick)
+  --name NAME           file name stem (default: the suite's name: full or quick)
+  --help`;
+
+const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+
+/**
+ * Dawn needs a Vulkan driver. Without a GPU, use SwiftShader from Debian's chromium; the loader
+ * path must be in the environment before the process starts, so the CLI restarts itself once.
+ */
+function reexecWithSwiftShader(): void {
+  if (process.env.VK_ICD_FILENAMES || process.env.SOFTMAX_BENCH_NO_SWIFTSHADER || !existsSync(SWIFTSHADER_ICD)) return;
+  const env = {
+    ...process.env,
+    VK_ICD_FILENAMES: SWIFTSHADER_ICD,
+    LD_LIBRARY_PATH: ['/usr/lib/chromium', process.env.LD_LIBRARY_PATH].filter(Boolean).join(':'),
+  };
+  const child = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { env, stdio: 'inherit' });
+  process.exit(child.status ?? 1);
+}
+
+function parseArgs(argv: string[]) {
+  const flags = new Map<string, string>();
+  const positional: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith('--')) positional.push(a);
+    else if (['--quick', '--help'].includes(a)) flags.set(a.slice(2), 'true');
+    else {
+      const [k, inline] = a.slice(2).split('=', 2);
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      flags.set(k, v);
+    }
+  }
+  return { flags, positional };
+}
+
+const list = (v: string | undefined): string[] | undefined =>
+  v
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+function oneOf<T extends string>(values: string[] | undefined, allowed: readonly T[], what: string): T[] | undefined {
+  if (!values) return undefined;
+  for (const v of values)
+    if (!allowed.includes(v as T)) throw new Error(`unknown ${what} "${v}" (known: ${allowed.join(', ')})`);
+  return values as T[];
+}
+
+/** Paths the user typed are relative to where they ran the command (pnpm runs scripts in apps/bench). */
+const fromUser = (p: string): string => path.resolve(process.env.INIT_CWD ?? process.cwd(), p);
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+function compare(files: string[]): number {
+  if (files.length !== 2) throw new Error('compare needs two result files: compare A.json B.json');
+  const [a, b] = files.map((f) => JSON.parse(readFileSync(fromUser(f), 'utf8')) as RunResult);
+  const rows = compareRuns(a, b);
+  console.log(comparisonTable(rows));
+  const regressions = rows.filter((r) => r.verdict === 'regression');
+  const improvements = rows.filter((r) => r.verdict === 'improvement');
+  console.log(
+    `\n${rows.length} pairs: ${regressions.length} regressions, ${improvements.length} improvements, ${rows.length - regressions.length - improvements.length} within noise (medians closer than the two half-IQRs together).`,
+  );
+  return regressions.length > 0 ? 1 : 0;
+}
+
+/** Writes NAME.json (every sample), NAME.md and one SVG chart per (op, dtype). Returns the chart files. */
+function writeFiles(result: RunResult, outDir: string, name: string, json = true): string[] {
+  mkdirSync(outDir, { recursive: true });
+  const pairs = [...new Set(result.scenarios.map((s) => `${s.op}|${s.dtype}`))].map(
+    (k) => k.split('|') as [Op, BenchDtype],
+  );
+  const charts = pairs.map(([op, dtype]) => {
+    const file = `${name}-${op}-${dtype}.svg`;
+    writeFileSync(path.join(outDir, file), chartSvg(result.scenarios, result.candidates, op, dtype));
+    return file;
+  });
+  if (json) writeFileSync(path.join(outDir, `${name}.json`), `${JSON.stringify(result, null, 1)}\n`);
+  writeFileSync(path.join(outDir, `${name}.md`), markdownReport(result, charts));
+
+  return charts;
+}
+
+/** Renders the Markdown report and charts again from a result file (e.g. after a format change). */
+function report(files: string[], flags: Map<string, string>): number {
+  if (files.length !== 1) throw new Error('report needs one result file: report RESULT.json');
+  const file = fromUser(files[0]);
+  const result = JSON.parse(readFileSync(file, 'utf8')) as RunResult;
+  const outDir = flags.has('out') ? fromUser(flags.get('out')!) : path.dirname(file);
+  const name = flags.get('name') ?? path.basename(file, '.json');
+  const charts = writeFiles(result, outDir, name, false);
+  console.log(`wrote ${path.join(outDir, `${name}.md`)} and ${charts.length} chart(s)`);
+  return 0;
+}
+
+async function run(flags: Map<string, string>): Promise<number> {
+  const base: Suite = flags.has('quick') ? suites.quick : suites.full;
+  const ops = flags.get('op') === 'all' ? allOps : oneOf<Op>(list(flags.get('op')), allOps, 'op');
+  const suite: Suite = {
+    ...base,
+    shapes: flags.has('shapes') ? parseShapes(flags.get('shapes')!) : base.shapes,
+    ops: ops ?? base.ops,
+    dtypes: oneOf<BenchDtype>(list(flags.get('dtype')), ['float32', 'float64'], 'dtype') ?? base.dtypes,
+    modes: oneOf<Mode>(list(flags.get('mode')), ['user', 'kernel'], 'mode') ?? base.modes,
+  };
+  const only = list(flags.get('only'));
+  const candidates = only ? nodeCandidates.filter((c) => only.includes(c.id) || c.kind === 'floor') : nodeCandidates;
+  const outDir = flags.has('out')
+    ? fromUser(flags.get('out')!)
+    : path.join(repoRoot, 'bench/results', flags.has('quick') ? 'tmp' : '');
+  const name = flags.get('name') ?? suite.name;
+
+  const err = (line: string) => process.stderr.write(`${line}\n`);
+  err(
+    `softmax-bench: ${suite.name} suite: ${suite.ops.join(',')} × ${suite.dtypes.join(',')} × ${suite.shapes.map(shapeLabel).join(', ')}`,
+  );
+  const { context, adapter } = await nodeContext();
+  const t0 = performance.now();
+  const result = await runSuite({
+    suite,
+    candidates,
+    context,
+    machine: describeNodeMachine(adapter),
+    onEvent(e) {
+      if (e.type === 'candidate') err(`  ${candidateLines([e.info])[0]}`);
+      if (e.type === 'scenario-start')
+        err(`[${e.index + 1}/${e.total}] ${e.scenario.op} ${e.scenario.dtype} ${shapeLabel(e.scenario)}`);
+      if (e.type === 'measurement') {
+        const m = e.measurement;
+        const what = m.stats
+          ? `${duration(m.stats.median)}  ${m.nsPerElement!.toPrecision(3)} ns/elem`
+          : `${m.status}: ${m.error}`;
+        err(`    ${m.candidate.padEnd(12)} ${m.mode.padEnd(6)} ${what}`);
+      }
+    },
+  });
+
+  // A shared machine's load explains noisy figures: record it after the run too.
+  const git = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot, encoding: 'utf8' });
+  if (git.status === 0) result.machine.commit = git.stdout.trim();
+  result.machine.loadAverageAfter = os.loadavg().map((l) => Math.round(l * 100) / 100);
+  const charts = writeFiles(result, outDir, name);
+
+  console.log(`\n${terminalReport(result)}\n`);
+  console.log(`Ours against the fastest peer\n${textTable(summaryRows(result))}\n`);
+  const unavailable = result.candidates.filter((c) => !c.available);
+  for (const c of unavailable) console.log(`unavailable: ${c.label}: ${c.reason}`);
+  const bad = result.scenarios.flatMap((s) =>
+    s.results
+      .filter((m) => m.status !== 'ok')
+      .map((m) => `${m.candidate} ${m.mode} ${s.op} ${s.dtype} ${shapeLabel(s)}: ${m.status} ${m.error ?? ''}`),
+  );
+  for (const b of bad) console.log(`not timed: ${b}`);
+  console.log(
+    `\nwrote ${path.join(outDir, `${name}.json`)}, ${name}.md and ${charts.length} chart(s) in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
+  return 0;
+}
+
+async function main(): Promise<number> {
+  const { flags, positional } = parseArgs(process.argv.slice(2));
+  if (flags.has('help')) {
+    console.log(usage);
+    return 0;
+  }
+  if (positional[0] === 'compare') return compare(positional.slice(1));
+  if (positional[0] === 'report') return report(positional.slice(1), flags);
+  if (positional.length > 0 && positional[0] !== 'run')
+    throw new Error(`unknown command "${positional[0]}"\n\n${usage}`);
+  reexecWithSwiftShader();
+  return run(flags);
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    console.error(`softmax-bench: ${e instanceof Error ? e.message : e}`);
+    process.exit(2);
+  },
+);

@@ -1,0 +1,36 @@
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import type { Candidate, LoadContext } from './candidate.js';
+import { copy } from './candidates/copy.js';
+import { core } from './candidates/core.js';
+import { jsLoop } from './candidates/js-loop.js';
+import { ortNode } from './candidates/ort-node.js';
+import { ortWeb } from './candidates/ort-web.js';
+import { tfjsCpu } from './candidates/tfjs-cpu.js';
+import { tfjsWasm } from './candidates/tfjs-wasm.js';
+import { tfjsWebgpu } from './candidates/tfjs-webgpu.js';
+import { wasm } from './candidates/wasm.js';
+import { webgpu } from './candidates/webgpu.js';
+import { nodeGpu } from './node-gpu.js';
+
+/** Every candidate the CLI knows, ours first, then the peers, then the floor. */
+export const nodeCandidates: Candidate[] = [
+  core,
+  wasm,
+  webgpu,
+  jsLoop,
+  tfjsCpu,
+  tfjsWasm,
+  tfjsWebgpu,
+  ortWeb,
+  ortNode,
+  copy,
+];
+
+export async function nodeContext(): Promise<{ context: LoadContext; adapter?: string }> {
+  const require = createRequire(import.meta.url);
+  const tfjsWasmDir =
+    path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep;
+  const { gpu, reason, adapter } = await nodeGpu();
+  return { context: { env: 'node', gpu, gpuReason: reason, tfjsWasmPaths: tfjsWasmDir }, adapter };
+}

@@ -1,0 +1,68 @@
+import type { BenchDtype, Budget, Mode, Op } from '../../../bench/scenarios.js';
+import type { CandidateKind } from './candidate.js';
+import type { Stats } from './stats.js';
+
+/** The JSON written to bench/results/*.json (and kept by the page). */
+export const SCHEMA = 'softmax-bench/1';
+
+export interface CandidateInfo {
+  id: string;
+  label: string;
+  kind: CandidateKind;
+  description: string;
+  available: boolean;
+  /** Why it is unavailable. */
+  reason?: string;
+  version?: string;
+  details?: Record<string, string>;
+}
+
+export type Status = 'ok' | 'wrong' | 'error';
+
+export interface Measurement {
+  candidate: string;
+  mode: Mode;
+  status: Status;
+  /** Oracle check: worst error as a fraction of the tolerance (≤ 1 passes), max relative and absolute errors. */
+  check?: { worst: number; relError: number; maxAbsError: number; detail?: string };
+  /** Why it failed (status 'error'), or the first wrong element (status 'wrong'). */
+  error?: string;
+  itersPerSample?: number;
+  /** Every sample: nanoseconds per call, each the mean over itersPerSample calls. */
+  samples: number[];
+  stats?: Stats;
+  nsPerElement?: number;
+  gbPerSecond?: number;
+  /** Median over the fastest verified candidate's median in the same mode (floor excluded). */
+  ratioToFastest?: number;
+  /** Median over the median of Float32Array.prototype.set of the same bytes. */
+  ratioToCopy?: number;
+}
+
+export interface ScenarioResult {
+  op: Op;
+  dtype: BenchDtype;
+  rows: number;
+  cols: number;
+  elements: number;
+  /** Bytes a call must read and write at least: inputs plus output. */
+  bytes: number;
+  results: Measurement[];
+}
+
+export interface RunResult {
+  schema: typeof SCHEMA;
+  startedAt: string;
+  finishedAt: string;
+  suite: {
+    name: string;
+    budget: Budget;
+    ops: Op[];
+    dtypes: BenchDtype[];
+    modes: Mode[];
+    shapes: { rows: number; cols: number }[];
+  };
+  machine: Record<string, unknown>;
+  candidates: CandidateInfo[];
+  scenarios: ScenarioResult[];
+}

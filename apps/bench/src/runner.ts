@@ -1,0 +1,255 @@
+import type { Mode, Suite } from '../../../bench/scenarios.js';
+import { type Candidate, isBackward, type LoadContext, type Loaded, type Prepared, type Problem } from './candidate.js';
+import { makeInputs } from './inputs.js';
+import { oracle, verify } from './oracle.js';
+import { type CandidateInfo, type Measurement, type RunResult, SCHEMA, type ScenarioResult } from './results.js';
+import { summarize } from './stats.js';
+
+export type BenchEvent =
+  | { type: 'candidate'; info: CandidateInfo }
+  | { type: 'scenario-start'; scenario: ScenarioResult; index: number; total: number }
+  | { type: 'measurement'; scenario: ScenarioResult; measurement: Measurement }
+  | { type: 'scenario-done'; scenario: ScenarioResult; index: number; total: number };
+
+export interface RunOptions {
+  suite: Suite;
+  candidates: Candidate[];
+  context: LoadContext;
+  machine: Record<string, unknown>;
+  onEvent?: (event: BenchEvent) => void;
+}
+
+/** The id of the floor candidate (a copy of the same bytes), which ratios are taken against. */
+export const COPY_ID = 'copy';
+
+const now = (): number => performance.now();
+const tick = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+const message = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0];
+
+interface Entry {
+  candidate: Candidate;
+  prepared: Prepared;
+  measurement: Measurement;
+  iters: number;
+  spentMs: number;
+}
+
+/** Runs `iters` calls and returns milliseconds. Await only for candidates that are asynchronous. */
+async function timeBatch(p: Prepared, iters: number): Promise<number> {
+  await p.beforeSample?.();
+  if (p.async) {
+    const t0 = now();
+    for (let i = 0; i < iters; i++) await p.run();
+    return now() - t0;
+  }
+  const t0 = now();
+  for (let i = 0; i < iters; i++) p.run();
+  return now() - t0;
+}
+
+async function loadAll(candidates: Candidate[], context: LoadContext, emit: (e: BenchEvent) => void) {
+  const loaded = new Map<string, Loaded>();
+  const infos: CandidateInfo[] = [];
+  for (const c of candidates) {
+    const info: CandidateInfo = {
+      id: c.id,
+      label: c.label,
+      kind: c.kind,
+      description: c.description,
+      available: false,
+    };
+    try {
+      const l = await c.load(context);
+      loaded.set(c.id, l);
+      Object.assign(info, { available: true, version: l.version, details: l.details });
+    } catch (e) {
+      info.reason = message(e);
+    }
+    infos.push(info);
+    emit({ type: 'candidate', info });
+  }
+  return { loaded, infos };
+}
+
+/** Prepares and checks one candidate; returns an entry to time, or a measurement that explains why not. */
+async function prepareChecked(
+  c: Candidate,
+  l: Loaded,
+  problem: Problem,
+  expected: Float64Array,
+): Promise<Entry | Measurement> {
+  const measurement: Measurement = { candidate: c.id, mode: problem.mode, status: 'error', samples: [] };
+  let prepared: Prepared | undefined;
+  try {
+    prepared = await l.prepare(problem);
+    await prepared.beforeSample?.();
+    await prepared.run();
+    const verdict = verify(await prepared.output(), expected, problem.dtype, problem.cols);
+    measurement.check = {
+      worst: verdict.worst,
+      relError: verdict.maxRelError,
+      maxAbsError: verdict.maxAbsError,
+      detail: verdict.detail,
+    };
+    if (!verdict.ok) {
+      // A fast wrong answer is reported as wrong, never timed.
+      measurement.status = 'wrong';
+      measurement.error = verdict.detail;
+      await prepared.dispose();
+      return measurement;
+    }
+    measurement.status = 'ok';
+    return { candidate: c, prepared, measurement, iters: 1, spentMs: 0 };
+  } catch (e) {
+    measurement.error = message(e);
+    try {
+      await prepared?.dispose();
+    } catch {}
+    return measurement;
+  }
+}
+
+/** Warm-up, then calibrate the calls per sample so one sample lasts at least budget.sampleMs. */
+async function warmAndCalibrate(entry: Entry, warmupMs: number, sampleMs: number) {
+  let spent = 0;
+  let runs = 0;
+  while (spent < warmupMs || runs < 2) {
+    spent += await timeBatch(entry.prepared, 1);
+    runs++;
+  }
+  const single = Math.max(await timeBatch(entry.prepared, 1), 1e-4);
+  let iters = Math.max(1, Math.ceil(sampleMs / single));
+  // One correction pass: the first estimate of a sub-microsecond call is timer noise.
+  const batch = await timeBatch(entry.prepared, iters);
+  if (batch < sampleMs * 0.5) iters = Math.max(1, Math.ceil((iters * sampleMs) / Math.max(batch, 1e-4)));
+  entry.iters = Math.min(iters, 1_000_000);
+}
+
+function finish(scenario: ScenarioResult, entries: Measurement[]) {
+  for (const m of entries) {
+    if (m.status !== 'ok' || m.samples.length === 0) continue;
+    m.stats = summarize(m.samples);
+    m.nsPerElement = m.stats.median / scenario.elements;
+    m.gbPerSecond = scenario.bytes / m.stats.median;
+  }
+  const timed = entries.filter((m) => m.stats);
+  const copy = timed.find((m) => m.candidate === COPY_ID);
+  for (const mode of ['user', 'kernel'] as Mode[]) {
+    const same = timed.filter((m) => m.mode === mode && m.candidate !== COPY_ID);
+    const fastest = Math.min(...same.map((m) => m.stats!.median));
+    for (const m of same) m.ratioToFastest = m.stats!.median / fastest;
+  }
+  if (copy) for (const m of timed) m.ratioToCopy = m.stats!.median / copy.stats!.median;
+}
+
+export async function runSuite(options: RunOptions): Promise<RunResult> {
+  const { suite, candidates, context, machine } = options;
+  const emit = options.onEvent ?? (() => {});
+  const startedAt = new Date().toISOString();
+  const { loaded, infos } = await loadAll(candidates, context, emit);
+  const scenarios: ScenarioResult[] = [];
+  const plan = suite.ops.flatMap((op) =>
+    suite.dtypes.flatMap((dtype) => suite.shapes.map((shape) => ({ op, dtype, ...shape }))),
+  );
+  const { budget } = suite;
+
+  for (const [index, { op, dtype, rows, cols }] of plan.entries()) {
+    const elements = rows * cols;
+    const bytesPer = dtype === 'float32' ? 4 : 8;
+    const scenario: ScenarioResult = {
+      op,
+      dtype,
+      rows,
+      cols,
+      elements,
+      bytes: elements * bytesPer * (isBackward(op) ? 3 : 2),
+      results: [],
+    };
+    emit({ type: 'scenario-start', scenario, index, total: plan.length });
+    const inputs = makeInputs(op, dtype, rows, cols);
+    const expectedOp = oracle(op, inputs.x, inputs.dy, rows, cols);
+    const expectedCopy = Float64Array.from(inputs.x);
+
+    const entries: Entry[] = [];
+    for (const c of candidates) {
+      const l = loaded.get(c.id);
+      if (!l) continue;
+      for (const mode of suite.modes) {
+        if (!l.supports(op, dtype, mode)) continue;
+        const problem: Problem = { op, dtype, mode, rows, cols, ...inputs };
+        const expected = c.kind === 'floor' ? expectedCopy : expectedOp;
+        const got = await prepareChecked(c, l, problem, expected);
+        if ('prepared' in got) {
+          entries.push(got);
+          scenario.results.push(got.measurement);
+        } else {
+          scenario.results.push(got);
+          emit({ type: 'measurement', scenario, measurement: got });
+        }
+        await tick();
+      }
+    }
+
+    for (const entry of [...entries]) {
+      try {
+        await warmAndCalibrate(entry, budget.warmupMs, budget.sampleMs);
+        entry.measurement.itersPerSample = entry.iters;
+      } catch (e) {
+        Object.assign(entry.measurement, { status: 'error', error: message(e) });
+        entries.splice(entries.indexOf(entry), 1);
+        await Promise.resolve(entry.prepared.dispose()).catch(() => {});
+      }
+    }
+
+    // Interleaved rounds: each round takes one sample of every candidate, in a rotating order,
+    // so a slow spell of the (shared) machine lands on all of them rather than on one.
+    for (let round = 0; entries.length > 0; round++) {
+      const active = entries.filter(
+        (e) =>
+          e.measurement.samples.length < budget.minSamples ||
+          (e.measurement.samples.length < budget.samples && e.spentMs < budget.maxMs),
+      );
+      if (active.length === 0) break;
+      for (let k = 0; k < active.length; k++) {
+        const entry = active[(k + round) % active.length];
+        if (entry.measurement.status !== 'ok') continue;
+        try {
+          const ms = await timeBatch(entry.prepared, entry.iters);
+          entry.spentMs += ms;
+          entry.measurement.samples.push((ms * 1e6) / entry.iters);
+        } catch (e) {
+          Object.assign(entry.measurement, { status: 'error', error: message(e), samples: [] });
+          entries.splice(entries.indexOf(entry), 1);
+          await Promise.resolve(entry.prepared.dispose()).catch(() => {});
+        }
+      }
+      await tick();
+    }
+
+    for (const entry of entries) {
+      try {
+        await entry.prepared.dispose();
+      } catch {}
+    }
+    finish(scenario, scenario.results);
+    for (const m of scenario.results.filter((r) => r.status === 'ok'))
+      emit({ type: 'measurement', scenario, measurement: m });
+    scenarios.push(scenario);
+    emit({ type: 'scenario-done', scenario, index, total: plan.length });
+  }
+
+  for (const l of loaded.values()) {
+    try {
+      await l.dispose();
+    } catch {}
+  }
+  return {
+    schema: SCHEMA,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    suite: { name: suite.name, budget, ops: suite.ops, dtypes: suite.dtypes, modes: suite.modes, shapes: suite.shapes },
+    machine,
+    candidates: infos,
+    scenarios,
+  };
+}

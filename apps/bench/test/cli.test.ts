@@ -1,0 +1,116 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import type { RunResult } from '../src/results.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const cli = path.resolve(here, '../dist/cli.js');
+const swiftShader = '/usr/lib/chromium/vk_swiftshader_icd.json';
+
+describe('softmax-bench --quick (the CLI, end to end)', () => {
+  it('verifies and times every available candidate in under a minute, and writes JSON, Markdown and SVG', async () => {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'softmax-bench-'));
+    const t0 = Date.now();
+    const { stdout } = await promisify(execFile)(process.execPath, [cli, '--quick', '--out', out], {
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    expect(Date.now() - t0).toBeLessThan(60_000);
+
+    const result = JSON.parse(readFileSync(path.join(out, 'quick.json'), 'utf8')) as RunResult;
+    expect(result.schema).toBe('softmax-bench/1');
+    expect(result.machine.cores).toBeGreaterThan(0);
+    const ids = result.candidates.map((c) => c.id);
+    for (const id of [
+      'core',
+      'wasm',
+      'webgpu',
+      'js-3pass',
+      'tfjs-cpu',
+      'tfjs-wasm',
+      'tfjs-webgpu',
+      'ort-web',
+      'ort-node',
+      'copy',
+    ]) {
+      expect(ids).toContain(id);
+    }
+    for (const c of result.candidates) {
+      // Unavailable is allowed only with a reason, and never for the CPU candidates.
+      if (!c.available) expect(c.reason, c.id).toBeTruthy();
+    }
+    const mustLoad = ['core', 'wasm', 'js-3pass', 'tfjs-cpu', 'tfjs-wasm', 'ort-web', 'ort-node', 'copy'];
+    // With SwiftShader installed (scripts/setup) a WebGPU adapter exists, so both GPU candidates must load.
+    if (existsSync(swiftShader)) mustLoad.push('webgpu', 'tfjs-webgpu');
+    for (const id of mustLoad) {
+      const c = result.candidates.find((x) => x.id === id)!;
+      expect(c.available, `${id}: ${c.reason}`).toBe(true);
+    }
+
+    for (const c of result.candidates.filter((x) => x.available)) {
+      const mine = result.scenarios.flatMap((s) => s.results.filter((m) => m.candidate === c.id));
+      expect(mine.length, c.id).toBeGreaterThan(0);
+      for (const m of mine) {
+        expect(`${c.id} ${m.mode}: ${m.status} ${m.error ?? ''}`).toBe(`${c.id} ${m.mode}: ok `);
+        expect(m.check!.worst).toBeLessThanOrEqual(1);
+        expect(m.samples.length).toBeGreaterThanOrEqual(result.suite.budget.minSamples);
+        expect(m.stats!.median).toBeGreaterThan(0);
+      }
+    }
+
+    const md = readFileSync(path.join(out, 'quick.md'), 'utf8');
+    expect(md).toContain('| candidate | mode | median |');
+    expect(md).toContain('quick-softmax-float32.svg');
+    const svg = readFileSync(path.join(out, 'quick-softmax-float32.svg'), 'utf8');
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
+    expect(svg).toContain('<path d="M');
+    expect(stdout).toContain('softmax float32 1×32000');
+
+    // `report` renders the same Markdown and charts again from the JSON alone.
+    const again = path.join(out, 'again');
+    await promisify(execFile)(process.execPath, [cli, 'report', path.join(out, 'quick.json'), '--out', again]);
+    expect(readFileSync(path.join(again, 'quick.md'), 'utf8')).toBe(md);
+    expect(readFileSync(path.join(again, 'quick-softmax-float32.svg'), 'utf8')).toBe(svg);
+  });
+
+  it('compare flags a regression and exits 1', async () => {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'softmax-bench-compare-'));
+    const a = path.join(out, 'a.json');
+    const b = path.join(out, 'b.json');
+    const stats = (median: number) => ({
+      n: 5,
+      median,
+      min: median,
+      max: median,
+      p25: median * 0.98,
+      p75: median * 1.02,
+      mad: 0,
+      mean: median,
+    });
+    const result = (median: number) => ({
+      schema: 'softmax-bench/1',
+      scenarios: [
+        {
+          op: 'softmax',
+          dtype: 'float32',
+          rows: 1,
+          cols: 10,
+          elements: 10,
+          bytes: 80,
+          results: [{ candidate: 'core', mode: 'user', status: 'ok', samples: [], stats: stats(median) }],
+        },
+      ],
+    });
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(a, JSON.stringify(result(100)));
+    writeFileSync(b, JSON.stringify(result(150)));
+    const run = promisify(execFile);
+    await expect(run(process.execPath, [cli, 'compare', a, b])).rejects.toMatchObject({ code: 1 });
+    const same = await run(process.execPath, [cli, 'compare', a, a]);
+    expect(same.stdout).toContain('0 regressions');
+  });
+});
