@@ -1,7 +1,13 @@
 // Demo: the worked example and a small batch through every backend that loads here.
 import { createCoreBackend } from '@softmax/core';
+import { createWasmBackend } from '@softmax/wasm';
+import { createWebGPUBackend } from '@softmax/webgpu';
 
-const factories = [['core', async () => createCoreBackend()]];
+const factories = [
+  ['core', async () => createCoreBackend()],
+  ['wasm', () => createWasmBackend()],
+  ['webgpu', () => createWebGPUBackend()],
+];
 
 const example = new Float32Array([2, 1, 0.1]);
 const batch = Float32Array.from({ length: 4 * 8 }, (_, i) => Math.sin(i) * 4);
