@@ -88,4 +88,49 @@ describe('SIMD and scalar builds', () => {
       expect(differ).toBe(0);
     }
   });
+
+  it('compute bit-identical float64 exponentials over the whole range (f64x2 lanes and exp64)', async () => {
+    // logSoftmaxBackward with dy = (0, …, 0, 1) and T = 1 gives dx_j = (0 − exp(y_j)·1)·1 = −exp(y_j)
+    // exactly for j < n − 1, so it exposes each build's float64 exp, SIMD fast path and fallback alike.
+    const loader = await import(pkgPath('softmax_wasm.js'));
+    const builds = [loader.initSync(simdBytes()), loader.initSync(scalarBytes())];
+    const rand = random(11);
+    const n = 400_001;
+    const y = new Float64Array(n);
+    for (let i = 0; i < n; i++) y[i] = i % 5 === 0 ? rand(-1, 1) : rand(-750, 712);
+    const special = [0, -0, 708, -708, 709.7, 709.8, -745.1, -745.2, -746, Number.NEGATIVE_INFINITY, Number.NaN];
+    special.forEach((v, i) => {
+      y[1000 + 3 * i] = v;
+    });
+    const dy = new Float64Array(n);
+    dy[n - 1] = 1;
+    const results = builds.map((raw) => {
+      const base = (raw.__heap_base.value + 15) & ~15;
+      const need = base + 24 * n;
+      if (raw.memory.buffer.byteLength < need)
+        raw.memory.grow(Math.ceil((need - raw.memory.buffer.byteLength) / 65536));
+      new Float64Array(raw.memory.buffer, base, n).set(y);
+      new Float64Array(raw.memory.buffer, base + 8 * n, n).set(dy);
+      raw.log_softmax_backward_f64(base, base + 8 * n, base + 16 * n, 1, n, 1);
+      return new Float64Array(raw.memory.buffer, base + 16 * n, n).slice();
+    });
+    let worst = 0;
+    for (let i = 0; i < n - 1; i += 7) {
+      const want = Math.exp(y[i]);
+      if (want >= 2 ** -1022 && want < Number.POSITIVE_INFINITY)
+        worst = Math.max(worst, Math.abs(-results[0][i] - want) / want);
+    }
+    expect(worst).toBeLessThan(4.5e-16); // two ulps
+    special.forEach((v, i) => {
+      const got = Math.abs(results[0][1000 + 3 * i]);
+      const want = Math.exp(v);
+      if (want === 0 || want === 1 || !Number.isFinite(want))
+        expect(got).toBe(want); // exact: NaN, ±0, ±∞, underflow
+      else expect(Math.abs(got - want)).toBeLessThanOrEqual(Math.max(4.5e-16 * want, 2 ** -1074)); // edges of the fast path
+    });
+    const bits = results.map((r) => new BigUint64Array(r.buffer));
+    let differ = 0;
+    for (let i = 0; i < n; i++) if (bits[0][i] !== bits[1][i]) differ++;
+    expect(differ).toBe(0);
+  });
 });

@@ -1,15 +1,15 @@
 //! exp for float64, over the whole range (NaN, ±∞, overflow, subnormal results all as IEEE
 //! `Math.exp`). Used by the float64 kernels and by the float32 gradients, which compute in float64.
 
-const LOG2E: f64 = core::f64::consts::LOG2_E;
+pub const LOG2E: f64 = core::f64::consts::LOG2_E;
 /// 1.5·2^52: adding it rounds to an integer held in the low mantissa bits.
-const MAGIC: f64 = 6_755_399_441_055_744.0;
+pub const MAGIC: f64 = 6_755_399_441_055_744.0;
 /// ln2 split so that n·LN2_HI is exact for |n| < 2^11 (LN2_HI has 42 significant bits).
-const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-01;
-const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
+pub const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-01;
+pub const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
 
 /// 1/k! for k = 2..=13: Taylor's remainder on |r| ≤ ln2/2 is r^14/14! < 5e-18, below half an ulp.
-const C: [f64; 12] = [
+pub const C: [f64; 12] = [
     1.0 / 2.0,
     1.0 / 6.0,
     1.0 / 24.0,

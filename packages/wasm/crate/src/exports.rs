@@ -3,7 +3,17 @@
 //! signature or meaning changes: the loader refuses a module whose `abi_version()` differs.
 
 use crate::forward32::{exp_probe, forward_f32};
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 use crate::generic::{forward_row, log_softmax_backward_row, softmax_backward_row};
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+use crate::simd64::{forward_row_f64, log_softmax_backward_row, softmax_backward_row};
+
+/// A float64 row: SIMD128 (f64x2) in the SIMD build, scalar otherwise.
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+#[inline(always)]
+unsafe fn forward_row_f64(x: *const f64, out: *mut f64, n: usize, temperature: f64, log: bool, zero_masked: bool) {
+    forward_row::<f64>(x, out, n, temperature, log, zero_masked);
+}
 
 pub const ABI_VERSION: u32 = 1;
 
@@ -37,7 +47,7 @@ pub unsafe extern "C" fn log_softmax_f32(x: *const f32, out: *mut f32, rows: usi
 #[no_mangle]
 pub unsafe extern "C" fn softmax_f64(x: *const f64, out: *mut f64, rows: usize, cols: usize, temperature: f64, zero_masked: u32) {
     for r in 0..rows {
-        forward_row::<f64>(x.add(r * cols), out.add(r * cols), cols, temperature, false, zero_masked != 0);
+        forward_row_f64(x.add(r * cols), out.add(r * cols), cols, temperature, false, zero_masked != 0);
     }
 }
 
@@ -46,7 +56,7 @@ pub unsafe extern "C" fn softmax_f64(x: *const f64, out: *mut f64, rows: usize, 
 #[no_mangle]
 pub unsafe extern "C" fn log_softmax_f64(x: *const f64, out: *mut f64, rows: usize, cols: usize, temperature: f64, zero_masked: u32) {
     for r in 0..rows {
-        forward_row::<f64>(x.add(r * cols), out.add(r * cols), cols, temperature, true, zero_masked != 0);
+        forward_row_f64(x.add(r * cols), out.add(r * cols), cols, temperature, true, zero_masked != 0);
     }
 }
 

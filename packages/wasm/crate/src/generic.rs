@@ -144,7 +144,7 @@ pub unsafe fn forward_row<E: Elem>(x: *const E, out: *mut E, n: usize, temperatu
 /// (v - max)/T, also where v - max overflows although the quotient does not (|v|, |max| near the
 /// largest float and T > 1): then v/T - max/T, whose two roundings are relative to |v - max|.
 #[inline(always)]
-fn scaled_difference(v: f64, max: f64, inv_t: f64) -> f64 {
+pub fn scaled_difference(v: f64, max: f64, inv_t: f64) -> f64 {
     let d = v - max;
     if d == f64::NEG_INFINITY && v != f64::NEG_INFINITY {
         v * inv_t - max * inv_t

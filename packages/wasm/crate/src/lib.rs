@@ -13,6 +13,8 @@ pub mod log64;
 pub mod scalar32;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 pub mod simd32;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+pub mod simd64;
 pub mod sum;
 
 mod exports;
