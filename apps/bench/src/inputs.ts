@@ -1,18 +1,7 @@
+import { seededRandom } from '@softmax/conformance/helpers';
 import { referenceLogSoftmax, referenceSoftmax } from '@softmax/core';
 import type { BenchDtype, Op } from '../../../bench/scenarios.js';
 import { arrayOf, type FloatArray, isBackward } from './candidate.js';
-
-/** mulberry32: a small seeded generator, so every candidate and every run sees the same numbers. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface Inputs {
   x: FloatArray;
@@ -26,7 +15,7 @@ export interface Inputs {
  */
 export function makeInputs(op: Op, dtype: BenchDtype, rows: number, cols: number, seed = 1): Inputs {
   const n = rows * cols;
-  const next = random(seed + rows * 31 + cols);
+  const next = seededRandom(seed + rows * 31 + cols);
   const logits = arrayOf(dtype, n);
   for (let i = 0; i < n; i++) logits[i] = next() * 16 - 8;
   if (!isBackward(op)) return { x: logits };
