@@ -24,5 +24,7 @@ export {
   type BackwardRequest,
   checkBackward,
   checkForward,
+  checkLayout,
   type ForwardRequest,
+  type LayoutRequest,
 } from './validate.js';

@@ -207,6 +207,41 @@ export function checkBackward(
   };
 }
 
+export interface LayoutRequest {
+  rows: number;
+  cols: number;
+  temperature: number;
+  fullyMasked: FullyMasked;
+}
+
+const LAYOUT_OPTIONS = new Set(['rows', 'cols', 'temperature', 'fullyMasked']);
+
+/**
+ * Validates the options of a call on memory the caller manages (GPU buffers, wasm memory), where
+ * there is no array to take the shape from: `rows` (a non-negative integer) and `cols` (a positive
+ * integer) are required, `temperature` and `fullyMasked` as for arrays. Checking that the memory
+ * holds rows × cols elements is the backend's part, since only it knows the memory's size.
+ */
+export function checkLayout(options: unknown): LayoutRequest {
+  if (options === undefined || options === null) {
+    throw new SoftmaxError('INVALID_SHAPE', 'options.rows and options.cols are required for this call');
+  }
+  const opts = readOptions(options, LAYOUT_OPTIONS);
+  const { rows, cols } = opts;
+  if (typeof cols !== 'number' || !Number.isSafeInteger(cols) || cols <= 0) {
+    throw new SoftmaxError('INVALID_SHAPE', `options.cols must be a positive integer, got ${describeValue(cols)}`);
+  }
+  if (typeof rows !== 'number' || !Number.isSafeInteger(rows) || rows < 0 || !Number.isSafeInteger(rows * cols)) {
+    throw new SoftmaxError('INVALID_SHAPE', `options.rows must be a non-negative integer, got ${describeValue(rows)}`);
+  }
+  return {
+    rows,
+    cols,
+    temperature: readTemperature(opts.temperature),
+    fullyMasked: readFullyMasked(opts.fullyMasked),
+  };
+}
+
 /** The caller's `out`, or a new array of the result's type. */
 export function allocateResult(request: {
   out: FloatArray | undefined;

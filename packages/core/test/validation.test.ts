@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   checkBackward,
   checkForward,
+  checkLayout,
   describeValue,
   logSoftmax,
   logSoftmaxBackward,
@@ -197,5 +198,43 @@ describe('validation', () => {
     expect(describeValue(new Float32Array(7))).toBe('Float32Array(7)');
     expect(describeValue(new DataView(new ArrayBuffer(3)))).toBe('DataView(3)');
     expect(describeValue(new Map())).toBe('Map');
+  });
+});
+
+describe('checkLayout (calls on caller-managed memory)', () => {
+  it('returns the layout with defaults', () => {
+    expect(checkLayout({ rows: 3, cols: 4 })).toEqual({ rows: 3, cols: 4, temperature: 1, fullyMasked: 'nan' });
+    expect(checkLayout({ rows: 0, cols: 1, temperature: 0.5, fullyMasked: 'zero' })).toEqual({
+      rows: 0,
+      cols: 1,
+      temperature: 0.5,
+      fullyMasked: 'zero',
+    });
+  });
+
+  it.each([
+    [undefined, 'INVALID_SHAPE', 'options.rows and options.cols are required'],
+    [{ rows: 2 }, 'INVALID_SHAPE', 'options.cols must be a positive integer, got undefined'],
+    [{ rows: 2, cols: 0 }, 'INVALID_SHAPE', 'options.cols must be a positive integer, got 0'],
+    [{ rows: -1, cols: 2 }, 'INVALID_SHAPE', 'options.rows must be a non-negative integer, got -1'],
+    [{ rows: 1.5, cols: 2 }, 'INVALID_SHAPE', 'options.rows must be a non-negative integer, got 1.5'],
+    [{ rows: 1, cols: 2, temperature: 0 }, 'INVALID_OPTION', 'options.temperature must be a finite number > 0, got 0'],
+    [
+      { rows: 1, cols: 2, fullyMasked: 'inf' },
+      'INVALID_OPTION',
+      `options.fullyMasked must be 'nan' or 'zero', got "inf"`,
+    ],
+    [{ rows: 1, cols: 2, out: [] }, 'INVALID_OPTION', 'options.out is not a known option'],
+    ['4x4', 'INVALID_OPTION', 'options must be an object, got "4x4"'],
+  ])('%j → %s', (options, code, message) => {
+    let error: unknown;
+    try {
+      checkLayout(options);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(SoftmaxError);
+    expect((error as SoftmaxError).code).toBe(code);
+    expect((error as SoftmaxError).message).toContain(message);
   });
 });
