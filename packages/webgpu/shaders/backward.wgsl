@@ -64,13 +64,9 @@ fn bwd_write(ids: Ids) {
   if (!u.valid) {
     return;
   }
-  var sum = 0.0;
-  var comp = 0.0;
+  var acc = Kahan1(0.0, 0.0);
   for (var s = 0u; s < P.segs; s++) {
-    let y = parts[u.row * P.segs + s].rest - comp;
-    let t = sum + y;
-    comp = (t - sum) - y;
-    sum = t;
+    kahan_add1(&acc, parts[u.row * P.segs + s].rest);
   }
-  write_grad(u, sum - comp);
+  write_grad(u, acc.sum - acc.comp);
 }

@@ -4,6 +4,10 @@
 override G: u32 = 64u;  // threads that cooperate on one (row, segment) unit: a power of two
 override WG: u32 = 64u; // threads per workgroup: a multiple of G
 override LOG: bool = false;
+// Hides the rounding errors that TwoSum and Kahan summation capture from compilers that apply
+// float identities such as (a + b) − a → b (Mesa's NIR does, for lavapipe, which then loses
+// 1e-6 of relative accuracy): see hide(). False where the compiler keeps the order (SwiftShader).
+override GUARD: bool = false;
 
 struct Params {
   rows: u32,      // rows in this dispatch
@@ -19,6 +23,7 @@ struct Params {
   ln2TLo: f32,
   invTemp: f32,   // fl(1 / T)
   hugeTemp: u32,  // 1 when T > 2^116: only then can exp((x − m)/T) need overflow_scale
+  zero: u32,      // always 0, unknown to the compiler (see hide)
 }
 
 struct Partial {
@@ -61,10 +66,20 @@ fn is_finite_key(k: u32) -> bool {
   return k > NEG_INF_KEY && k < POS_INF_KEY;
 }
 
-// a − b exactly, as hi + lo (Knuth's TwoSum: WGSL does not reassociate float arithmetic).
+// v itself, but opaque to the compiler when GUARD is set: OR with a uniform 0 that it cannot
+// see through, so no algebraic identity can cancel the terms of a compensated sum.
+fn hide(v: V) -> V {
+  return select(v, bitcast<V>(bitcast<VU>(v) | VU(P.zero)), GUARD);
+}
+
+fn hide1(v: f32) -> f32 {
+  return select(v, bitcast<f32>(bitcast<u32>(v) | P.zero), GUARD);
+}
+
+// a − b exactly, as hi + lo (Knuth's TwoSum; hide() keeps compilers from cancelling its terms).
 fn two_diff(a: V, b: V) -> Pair {
-  let s = a - b;
-  let bb = s - a;
+  let s = hide(a - b);
+  let bb = hide(s - a);
   let err = (a - (s - bb)) + (-b - bb);
   return Pair(s, err);
 }
@@ -213,7 +228,7 @@ struct Kahan { sum: V, comp: V }
 
 fn kahan_add(acc: ptr<function, Kahan>, v: V) {
   let y = v - (*acc).comp;
-  let t = (*acc).sum + y;
+  let t = hide((*acc).sum + y);
   (*acc).comp = (t - (*acc).sum) - y;
   (*acc).sum = t;
 }
@@ -223,7 +238,7 @@ struct Kahan1 { sum: f32, comp: f32 }
 
 fn kahan_add1(acc: ptr<function, Kahan1>, v: f32) {
   let y = v - (*acc).comp;
-  let t = (*acc).sum + y;
+  let t = hide1((*acc).sum + y);
   (*acc).comp = (t - (*acc).sum) - y;
   (*acc).sum = t;
 }

@@ -125,8 +125,7 @@ fn fwd_write(ids: Ids) {
   }
   let mv = V(from_key(mkey));
   var cnt = 0u;
-  var sum = 0.0;
-  var comp = 0.0;
+  var acc = Kahan1(0.0, 0.0);
   for (var s = 0u; s < P.segs; s++) {
     let p = parts[first_part + s];
     var add = 0.0;
@@ -136,15 +135,12 @@ fn fwd_write(ids: Ids) {
     } else if (is_finite_key(p.mkey) && is_finite_key(mkey)) {
       add = (f32(p.cnt) + p.rest) * first(exp_scaled(V(from_key(p.mkey)), mv));
     }
-    let y = add - comp;
-    let t2 = sum + y;
-    comp = (t2 - sum) - y;
-    sum = t2;
+    kahan_add1(&acc, add);
   }
   let own = parts[first_part + u.seg].mkey;
   var scale = 1.0;
   if (own != mkey) {
     scale = first(exp_scaled(V(from_key(own)), mv));
   }
-  write_row(u, Stats(mkey, cnt, sum - comp), scale);
+  write_row(u, Stats(mkey, cnt, acc.sum - acc.comp), scale);
 }

@@ -36,6 +36,12 @@ export interface Tuning {
   maxUnitThreads?: number;
   /** Fewest threads per workgroup. Default 64 (1 on CPU adapters). */
   minWorkgroupSize?: number;
+  /**
+   * Keep the shader compiler from cancelling the terms of compensated sums (TwoSum, Kahan), at
+   * one integer OR each. Default on, except on SwiftShader, which keeps float order as written;
+   * Mesa's lavapipe does not (it rewrites (a + b) − a as b).
+   */
+  guardCompensation?: boolean;
 }
 
 export interface WebGPUBackendOptions extends DeviceSource {
@@ -104,6 +110,10 @@ function isCpuAdapter(info: GPUAdapterInfo | undefined): boolean {
   );
 }
 
+function isSwiftShader(info: GPUAdapterInfo | undefined): boolean {
+  return /swiftshader/i.test(`${info?.architecture} ${info?.device} ${info?.description} ${info?.vendor}`);
+}
+
 function traitsOf(device: GPUDevice, info: GPUAdapterInfo | undefined, tuning: Tuning): DeviceTraits {
   const l = device.limits;
   const sg = info as { subgroupMinSize?: number; subgroupMaxSize?: number } | undefined;
@@ -131,6 +141,7 @@ function traitsOf(device: GPUDevice, info: GPUAdapterInfo | undefined, tuning: T
     targetWorkgroups: tuning.targetWorkgroups ?? (cpu ? 8 : 256),
     minLanesPerThread: tuning.minLanesPerThread ?? 8,
     lanesPerThread: tuning.lanesPerThread ?? (cpu ? 16 : 4),
+    guardCompensation: tuning.guardCompensation ?? !isSwiftShader(info),
   };
 }
 

@@ -8,3 +8,4 @@ export {
 export type { DeviceSource } from './device.js';
 export { type Chunk, type DeviceTraits, type Plan, planFor } from './plan.js';
 export type { Op } from './shaders.js';
+export { createGpuTimer, type GpuTimer } from './timer.js';

@@ -17,7 +17,7 @@ export interface OpParams {
 }
 
 const PARAM_STRIDE = 256; // minUniformBufferOffsetAlignment is at most 256
-const PARAM_BYTES = 64; // Params in common.wgsl: 13 words, rounded up to 16 bytes
+const PARAM_BYTES = 64; // Params in common.wgsl: 14 words (the last, `zero`, stays 0), rounded up to 16 bytes
 const UNIFORM_CACHE = 1024;
 const PLAN_CACHE = 256;
 const BIND_GROUPS_PER_OUTPUT = 32;
@@ -108,7 +108,7 @@ export class Kernels {
       compute: {
         module: this.module(OPS[op].backward, plan),
         entryPoint: entryPoint(op, stage),
-        constants: { G: plan.G, WG: plan.WG, LOG: OPS[op].log ? 1 : 0 },
+        constants: { G: plan.G, WG: plan.WG, LOG: OPS[op].log ? 1 : 0, GUARD: this.traits.guardCompensation ? 1 : 0 },
       },
     };
     return { key, desc };

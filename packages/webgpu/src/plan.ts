@@ -21,6 +21,8 @@ export interface DeviceTraits {
   minLanesPerThread: number;
   /** Lanes of V per thread a row's thread count aims for (more on CPU adapters, where barriers cost most). */
   lanesPerThread: number;
+  /** Kernels only (not the layout): hide compensated sums from the shader compiler (GUARD in common.wgsl). */
+  guardCompensation?: boolean;
 }
 
 export interface Chunk {

@@ -24,6 +24,10 @@ export async function gpuBackend(options: WebGPUBackendOptions = {}): Promise<We
 export const REDUCTION_TUNINGS: Array<[string, Tuning]> = [
   ['subgroup shuffles', {}],
   ['one thread per unit', { subgroups: false }],
-  ['subgroup operations + workgroup memory', { maxUnitThreads: 256, lanesPerThread: 4 }],
+  // GPU layouts; this one also with the compensated sums guarded, as on non-SwiftShader adapters.
+  [
+    'subgroup operations + workgroup memory, guarded sums',
+    { maxUnitThreads: 256, lanesPerThread: 4, guardCompensation: true },
+  ],
   ['workgroup memory', { maxUnitThreads: 256, lanesPerThread: 4, subgroups: false }],
 ];

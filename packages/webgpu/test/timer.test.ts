@@ -1,0 +1,63 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createGpuTimer, type WebGPUBackend } from '../src/index.js';
+import { random } from './compare.js';
+import { gpuBackend } from './gpu.js';
+
+const STORAGE = 0x80;
+const COPY_DST = 0x08;
+
+describe('createGpuTimer', () => {
+  let backend: WebGPUBackend;
+  beforeAll(async () => {
+    backend = await gpuBackend();
+  });
+  afterAll(() => backend?.dispose());
+
+  it('is requested by createWebGPUBackend when the adapter has timestamp-query (SwiftShader and lavapipe do)', () => {
+    expect(backend.device.features.has('timestamp-query')).toBe(true);
+  });
+
+  it('times an encoded pass: positive, within the wall time of the submit, longer for a larger input', async () => {
+    const { device } = backend;
+    const timer = createGpuTimer(device)!;
+    const measure = async (rows: number, cols: number) => {
+      const x = random(rows * cols, 20, rows + cols);
+      const input = device.createBuffer({ size: x.byteLength, usage: STORAGE | COPY_DST });
+      device.queue.writeBuffer(input, 0, x.buffer as ArrayBuffer, x.byteOffset, x.byteLength);
+      const output = device.createBuffer({ size: x.byteLength, usage: STORAGE });
+      await backend.prepare([{ rows, cols }], ['softmax']);
+      const times: Array<{ gpu: number; wall: number }> = [];
+      for (let i = 0; i < 5; i++) {
+        await device.queue.onSubmittedWorkDone();
+        const encoder = device.createCommandEncoder();
+        backend.encodeSoftmax(encoder, input, output, { rows, cols, timestampWrites: timer.timestampWrites });
+        timer.resolve(encoder);
+        const t0 = performance.now();
+        device.queue.submit([encoder.finish()]);
+        await device.queue.onSubmittedWorkDone();
+        const wall = (performance.now() - t0) * 1e6;
+        times.push({ gpu: await timer.read(), wall });
+      }
+      input.destroy();
+      output.destroy();
+      for (const t of times) {
+        expect(t.gpu).toBeGreaterThan(0);
+        expect(t.gpu).toBeLessThanOrEqual(t.wall);
+      }
+      return Math.min(...times.map((t) => t.gpu));
+    };
+    const small = await measure(1, 1000);
+    const large = await measure(4, 500_000);
+    expect(large).toBeGreaterThan(small);
+    await expect(timer.read()).rejects.toThrow(/nothing to read/);
+    timer.destroy();
+  });
+
+  it('is undefined on a device without timestamp-query', async () => {
+    const adapter = await (await import('webgpu')).create([]).requestAdapter();
+    const device = await adapter!.requestDevice();
+    expect(device.features.has('timestamp-query')).toBe(false);
+    expect(createGpuTimer(device)).toBeUndefined();
+    device.destroy();
+  });
+});
