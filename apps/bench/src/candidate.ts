@@ -23,6 +23,11 @@ export interface Prepared {
   readonly async: boolean;
   /** The result of one run(), as a host array, for checking against the oracle. */
   output(): Promise<FloatArray>;
+  /**
+   * Optional: runs the call once more and returns the GPU time of its work in nanoseconds, from
+   * timestamp queries (undefined when this device cannot time it). Sampled apart from the wall time.
+   */
+  gpuTime?(): Promise<number | undefined>;
   /** Called before each batch of samples (e.g. tfjs: make this candidate's backend the active one). */
   beforeSample?(): unknown;
   dispose(): unknown;

@@ -17,6 +17,16 @@ const ratio = (v: number | undefined): string => (v === undefined ? '–' : `${v
 
 export const tableHeader = ['candidate', 'mode', 'median', '±', 'ns/elem', 'GB/s', '× fastest', '× copy', 'check'];
 
+/** Header of a scenario's table: tableHeader, plus a last 'GPU time' column when a candidate reports one. */
+export function scenarioHeader(s: ScenarioResult): string[] {
+  return hasGpuTime(s) ? [...tableHeader, 'GPU time'] : tableHeader;
+}
+
+const hasGpuTime = (s: ScenarioResult): boolean => s.results.some((m) => m.gpuStats);
+
+/** Numeric columns of a scenario table (right-aligned): the timings and ratios, and GPU time. */
+export const scenarioNumeric = (i: number): boolean => (i >= 2 && i <= 7) || i === tableHeader.length;
+
 function checkText(m: Measurement): string {
   if (m.status === 'error') return `error: ${m.error}`;
   if (m.status === 'wrong') return `WRONG (${m.error ?? 'beyond tolerance'})`;
@@ -26,6 +36,7 @@ function checkText(m: Measurement): string {
 /** One row per measurement: timed ones by median, then the wrong and failed ones. */
 export function scenarioRows(s: ScenarioResult, labels: Map<string, string>): string[][] {
   const order = (m: Measurement) => (m.stats ? m.stats.median : Number.POSITIVE_INFINITY);
+  const gpu = hasGpuTime(s);
   return [...s.results]
     .sort((a, b) => (a.mode === b.mode ? order(a) - order(b) : a.mode === 'user' ? -1 : 1))
     .map((m) => [
@@ -38,15 +49,15 @@ export function scenarioRows(s: ScenarioResult, labels: Map<string, string>): st
       ratio(m.ratioToFastest),
       ratio(m.ratioToCopy),
       checkText(m),
+      ...(gpu ? [m.gpuStats ? duration(m.gpuStats.median) : '–'] : []),
     ]);
 }
 
 export const scenarioTitle = (s: ScenarioResult): string =>
   `${s.op} ${s.dtype} ${shapeLabel(s)} (${s.elements.toLocaleString('en-US')} elements)`;
 
-export function textTable(rows: string[][]): string {
+export function textTable(rows: string[][], numeric: (i: number) => boolean = (i) => i >= 2 && i <= 7): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  const numeric = (i: number) => i >= 2 && i <= 7;
   return rows
     .map((r, k) => {
       const line = r.map((cell, i) => (numeric(i) ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join('  ');
@@ -109,7 +120,7 @@ export function summaryRows(result: RunResult): string[][] {
 export function terminalReport(result: RunResult): string {
   const labels = labelsOf(result.candidates);
   return result.scenarios
-    .map((s) => `${scenarioTitle(s)}\n${textTable([tableHeader, ...scenarioRows(s, labels)])}`)
+    .map((s) => `${scenarioTitle(s)}\n${textTable([scenarioHeader(s), ...scenarioRows(s, labels)], scenarioNumeric)}`)
     .join('\n\n');
 }
 
@@ -143,6 +154,7 @@ export function markdownReport(result: RunResult, charts: string[]): string {
     'taken in interleaved rounds (every candidate once per round, rotating order) so load on the shared machine hits all alike.',
     'median = median time per call; ± = half the interquartile range; GB/s = (input + output bytes) / median;',
     '× fastest = against the fastest verified candidate in the same mode; × copy = against TypedArray.prototype.set of the same bytes (the floor).',
+    'GPU time (shown only where a candidate reports it: the WebGPU candidates in kernel mode, when the adapter has timestamp-query) = median time between the timestamps written at the beginning and end of the compute passes, sampled after the wall-time samples; – = not reported.',
     'Modes: **user** = array in, array out (what a caller pays); **kernel** = the op on data already resident (tfjs tensor on its backend, no readback; @softmax/wasm zero-copy buffers; @softmax/webgpu encode* on GPU buffers).',
     '',
     '## Candidates',
@@ -161,7 +173,7 @@ export function markdownReport(result: RunResult, charts: string[]): string {
     ...result.scenarios.flatMap((s) => [
       `### ${scenarioTitle(s)}`,
       '',
-      markdownTable([tableHeader, ...scenarioRows(s, labels)]),
+      markdownTable([scenarioHeader(s), ...scenarioRows(s, labels)], scenarioNumeric),
       '',
     ]),
   ].join('\n');

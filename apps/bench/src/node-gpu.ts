@@ -19,7 +19,9 @@ export async function nodeGpu(): Promise<NodeGpu> {
   for (const [name, value] of Object.entries(webgpu.globals)) {
     if (!(name in globalThis)) Object.defineProperty(globalThis, name, { value, configurable: true, writable: true });
   }
-  const gpu = webgpu.create([]);
+  // Dawn rounds timestamps down to 65.536 µs (a timing-attack guard meant for browsers) unless
+  // told not to: the GPU-time column needs them exact.
+  const gpu = webgpu.create(['disable-dawn-features=timestamp_quantization']);
   const adapter = await gpu.requestAdapter();
   if (!adapter) {
     return {

@@ -31,6 +31,9 @@ export interface Measurement {
   /** Every sample: nanoseconds per call, each the mean over itersPerSample calls. */
   samples: number[];
   stats?: Stats;
+  /** GPU time per call in nanoseconds, from timestamp queries, for candidates that report it. */
+  gpuSamples?: number[];
+  gpuStats?: Stats;
   nsPerElement?: number;
   gbPerSecond?: number;
   /** Median over the fastest verified candidate's median in the same mode (floor excluded). */

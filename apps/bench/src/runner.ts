@@ -125,10 +125,24 @@ async function warmAndCalibrate(entry: Entry, warmupMs: number, sampleMs: number
   entry.iters = Math.min(iters, 1_000_000);
 }
 
+/** Up to budget.samples GPU timings (at least minSamples), within budget.maxMs of wall time. */
+async function gpuSamples(entry: Entry, budget: Suite['budget']): Promise<void> {
+  const samples: number[] = [];
+  const t0 = now();
+  await entry.prepared.beforeSample?.();
+  while (samples.length < budget.minSamples || (samples.length < budget.samples && now() - t0 < budget.maxMs)) {
+    const ns = await entry.prepared.gpuTime!();
+    if (ns === undefined) return;
+    samples.push(ns);
+  }
+  entry.measurement.gpuSamples = samples;
+}
+
 function finish(scenario: ScenarioResult, entries: Measurement[]) {
   for (const m of entries) {
     if (m.status !== 'ok' || m.samples.length === 0) continue;
     m.stats = summarize(m.samples);
+    if (m.gpuSamples?.length) m.gpuStats = summarize(m.gpuSamples);
     m.nsPerElement = m.stats.median / scenario.elements;
     m.gbPerSecond = scenario.bytes / m.stats.median;
   }
@@ -224,6 +238,18 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
         }
       }
       await tick();
+    }
+
+    // GPU time (timestamp queries) for candidates that report it, after the wall samples so that
+    // resolving and reading the queries never lands inside a timed batch.
+    for (const entry of entries) {
+      if (entry.measurement.status !== 'ok' || !entry.prepared.gpuTime) continue;
+      try {
+        await gpuSamples(entry, budget);
+      } catch (e) {
+        entry.measurement.gpuSamples = undefined;
+        entry.measurement.error = `GPU time: ${message(e)}`;
+      }
     }
 
     for (const entry of entries) {

@@ -86,6 +86,49 @@ describe('runSuite', () => {
   });
 });
 
+/** core's softmax with a made-up GPU time (its run count), to check the harness records and shows it. */
+const gpuTimed: Candidate = {
+  id: 'gpu-timed',
+  label: 'reports GPU time',
+  kind: 'peer',
+  description: 'core softmax plus a GPU time',
+  async load(ctx) {
+    const inner = await core.load(ctx);
+    return {
+      ...inner,
+      supports: (op, dtype, mode) => op === 'softmax' && dtype === 'float32' && mode === 'user',
+      async prepare(p) {
+        const prepared = await inner.prepare(p);
+        let calls = 0;
+        return { ...prepared, gpuTime: async () => 1000 * ++calls };
+      },
+    };
+  },
+};
+
+describe('GPU time', () => {
+  it('is sampled for candidates that report it, and shown as a last column with – for the others', async () => {
+    const suite: Suite = { ...tiny, ops: ['softmax'], dtypes: ['float32'], modes: ['user'] };
+    const result = await runSuite({ suite, candidates: [core, gpuTimed], context: { env: 'node' }, machine: {} });
+    const [scenario] = result.scenarios;
+    const timed = scenario.results.find((m) => m.candidate === 'gpu-timed')!;
+    const n = timed.gpuSamples!.length;
+    expect(n).toBeGreaterThanOrEqual(suite.budget.minSamples);
+    expect(timed.gpuSamples).toEqual(Array.from({ length: n }, (_, i) => 1000 * (i + 1)));
+    expect(timed.gpuStats!.median).toBe(timed.gpuSamples![Math.floor(n / 2)] + (n % 2 ? 0 : -500));
+    expect(scenario.results.find((m) => m.candidate === 'core')!.gpuStats).toBeUndefined();
+    const { scenarioHeader, scenarioRows } = await import('../src/format.js');
+    expect(scenarioHeader(scenario).at(-1)).toBe('GPU time');
+    const rows = new Map(scenarioRows(scenario, new Map()).map((r) => [r[0], r.at(-1)]));
+    expect(rows.get('core')).toBe('–');
+    expect(rows.get('gpu-timed')).toMatch(/µs$/);
+    // Without any GPU time, the table keeps its usual columns.
+    const plain = { ...scenario, results: scenario.results.filter((m) => m.candidate === 'core') };
+    expect(scenarioHeader(plain)).not.toContain('GPU time');
+    expect(scenarioRows(plain, new Map())[0]).toHaveLength(scenarioHeader(plain).length);
+  });
+});
+
 describe('compareRuns', () => {
   const run = (median: number, p25: number, p75: number): RunResult => ({
     schema: 'softmax-bench/1',

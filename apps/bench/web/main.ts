@@ -1,6 +1,6 @@
 import { type Op, parseShapes, type Suite, suites } from '../../../bench/scenarios.js';
 import { chartSvg } from '../src/chart.js';
-import { candidateLines, scenarioRows, scenarioTitle, tableHeader } from '../src/format.js';
+import { candidateLines, scenarioHeader, scenarioNumeric, scenarioRows, scenarioTitle } from '../src/format.js';
 import { browserCandidates, browserContext, describeBrowser } from '../src/registry-browser.js';
 import type { CandidateInfo, RunResult, ScenarioResult } from '../src/results.js';
 import { runSuite } from '../src/runner.js';
@@ -18,7 +18,7 @@ function renderTable(s: ScenarioResult, candidates: CandidateInfo[]): HTMLTableE
   const table = document.createElement('table');
   table.createCaption().textContent = scenarioTitle(s);
   const head = table.createTHead().insertRow();
-  for (const h of tableHeader) head.appendChild(document.createElement('th')).textContent = h;
+  for (const h of scenarioHeader(s)) head.appendChild(document.createElement('th')).textContent = h;
   const body = table.createTBody();
   const rows = scenarioRows(s, new Map(candidates.map((c) => [c.id, c.label])));
   for (const r of rows) {
@@ -27,7 +27,7 @@ function renderTable(s: ScenarioResult, candidates: CandidateInfo[]): HTMLTableE
     r.forEach((cell, i) => {
       const td = tr.insertCell();
       td.textContent = cell;
-      if (i >= 2 && i <= 7) td.className = 'num';
+      if (scenarioNumeric(i)) td.className = 'num';
     });
   }
   return table;

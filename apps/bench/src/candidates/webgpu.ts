@@ -1,4 +1,4 @@
-import type { WebGPUBackend } from '@softmax/webgpu';
+import type { createGpuTimer, EncodeShape, WebGPUBackend } from '@softmax/webgpu';
 import webgpuPackage from '@softmax/webgpu/package.json';
 import type { Op } from '../../../../bench/scenarios.js';
 import type { Candidate, Prepared, Problem } from '../candidate.js';
@@ -9,13 +9,7 @@ const COPY_SRC = 0x04;
 const COPY_DST = 0x08;
 const MAP_READ = 0x01;
 
-type Encode = (
-  b: WebGPUBackend,
-  e: GPUCommandEncoder,
-  inputs: GPUBuffer[],
-  out: GPUBuffer,
-  shape: { rows: number; cols: number },
-) => void;
+type Encode = (b: WebGPUBackend, e: GPUCommandEncoder, inputs: GPUBuffer[], out: GPUBuffer, shape: EncodeShape) => void;
 
 const encoders: Record<Op, Encode> = {
   softmax: (b, e, [x], out, s) => b.encodeSoftmax(e, x, out, s),
@@ -28,7 +22,7 @@ const encoders: Record<Op, Encode> = {
  * kernel: inputs already in GPU buffers; one command encoder per call with the encode*() of the
  * op, submitted, until the queue is idle. No upload, no readback: what a GPU pipeline pays.
  */
-async function kernelPrepared(backend: WebGPUBackend, p: Problem): Promise<Prepared> {
+async function kernelPrepared(backend: WebGPUBackend, p: Problem, makeTimer: typeof createGpuTimer): Promise<Prepared> {
   const { device } = backend;
   const bytes = p.x.byteLength;
   const upload = (data: Float32Array) => {
@@ -41,6 +35,9 @@ async function kernelPrepared(backend: WebGPUBackend, p: Problem): Promise<Prepa
   const shape = { rows: p.rows, cols: p.cols };
   const encode = encoders[p.op];
   await backend.prepare([shape], [p.op]);
+  // GPU time: timestamps written at the beginning and end of the op's compute pass.
+  const timer = makeTimer(device);
+  const timed = timer && { ...shape, timestampWrites: timer.timestampWrites };
   return {
     async: true,
     async run() {
@@ -48,6 +45,14 @@ async function kernelPrepared(backend: WebGPUBackend, p: Problem): Promise<Prepa
       encode(backend, encoder, inputs, out, shape);
       device.queue.submit([encoder.finish()]);
       await device.queue.onSubmittedWorkDone();
+    },
+    async gpuTime() {
+      if (!timer || !timed) return undefined;
+      const encoder = device.createCommandEncoder();
+      encode(backend, encoder, inputs, out, timed);
+      timer.resolve(encoder);
+      device.queue.submit([encoder.finish()]);
+      return timer.read();
     },
     async output() {
       const staging = device.createBuffer({ size: bytes, usage: MAP_READ | COPY_DST });
@@ -61,6 +66,7 @@ async function kernelPrepared(backend: WebGPUBackend, p: Problem): Promise<Prepa
     },
     dispose() {
       for (const b of [...inputs, out]) b.destroy();
+      timer?.destroy();
     },
   };
 }
@@ -70,18 +76,21 @@ export const webgpu: Candidate = {
   label: '@softmax/webgpu',
   kind: 'ours',
   description:
-    'WGSL compute shaders; user: array in → array out (upload, run, readback); kernel: encodeSoftmax on GPU-resident buffers',
+    'WGSL compute shaders; user: array in → array out (upload, run, readback); kernel: encodeSoftmax on GPU-resident buffers (GPU time: timestamps around its compute pass)',
   async load(ctx) {
     if (!ctx.gpu) throw new Error(ctx.gpuReason ?? 'no WebGPU adapter');
-    const { createWebGPUBackend } = await import('@softmax/webgpu');
+    const { createWebGPUBackend, createGpuTimer } = await import('@softmax/webgpu');
     const backend = await createWebGPUBackend({ gpu: ctx.gpu });
     const info = backend.adapterInfo;
     return backendLoaded(backend, webgpuPackage.version, {
       isAsync: true,
-      details: { adapter: [info?.vendor, info?.architecture].filter(Boolean).join(' ') || 'unknown' },
+      details: {
+        adapter: [info?.vendor, info?.architecture].filter(Boolean).join(' ') || 'unknown',
+        'GPU time': backend.device.features.has('timestamp-query') ? 'timestamp-query' : 'unavailable',
+      },
       kernel: {
         ops: ['softmax', 'logSoftmax', 'softmaxBackward', 'logSoftmaxBackward'],
-        prepare: (p) => kernelPrepared(backend, p),
+        prepare: (p) => kernelPrepared(backend, p, createGpuTimer),
       },
     });
   },
