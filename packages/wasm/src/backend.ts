@@ -24,6 +24,7 @@ import { Heap } from './heap.js';
 const SCRATCH_BYTES = 256 * 1024;
 
 const DTYPES: readonly Dtype[] = ['float32', 'float64'];
+const BYTES: Record<Dtype, number> = { float32: 4, float64: 8 };
 
 export interface BufferForwardOptions {
   cols?: number;
@@ -97,7 +98,7 @@ export class WasmBackend implements Backend {
     if (!DTYPES.includes(dtype)) {
       throw new SoftmaxError('UNSUPPORTED_DTYPE', `dtype must be 'float32' or 'float64', got ${String(dtype)}`);
     }
-    return new WasmBuffer(this.#heap, this, dtype, length);
+    return new WasmBuffer(this.#heap, this, dtype, length, `alloc(${length}, '${dtype}')`);
   }
 
   /** Softmax of a buffer, written to `options.out` (default: in place). Returns the output buffer. */
@@ -152,8 +153,9 @@ export class WasmBackend implements Backend {
   }
 
   /** A block of `bytes`: the shared scratch block when it is large enough, else a temporary one. */
-  #acquire(bytes: number): number {
-    return bytes > SCRATCH_BYTES ? this.#heap.alloc(bytes) : this.#scratch;
+  #acquire(bytes: number, rows: number, cols: number, dtype: Dtype): number {
+    if (bytes <= SCRATCH_BYTES) return this.#scratch;
+    return this.#heap.alloc(bytes, `a working block for ${rows} rows of ${cols} ${dtype} elements`);
   }
 
   #releaseBlock(ptr: number): void {
@@ -164,6 +166,25 @@ export class WasmBackend implements Backend {
     return dtype === 'float32' ? this.#heap.f32() : this.#heap.f64();
   }
 
+  /**
+   * Byte offset of an array that is a view of this backend's memory (a WasmBuffer's `view()`),
+   * or -1. Taken before any block is acquired: growth detaches such a view, and a detached view
+   * reports byteOffset 0.
+   */
+  #address(array: FloatArray): number {
+    return array.buffer === this.#heap.current ? array.byteOffset : -1;
+  }
+
+  /**
+   * The caller's `out` when it is a view of this memory: the same object, or a new view of the
+   * same bytes when acquiring a block grew memory and detached it.
+   */
+  #reattach(result: FloatArray, at: number, length: number): FloatArray {
+    if (result.buffer === this.#heap.current) return result;
+    const Type = result instanceof Float32Array ? Float32Array : Float64Array;
+    return new Type(this.#heap.current, at, length);
+  }
+
   #forward(x: unknown, options: unknown, log: boolean): FloatArray {
     this.#live();
     const req = checkForward(x, options, DTYPES);
@@ -171,22 +192,36 @@ export class WasmBackend implements Backend {
     const { rows, cols, dtype } = req;
     if (rows === 0) return result;
     const kernel = this.#forwardKernel(dtype, log);
-    const shift = dtype === 'float32' ? 2 : 3;
     const zeroMasked = req.fullyMasked === 'zero' ? 1 : 0;
-    const chunkRows = Math.max(1, Math.floor(SCRATCH_BYTES / (cols << shift)));
-    const ptr = this.#acquire(Math.min(rows, chunkRows) * (cols << shift));
-    const heap = this.#view(dtype);
-    const at = ptr >> shift;
     const input = req.x;
-    for (let r = 0; r < rows; r += chunkRows) {
-      const n = Math.min(chunkRows, rows - r);
-      const start = r * cols;
-      const end = start + n * cols;
-      heap.set(n === rows ? input : input.subarray(start, end), at);
-      kernel(ptr, ptr, n, cols, req.temperature, zeroMasked);
-      result.set(heap.subarray(at, at + (end - start)), start);
+    const xAt = this.#address(input);
+    const outAt = this.#address(result);
+    // An `out` in this memory is the kernel's destination: the input is copied there (unless it
+    // is in this memory too) and transformed in place, with no block acquired and nothing grown.
+    if (outAt >= 0) {
+      if (xAt < 0) result.set(input);
+      kernel(xAt < 0 ? outAt : xAt, outAt, rows, cols, req.temperature, zeroMasked);
+      return result;
     }
-    this.#releaseBlock(ptr);
+    const bpe = BYTES[dtype];
+    const rowBytes = cols * bpe;
+    const chunkRows = Math.max(1, Math.floor(SCRATCH_BYTES / rowBytes));
+    const ptr = this.#acquire(Math.min(rows, chunkRows) * rowBytes, Math.min(rows, chunkRows), cols, dtype);
+    try {
+      const heap = this.#view(dtype);
+      const at = ptr / bpe;
+      for (let r = 0; r < rows; r += chunkRows) {
+        const n = Math.min(chunkRows, rows - r);
+        const start = r * cols;
+        const end = start + n * cols;
+        // An input in this memory is read where it lies; the result goes through the block.
+        if (xAt < 0) heap.set(n === rows ? input : input.subarray(start, end), at);
+        kernel(xAt < 0 ? ptr : xAt + start * bpe, ptr, n, cols, req.temperature, zeroMasked);
+        result.set(heap.subarray(at, at + (end - start)), start);
+      }
+    } finally {
+      this.#releaseBlock(ptr);
+    }
     return result;
   }
 
@@ -197,25 +232,46 @@ export class WasmBackend implements Backend {
     const { rows, cols, dtype } = req;
     if (rows === 0) return result;
     const kernel = this.#backwardKernel(dtype, log);
-    const shift = dtype === 'float32' ? 2 : 3;
-    const chunkRows = Math.max(1, Math.floor(SCRATCH_BYTES / (2 * (cols << shift))));
-    const chunk = Math.min(rows, chunkRows) * cols;
-    const ptr = this.#acquire(2 * (chunk << shift));
-    const heap = this.#view(dtype);
-    const atY = ptr >> shift;
-    const atDy = atY + chunk;
-    for (let r = 0; r < rows; r += chunkRows) {
-      const n = Math.min(chunkRows, rows - r);
-      const start = r * cols;
-      const end = start + n * cols;
-      const whole = n === rows;
-      heap.set(whole ? req.y : req.y.subarray(start, end), atY);
-      heap.set(whole ? req.dy : req.dy.subarray(start, end), atDy);
-      kernel(atY << shift, atDy << shift, atDy << shift, n, cols, req.temperature);
-      result.set(heap.subarray(atDy, atDy + (end - start)), start);
+    const yAt = this.#address(req.y);
+    const dyAt = this.#address(req.dy);
+    const outAt = this.#address(result);
+    if (yAt >= 0 && dyAt >= 0 && outAt >= 0) {
+      kernel(yAt, dyAt, outAt, rows, cols, req.temperature);
+      return result;
     }
-    this.#releaseBlock(ptr);
-    return result;
+    // Operands outside this memory go through the block, a chunk of rows at a time, each in its
+    // slot. dy is copied to where the output goes (the kernel allows out === dy), which is `out`
+    // itself when `out` is in this memory, unless that place is y's (out === y).
+    let slots = 0;
+    const ySlot = yAt < 0 ? slots++ : -1;
+    const outSlot = outAt < 0 ? slots++ : -1;
+    const dySlot = dyAt < 0 && outAt >= 0 && outAt === yAt ? slots++ : -1;
+    const bpe = BYTES[dtype];
+    const rowBytes = cols * bpe;
+    const chunkRows = slots === 0 ? rows : Math.max(1, Math.floor(SCRATCH_BYTES / (slots * rowBytes)));
+    const chunkBytes = Math.min(rows, chunkRows) * rowBytes;
+    const ptr = this.#acquire(slots * chunkBytes, slots * Math.min(rows, chunkRows), cols, dtype);
+    try {
+      const heap = this.#view(dtype);
+      const slot = (index: number) => ptr + index * chunkBytes;
+      for (let r = 0; r < rows; r += chunkRows) {
+        const n = Math.min(chunkRows, rows - r);
+        const start = r * cols;
+        const end = start + n * cols;
+        const whole = n === rows;
+        const offset = start * bpe;
+        const yP = yAt < 0 ? slot(ySlot) : yAt + offset;
+        const outP = outAt < 0 ? slot(outSlot) : outAt + offset;
+        const dyP = dyAt >= 0 ? dyAt + offset : dySlot >= 0 ? slot(dySlot) : outP;
+        if (yAt < 0) heap.set(whole ? req.y : req.y.subarray(start, end), yP / bpe);
+        if (dyAt < 0) heap.set(whole ? req.dy : req.dy.subarray(start, end), dyP / bpe);
+        kernel(yP, dyP, outP, n, cols, req.temperature);
+        if (outAt < 0) result.set(heap.subarray(outP / bpe, outP / bpe + (end - start)), start);
+      }
+    } finally {
+      this.#releaseBlock(ptr);
+    }
+    return outAt < 0 ? result : this.#reattach(result, outAt, rows * cols);
   }
 
   #own(buffer: unknown, name: string): WasmBuffer {

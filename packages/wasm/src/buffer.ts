@@ -24,18 +24,18 @@ export class WasmBuffer<D extends Dtype = Dtype> {
   #freed = false;
 
   /** @internal created by `WasmBackend.alloc`. */
-  constructor(heap: Heap, owner: object, dtype: D, length: number) {
+  constructor(heap: Heap, owner: object, dtype: D, length: number, what?: string) {
     this.dtype = dtype;
     this.length = length;
     this.#heap = heap;
     this.#owner = owner;
-    this.byteOffset = heap.alloc(length * (dtype === 'float32' ? 4 : 8));
+    this.byteOffset = heap.alloc(length * (dtype === 'float32' ? 4 : 8), what);
   }
 
   /** A typed array over the buffer's memory; the same object until memory grows. */
   view(): ArrayOf<D> {
     if (this.#freed) throw new SoftmaxError('INVALID_INPUT', 'this WasmBuffer has been freed');
-    const buffer = this.#heap.memory.buffer;
+    const buffer = this.#heap.current;
     if (this.#view === undefined || this.#viewBuffer !== buffer) {
       const Type = this.dtype === 'float32' ? Float32Array : Float64Array;
       this.#view = new Type(buffer, this.byteOffset, this.length) as ArrayOf<D>;

@@ -1,11 +1,21 @@
+import { SoftmaxError } from '@softmax/core';
+
 /**
  * The JavaScript side owns the kernel's linear memory above `__heap_base`: a first-fit allocator
  * with coalescing over 16-byte-aligned blocks. Memory only grows when no free block fits, and
  * freed neighbours merge, so a workload's memory stays bounded by its largest simultaneous need.
+ *
+ * Addresses go up to 4 GiB, so every computation here is plain float arithmetic: JavaScript's
+ * bitwise operators work on int32 and would wrap at 2 GiB.
  */
 
 const ALIGN = 16;
 const PAGE = 65536;
+/** wasm32 addresses 65536 pages, 4 GiB; the module declares no lower maximum. */
+export const MAX_MEMORY_BYTES = 65536 * PAGE;
+
+/** What the heap needs of a `WebAssembly.Memory` (tests pass a stand-in). */
+export type LinearMemory = Pick<WebAssembly.Memory, 'buffer' | 'grow'>;
 
 interface Block {
   ptr: number;
@@ -13,27 +23,33 @@ interface Block {
 }
 
 export class Heap {
-  readonly memory: WebAssembly.Memory;
+  readonly memory: LinearMemory;
   /** Free blocks sorted by address, never adjacent (adjacent ones are merged). */
   private readonly free: Block[] = [];
   /** Sizes of live blocks by address. */
   private readonly live = new Map<number, number>();
   /** First byte above every block handed out so far. */
   private top: number;
-  private buffer: ArrayBuffer;
-  private f32View: Float32Array;
-  private f64View: Float64Array;
+  /**
+   * The memory's current ArrayBuffer. Only `alloc` grows the memory (the kernel has no allocator),
+   * so it is re-read after growing rather than through the `buffer` getter on every call.
+   */
+  current: ArrayBuffer;
+  private viewBuffer: ArrayBuffer | undefined;
+  private f32View: Float32Array = new Float32Array(0);
+  private f64View: Float64Array = new Float64Array(0);
 
-  constructor(memory: WebAssembly.Memory, heapBase: number) {
+  constructor(memory: LinearMemory, heapBase: number) {
     this.memory = memory;
     this.top = roundUp(heapBase);
-    this.buffer = memory.buffer;
-    this.f32View = new Float32Array(this.buffer);
-    this.f64View = new Float64Array(this.buffer);
+    this.current = memory.buffer;
   }
 
-  /** A block of at least `bytes` bytes, 16-byte aligned. */
-  alloc(bytes: number): number {
+  /**
+   * A block of at least `bytes` bytes, 16-byte aligned. `what` names the request in the error
+   * thrown when it cannot fit: INVALID_SHAPE, since it is the array's size this backend cannot hold.
+   */
+  alloc(bytes: number, what = `a block of ${bytes} bytes`): number {
     const size = roundUp(Math.max(bytes, ALIGN));
     for (let i = 0; i < this.free.length; i++) {
       const block = this.free[i];
@@ -49,8 +65,26 @@ export class Heap {
     }
     const ptr = this.top;
     const end = ptr + size;
-    const have = this.memory.buffer.byteLength;
-    if (end > have) this.memory.grow(Math.ceil((end - have) / PAGE));
+    if (end > MAX_MEMORY_BYTES) {
+      throw new SoftmaxError(
+        'INVALID_SHAPE',
+        `${what} needs ${size} bytes of wasm memory with ${ptr} bytes already in use; wasm32 memory is limited to 4 GiB (${MAX_MEMORY_BYTES} bytes)`,
+      );
+    }
+    const have = this.current.byteLength;
+    if (end > have) {
+      try {
+        this.memory.grow(Math.ceil((end - have) / PAGE));
+        this.current = this.memory.buffer;
+      } catch (error) {
+        // The engine or the machine refused the memory (browsers may cap it below 4 GiB).
+        throw new SoftmaxError(
+          'INVALID_SHAPE',
+          `${what} needs wasm memory to grow from ${have} to ${end} bytes, which the runtime refused: ${String(error)}`,
+          { cause: error },
+        );
+      }
+    }
     this.top = end;
     this.live.set(ptr, size);
     return ptr;
@@ -63,7 +97,7 @@ export class Heap {
     let lo = 0;
     let hi = this.free.length;
     while (lo < hi) {
-      const mid = (lo + hi) >> 1;
+      const mid = Math.floor((lo + hi) / 2);
       if (this.free[mid].ptr < ptr) lo = mid + 1;
       else hi = mid;
     }
@@ -87,29 +121,37 @@ export class Heap {
     }
   }
 
+  /** Bytes held by live blocks (for tests and diagnostics). */
+  get liveBytes(): number {
+    let total = 0;
+    for (const size of this.live.values()) total += size;
+    return total;
+  }
+
   /** A Float32Array over the whole memory, re-created when growth replaced the buffer. */
   f32(): Float32Array {
-    if (this.memory.buffer !== this.buffer) this.refresh();
+    if (this.current !== this.viewBuffer) this.refresh();
     return this.f32View;
   }
 
   f64(): Float64Array {
-    if (this.memory.buffer !== this.buffer) this.refresh();
+    if (this.current !== this.viewBuffer) this.refresh();
     return this.f64View;
   }
 
   /** Bytes of linear memory (it never shrinks). */
   get byteLength(): number {
-    return this.memory.buffer.byteLength;
+    return this.current.byteLength;
   }
 
   private refresh(): void {
-    this.buffer = this.memory.buffer;
-    this.f32View = new Float32Array(this.buffer);
-    this.f64View = new Float64Array(this.buffer);
+    this.viewBuffer = this.current;
+    this.f32View = new Float32Array(this.current);
+    this.f64View = new Float64Array(this.current);
   }
 }
 
+/** n rounded up to a multiple of ALIGN, exact for every n below 2^53. */
 function roundUp(n: number): number {
-  return (n + ALIGN - 1) & ~(ALIGN - 1);
+  return Math.ceil(n / ALIGN) * ALIGN;
 }

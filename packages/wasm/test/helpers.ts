@@ -1,19 +1,24 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { checkAgainstOracle, describeCheck, type Tolerance } from '@softmax/conformance/helpers';
+import type { FloatArray } from '@softmax/core';
+import { expect } from 'vitest';
 
 /** pkg/ as the build lays it out (wasm-pack's layout). */
 export const pkgPath = (file: string) => fileURLToPath(new URL(`../pkg/${file}`, import.meta.url));
 export const simdBytes = () => readFileSync(pkgPath('softmax_wasm_bg.wasm'));
 export const scalarBytes = () => readFileSync(pkgPath('softmax_wasm_scalar_bg.wasm'));
 
-/** Deterministic uniform numbers in [lo, hi) (mulberry32). */
-export function random(seed: number): (lo: number, hi: number) => number {
-  let a = seed >>> 0;
-  return (lo, hi) => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return lo + (((t ^ (t >>> 14)) >>> 0) / 4294967296) * (hi - lo);
-  };
+/** Asserts the conformance suite's element-wise bound against an oracle result. */
+export function expectAccurate(result: ArrayLike<number>, ref: FloatArray, tolerance: Tolerance): void {
+  const check = checkAgainstOracle(result, ref, tolerance);
+  expect(check.ok, describeCheck(check, result, ref)).toBe(true);
+}
+
+/** Asserts bit-for-bit equal contents (vitest's toEqual takes ~0.3 s on 100,000 elements). */
+export function expectSame(got: ArrayLike<number>, want: ArrayLike<number>): void {
+  expect(got.length).toBe(want.length);
+  let first = -1;
+  for (let i = 0; i < want.length && first < 0; i++) if (!Object.is(got[i], want[i])) first = i;
+  expect(first, first < 0 ? '' : `[${first}]: ${got[first]} ≠ ${want[first]}`).toBe(-1);
 }

@@ -1,66 +1,52 @@
-import { referenceLogSoftmax, referenceSoftmax, referenceSoftmaxBackward, SoftmaxError } from '@softmax/core';
+import {
+  logSoftmaxScale,
+  oracleLogSoftmax,
+  oracleSoftmax,
+  oracleSoftmaxBackward,
+  softmaxBackwardScale,
+  uniform,
+} from '@softmax/conformance/helpers';
+import { SoftmaxError } from '@softmax/core';
 import { describe, expect, it } from 'vitest';
 import { createWasmBackend } from '../dist/index.js';
-import { random } from './helpers.js';
-
-function expectClose(got: ArrayLike<number>, ref: ArrayLike<number>, rtol: number, scale?: (r: number) => number) {
-  expect(got.length).toBe(ref.length);
-  for (let i = 0; i < ref.length; i++) {
-    const s = scale ? scale(ref[i]) : Math.abs(ref[i]);
-    if (Math.abs(got[i] - ref[i]) > rtol * s + 1.2e-38) {
-      throw new Error(`[${i}] got ${got[i]}, reference ${ref[i]}`);
-    }
-  }
-}
+import { expectAccurate } from './helpers.js';
 
 describe('zero-copy buffers', () => {
   it('softmax in place on a buffer written through view()', async () => {
     const backend = await createWasmBackend();
-    const rand = random(1);
     const rows = 8;
     const cols = 1000;
     const buf = backend.alloc(rows * cols);
-    const x = buf.view();
-    for (let i = 0; i < x.length; i++) x[i] = rand(-20, 20);
-    const input = x.slice();
+    buf.view().set(uniform(rows * cols, -20, 20, 1));
+    const input = buf.view().slice();
     expect(backend.softmaxBuffer(buf, { cols, temperature: 0.7 })).toBe(buf);
-    const ref = new Float64Array(input.length);
-    referenceSoftmax({ x: input, out: ref, rows, cols, temperature: 0.7, fullyMasked: 'nan' });
-    expectClose(buf.view(), ref, 1e-6);
+    expectAccurate(buf.view(), oracleSoftmax(input, { cols, temperature: 0.7 }), { rtol: 1e-6 });
     buf.free();
   });
 
   it('writes to a separate out buffer, float64 too, and log-softmax', async () => {
     const backend = await createWasmBackend();
-    const rand = random(2);
     const x = backend.alloc(3 * 50, 'float64');
     const out = backend.alloc(3 * 50, 'float64');
-    for (let i = 0; i < x.length; i++) x.view()[i] = rand(-3, 3);
+    x.view().set(uniform(3 * 50, -3, 3, 2));
     const input = x.view().slice();
     backend.logSoftmaxBuffer(x, { cols: 50, out });
     expect(x.view()).toEqual(input); // the input is untouched
-    const ref = new Float64Array(input.length);
-    referenceLogSoftmax({ x: input, out: ref, rows: 3, cols: 50, temperature: 1, fullyMasked: 'nan' });
-    expectClose(out.view(), ref, 1e-12, (r) => Math.abs(r) + 1);
+    const ref = oracleLogSoftmax(input, { cols: 50 });
+    expectAccurate(out.view(), ref, { rtol: 1e-12, scale: logSoftmaxScale(ref) });
   });
 
   it('backward writes into dy by default', async () => {
     const backend = await createWasmBackend();
-    const rand = random(3);
     const y = backend.alloc(64);
     const dy = backend.alloc(64);
-    for (let i = 0; i < 64; i++) {
-      y.view()[i] = rand(0, 1) / 32;
-      dy.view()[i] = rand(-1, 1);
-    }
+    y.view().set(uniform(64, 0, 1 / 32, 3));
+    dy.view().set(uniform(64, -1, 1, 4));
     const yIn = y.view().slice();
     const dyIn = dy.view().slice();
     expect(backend.softmaxBackwardBuffer(y, dy)).toBe(dy);
-    const ref = new Float64Array(64);
-    referenceSoftmaxBackward({ y: yIn, dy: dyIn, out: ref, rows: 1, cols: 64, temperature: 1 });
-    let total = 0;
-    for (let i = 0; i < 64; i++) total += Math.abs(yIn[i] * dyIn[i]);
-    expectClose(dy.view(), ref, 1e-6, () => total + 1);
+    const scale = softmaxBackwardScale(yIn, dyIn, 64, 1);
+    expectAccurate(dy.view(), oracleSoftmaxBackward(yIn, dyIn), { rtol: 1e-6, scale });
   });
 
   it('view() stays usable across memory growth', async () => {
@@ -122,16 +108,12 @@ describe('copying calls', () => {
 
   it('rows larger than the scratch block and many rows in chunks agree with the reference', async () => {
     const backend = await createWasmBackend();
-    const rand = random(9);
     for (const [rows, cols] of [
       [1, 300_001],
       [700, 129],
     ]) {
-      const x = new Float32Array(rows * cols);
-      for (let i = 0; i < x.length; i++) x[i] = rand(-10, 10);
-      const ref = new Float64Array(x.length);
-      referenceSoftmax({ x, out: ref, rows, cols, temperature: 1, fullyMasked: 'nan' });
-      expectClose(backend.softmax(x, { cols }), ref, 1e-6);
+      const x = Float32Array.from(uniform(rows * cols, -10, 10, 9));
+      expectAccurate(backend.softmax(x, { cols }), oracleSoftmax(x, { cols }), { rtol: 1e-6 });
     }
   });
 });

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import type { KernelExports } from '../src/abi.js';
+import { WasmBackend } from '../src/backend.js';
+
+/**
+ * A kernel stand-in whose functions trap (as a Rust panic does: `unreachable`), to check that a copying
+ * call gives back its temporary block however it ends.
+ */
+function trappingKernel(): KernelExports {
+  const trap = () => {
+    throw new WebAssembly.RuntimeError('unreachable');
+  };
+  return {
+    memory: new WebAssembly.Memory({ initial: 2 }),
+    __heap_base: new WebAssembly.Global({ value: 'i32', mutable: false }, 65712),
+    abi_version: () => 1,
+    simd: () => 1,
+    softmax_f32: trap,
+    log_softmax_f32: trap,
+    softmax_f64: trap,
+    log_softmax_f64: trap,
+    softmax_backward_f32: trap,
+    log_softmax_backward_f32: trap,
+    softmax_backward_f64: trap,
+    log_softmax_backward_f64: trap,
+    probe_exp_f32: trap,
+  };
+}
+
+describe('copying calls release their temporary block when they throw', () => {
+  const row = new Float32Array(200_000); // 800 kB: larger than the scratch block
+  const calls = {
+    softmax: (b: WasmBackend) => b.softmax(row),
+    logSoftmax: (b: WasmBackend) => b.logSoftmax(row),
+    softmaxBackward: (b: WasmBackend) => b.softmaxBackward(row, row),
+    logSoftmaxBackward: (b: WasmBackend) => b.logSoftmaxBackward(row, row),
+  };
+  for (const [name, call] of Object.entries(calls)) {
+    it(name, () => {
+      const backend = new WasmBackend(trappingKernel());
+      expect(() => call(backend)).toThrow(WebAssembly.RuntimeError);
+      const afterOne = backend.memoryBytes;
+      for (let i = 0; i < 5; i++) expect(() => call(backend)).toThrow(WebAssembly.RuntimeError);
+      expect(backend.memoryBytes).toBe(afterOne); // a leaked block would push the next one higher
+    });
+  }
+});
