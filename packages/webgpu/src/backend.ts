@@ -4,6 +4,7 @@ import {
   type BackwardOptions,
   checkBackward,
   checkForward,
+  checkLayout,
   type FloatArray,
   type FullyMasked,
   type OutputOf,
@@ -12,10 +13,10 @@ import {
   type SoftmaxOptions,
 } from '@softmax/core';
 import { type Acquired, acquireDevice, type DeviceSource } from './device.js';
-import { Kernels, partBytes } from './kernels.js';
+import { Kernels, type OpParams, partBytes } from './kernels.js';
 import type { DeviceTraits, Plan } from './plan.js';
 import { BufferPool } from './pool.js';
-import type { Op } from './shaders.js';
+import { OPS, type Op } from './shaders.js';
 import { COPY_DST, COPY_SRC, MAP_MODE_READ, MAP_READ, STORAGE } from './usage.js';
 
 /** Knobs for tuning and for tests (e.g. forcing chunked or 2-D dispatches on small inputs). */
@@ -97,6 +98,26 @@ interface DeviceState {
   scratch: { parts?: GPUBuffer; copy?: GPUBuffer; retired: GPUBuffer[] };
 }
 
+/** One array call on one device: its buffers, and the validation errors of its work. */
+interface Call {
+  plan: Plan;
+  bytes: number;
+  ins: GPUBuffer[];
+  /** Every pooled buffer the call holds: released (or destroyed) when it ends. */
+  held: GPUBuffer[];
+  /** Set once the work is submitted: the output is copied here. */
+  staging?: GPUBuffer;
+  /** The popped validation scopes around the call's GPU work. */
+  errors: Array<Promise<GPUError | null>>;
+}
+
+const disposedError = (cause?: unknown) =>
+  new SoftmaxError(
+    'BACKEND_UNAVAILABLE',
+    'the WebGPU backend was disposed',
+    cause === undefined ? undefined : { cause },
+  );
+
 const DEFAULT_PREPARE_SHAPES = [
   { rows: 64, cols: 1024 },
   { rows: 1, cols: 1_000_000 },
@@ -150,27 +171,11 @@ async function isSettled(p: Promise<unknown>): Promise<boolean> {
   return (await Promise.race([p, Promise.resolve(marker)])) !== marker;
 }
 
-function checkShape(shape: EncodeShape, buffers: GPUBuffer[]): { rows: number; cols: number; temperature: number } {
-  const { rows, cols } = shape;
-  if (!Number.isSafeInteger(rows) || rows <= 0 || !Number.isSafeInteger(cols) || cols <= 0) {
-    throw new SoftmaxError('INVALID_SHAPE', `rows and cols must be positive integers, got ${rows} × ${cols}`);
-  }
-  for (const b of buffers) {
-    if (b.size < rows * cols * 4) {
-      throw new SoftmaxError(
-        'INVALID_SHAPE',
-        `a buffer of ${b.size} bytes cannot hold ${rows} × ${cols} float32 values`,
-      );
-    }
-  }
-  const temperature = shape.temperature ?? 1;
-  if (!Number.isFinite(temperature) || temperature <= 0) {
-    throw new SoftmaxError('INVALID_OPTION', `temperature must be a finite number > 0, got ${temperature}`);
-  }
-  if (shape.fullyMasked !== undefined && shape.fullyMasked !== 'nan' && shape.fullyMasked !== 'zero') {
-    throw new SoftmaxError('INVALID_OPTION', `fullyMasked must be 'nan' or 'zero', got ${String(shape.fullyMasked)}`);
-  }
-  return { rows, cols, temperature };
+/** Splits a GPU-resident call's options into the layout (validated by core) and the pass's extras. */
+function splitShape(shape: EncodeShape): { layout: unknown; timestampWrites?: GPUComputePassTimestampWrites } {
+  if (typeof shape !== 'object' || shape === null) return { layout: shape };
+  const { timestampWrites, ...layout } = shape;
+  return { layout, timestampWrites };
 }
 
 class Impl implements WebGPUBackend {
@@ -222,7 +227,7 @@ class Impl implements WebGPUBackend {
 
   /** The live device state; after a loss, a new device (when this backend created the first one). */
   private async live(): Promise<DeviceState> {
-    if (this.disposed) throw new SoftmaxError('DEVICE_LOST', 'the WebGPU backend was disposed');
+    if (this.disposed) throw disposedError();
     if (!this.state.lost) return this.state;
     if (!this.replaceable) {
       throw new SoftmaxError(
@@ -233,6 +238,10 @@ class Impl implements WebGPUBackend {
     if (!this.replacing) {
       this.replacing = acquireDevice({ ...this.options, gpu: this.options.gpu ?? this.gpu })
         .then((acquired) => {
+          if (this.disposed) {
+            acquired.device.destroy(); // disposed while it was being requested
+            throw disposedError();
+          }
           this.adapterInfo = acquired.adapterInfo;
           this.state = this.adopt(acquired.device);
           return this.state;
@@ -245,85 +254,147 @@ class Impl implements WebGPUBackend {
   }
 
   private liveSync(): DeviceState {
-    if (this.disposed || this.state.lost) {
-      throw new SoftmaxError(
-        'DEVICE_LOST',
-        'the GPU device is lost or the backend disposed; await a call or prepare() to get a new one',
-      );
+    if (this.disposed) throw disposedError();
+    if (this.state.lost) {
+      throw new SoftmaxError('DEVICE_LOST', 'the GPU device is lost; await a call or prepare() to get a new one');
     }
     return this.state;
   }
 
-  private async run(
+  /** After every await of a call: a disposed backend or a lost device creates nothing more. */
+  private checkOpen(state: DeviceState): void {
+    if (this.disposed) throw disposedError();
+    if (state.lost) throw new SoftmaxError('DEVICE_LOST', 'the GPU device was lost');
+  }
+
+  /**
+   * Runs one array call. The inputs are captured before this returns (never after an await): on
+   * a live device `queue.writeBuffer` copies them into GPU buffers at once; while a lost device
+   * is being replaced they are copied. So the result never depends on what the caller does to
+   * its arrays once the call has returned its promise.
+   */
+  private run(
     op: Op,
     inputs: Float32Array[],
     rows: number,
     cols: number,
-    params: { temperature: number; maskedZero: boolean },
+    params: OpParams,
     out: Float32Array,
   ): Promise<void> {
-    const state = await this.live();
-    const work = this.runOn(state, op, inputs, rows, cols, params, out);
+    if (this.disposed) return Promise.reject(disposedError());
+    const current = this.state;
+    if (!current.lost)
+      return this.settle(current, this.begin(current, op, inputs, rows, cols, params), op, params, out);
+    const copies = inputs.map((x) => x.slice());
+    return this.live().then((state) =>
+      this.settle(state, this.begin(state, op, copies, rows, cols, params), op, params, out),
+    );
+  }
+
+  /**
+   * Synchronously writes the inputs into pooled buffers and, when the pipelines are compiled
+   * (every call but the first of a layout), also records and submits the work: one error scope.
+   */
+  private begin(
+    state: DeviceState,
+    op: Op,
+    inputs: Float32Array[],
+    rows: number,
+    cols: number,
+    params: OpParams,
+  ): Call {
+    const { device, kernels, pool } = state;
+    const bytes = rows * cols * 4;
+    const call: Call = { plan: kernels.plan(rows, cols), bytes, ins: [], held: [], errors: [] };
+    let ok = false;
+    device.pushErrorScope('validation');
+    try {
+      for (const x of inputs) {
+        const b = pool.acquire(bytes, STORAGE | COPY_DST);
+        call.held.push(b);
+        device.queue.writeBuffer(b, 0, x.buffer, x.byteOffset, bytes);
+        call.ins.push(b);
+      }
+      if (kernels.ready(op, call.plan)) this.submit(state, call, op, params);
+      ok = true;
+    } finally {
+      const popped = device.popErrorScope().catch(() => null);
+      if (ok) call.errors.push(popped);
+      else for (const b of call.held) b.destroy();
+    }
+    return call;
+  }
+
+  /** Records the call's compute pass and the copy to a staging buffer, and submits them. */
+  private submit(state: DeviceState, call: Call, op: Op, params: OpParams): void {
+    const { device, kernels, pool } = state;
+    const { plan, bytes, ins, held } = call;
+    const take = (size: number, usage: number) => {
+      const b = pool.acquire(size, usage);
+      held.push(b);
+      return b;
+    };
+    const output = take(bytes, STORAGE | COPY_SRC);
+    const staging = take(bytes, MAP_READ | COPY_DST);
+    const pb = partBytes(plan);
+    const parts = pb > 0 ? take(pb, STORAGE) : undefined;
+    const encoder = device.createCommandEncoder();
+    kernels.encode(encoder, op, plan, { a: ins[0], b: ins[1], out: output, parts }, params, { external: false });
+    encoder.copyBufferToBuffer(output, 0, staging, 0, bytes);
+    device.queue.submit([encoder.finish()]);
+    call.staging = staging;
+  }
+
+  private async settle(state: DeviceState, call: Call, op: Op, params: OpParams, out: Float32Array): Promise<void> {
+    const work = this.finish(state, call, op, params, out);
     try {
       await Promise.race([work, state.lostSignal]);
     } catch (error) {
+      // dispose() during the call (which may destroy the device, and so reject its map) is not a loss.
+      if (this.disposed) {
+        throw error instanceof SoftmaxError && error.code === 'BACKEND_UNAVAILABLE' ? error : disposedError(error);
+      }
       if (error instanceof SoftmaxError) throw error;
       // A failed map or pipeline may come just before device.lost settles: give it a moment.
       await Promise.race([state.device.lost, new Promise((resolve) => setTimeout(resolve, 100))]);
       if (state.lost || (await isSettled(state.device.lost))) {
         throw new SoftmaxError('DEVICE_LOST', 'the GPU device was lost during the call', { cause: error });
       }
-      throw error;
+      throw new SoftmaxError('BACKEND_UNAVAILABLE', `the WebGPU call failed: ${String(error)}`, { cause: error });
     }
   }
 
-  private async runOn(
-    state: DeviceState,
-    op: Op,
-    inputs: Float32Array[],
-    rows: number,
-    cols: number,
-    params: { temperature: number; maskedZero: boolean },
-    out: Float32Array,
-  ): Promise<void> {
+  /** Submits the work if begin() could not (pipelines still compiling), then reads the result. */
+  private async finish(state: DeviceState, call: Call, op: Op, params: OpParams, out: Float32Array): Promise<void> {
     const { device, kernels, pool } = state;
-    const plan = kernels.plan(rows, cols);
-    await kernels.prepare(op, plan);
-    if (state.lost) throw new SoftmaxError('DEVICE_LOST', 'the GPU device was lost');
-    const bytes = rows * cols * 4;
-    const held: GPUBuffer[] = [];
-    const take = (size: number, usage: number) => {
-      const b = pool.acquire(size, usage);
-      held.push(b);
-      return b;
-    };
     try {
-      const ins = inputs.map((x) => {
-        const b = take(bytes, STORAGE | COPY_DST);
-        device.queue.writeBuffer(b, 0, x.buffer, x.byteOffset, bytes);
-        return b;
-      });
-      const output = take(bytes, STORAGE | COPY_SRC);
-      const staging = take(bytes, MAP_READ | COPY_DST);
-      const pb = partBytes(plan);
-      const parts = pb > 0 ? take(pb, STORAGE) : undefined;
-      device.pushErrorScope('validation');
-      const encoder = device.createCommandEncoder();
-      kernels.encode(encoder, op, plan, { a: ins[0], b: ins[1], out: output, parts }, params);
-      encoder.copyBufferToBuffer(output, 0, staging, 0, bytes);
-      device.queue.submit([encoder.finish()]);
-      const invalid = device.popErrorScope();
-      await staging.mapAsync(MAP_MODE_READ, 0, bytes);
-      const error = await invalid;
-      if (error) {
-        staging.unmap();
-        throw new Error(`@softmax/webgpu: ${error.message}`);
+      if (!call.staging) {
+        await kernels.prepare(op, call.plan);
+        this.checkOpen(state);
+        device.pushErrorScope('validation');
+        try {
+          this.submit(state, call, op, params);
+        } finally {
+          call.errors.push(device.popErrorScope().catch(() => null));
+        }
       }
-      out.set(new Float32Array(staging.getMappedRange(0, bytes)));
+      const staging = call.staging as GPUBuffer;
+      // A failed map is reported after the validation errors, which say why (settle() wraps it).
+      const mapped = await staging.mapAsync(MAP_MODE_READ, 0, call.bytes).then(
+        () => ({ ok: true as const }),
+        (error: unknown) => ({ ok: false as const, error }),
+      );
+      for (const invalid of call.errors) {
+        const error = await invalid;
+        if (error) throw new SoftmaxError('BACKEND_UNAVAILABLE', `WebGPU rejected the work: ${error.message}`);
+      }
+      if (!mapped.ok) throw mapped.error;
+      out.set(new Float32Array(staging.getMappedRange(0, call.bytes)));
       staging.unmap();
     } finally {
-      // Buffers of a lost device are dropped, not pooled.
-      for (const b of held) {
+      // Buffers of a lost device are dropped, not pooled (and a disposed pool destroys them);
+      // a staging buffer still mapped (a failed call) is destroyed too.
+      for (const b of call.held) {
         if (state.lost || b.mapState !== 'unmapped') b.destroy();
         else pool.release(b);
       }
@@ -417,9 +488,23 @@ class Impl implements WebGPUBackend {
     shape: EncodeShape,
   ): void {
     const state = this.liveSync();
-    const { rows, cols, temperature } = checkShape(shape, b ? [a, b, out] : [a, out]);
-    const plan = state.kernels.plan(rows, cols);
+    const { layout, timestampWrites } = splitShape(shape);
+    const { rows, cols, temperature, fullyMasked } = checkLayout(layout);
     const bytes = rows * cols * 4;
+    for (const buffer of b ? [a, b, out] : [a, out]) {
+      if (buffer.size < bytes) {
+        throw new SoftmaxError(
+          'INVALID_SHAPE',
+          `a buffer of ${buffer.size} bytes cannot hold ${rows} × ${cols} float32 values`,
+        );
+      }
+    }
+    if (rows === 0) {
+      // Nothing to compute; an empty pass still writes the timestamps the caller asked for.
+      if (timestampWrites) encoder.beginComputePass({ timestampWrites }).end();
+      return;
+    }
+    const plan = state.kernels.plan(rows, cols);
     // Reading and writing one buffer in a dispatch is not allowed: in place goes through a copy.
     const copyOf = (buf: GPUBuffer) => {
       if (buf !== out) return buf;
@@ -433,8 +518,8 @@ class Impl implements WebGPUBackend {
       op,
       plan,
       { a: copyOf(a), b: b && copyOf(b), out, parts: pb > 0 ? this.scratch(state, 'parts', pb) : undefined },
-      { temperature, maskedZero: shape.fullyMasked === 'zero' },
-      shape.timestampWrites,
+      { temperature, maskedZero: !OPS[op].backward && fullyMasked === 'zero' },
+      { external: true, timestampWrites },
     );
   }
 

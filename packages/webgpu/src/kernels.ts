@@ -1,3 +1,4 @@
+import { SoftmaxError } from '@softmax/core';
 import { type DeviceTraits, type Plan, planFor } from './plan.js';
 import { BINDINGS, entryPoint, moduleSource, OPS, type Op, type Stage } from './shaders.js';
 import { COPY_DST, UNIFORM } from './usage.js';
@@ -64,7 +65,13 @@ export class Kernels {
   private readonly bufferIds = new WeakMap<GPUBuffer, number>();
   private nextBufferId = 1;
   private readonly pending = new Map<string, Promise<GPUComputePipeline>>();
-  private readonly uniforms = new Map<string, GPUBuffer>();
+  /**
+   * Uniform blocks, LRU. `external`: recorded into a caller's encoder, which may be submitted
+   * any time later, so such a block is never destroyed on eviction (see uniformsFor).
+   */
+  private readonly uniforms = new Map<string, { buffer: GPUBuffer; external: boolean }>();
+  /** Set by destroy() (dispose): no GPU object is created any more. */
+  private closed = false;
 
   constructor(
     readonly device: GPUDevice,
@@ -116,6 +123,14 @@ export class Kernels {
 
   static stages(plan: Plan): Stage[] {
     return plan.segs === 1 ? ['fused'] : ['partial', 'write'];
+  }
+
+  /** Whether every pipeline of (op, plan) is compiled: then a call need not await prepare(). */
+  ready(op: Op, plan: Plan): boolean {
+    for (const stage of Kernels.stages(plan)) {
+      if (!this.pipelines.has(Kernels.pipelineKey(op, stage, plan))) return false;
+    }
+    return true;
   }
 
   /** Compiles (without blocking) the pipelines a plan needs. */
@@ -184,23 +199,30 @@ export class Kernels {
   }
 
   /** Uniform blocks are immutable per (shape, temperature, fullyMasked), so they are cached, not rewritten. */
-  private uniformsFor(plan: Plan, p: OpParams): GPUBuffer {
+  private uniformsFor(plan: Plan, p: OpParams, external: boolean): GPUBuffer {
+    if (this.closed) throw new SoftmaxError('BACKEND_UNAVAILABLE', 'the WebGPU backend was disposed');
     const key = `${plan.rows}x${plan.cols}|${p.temperature}|${p.maskedZero}`;
-    let buffer = this.uniforms.get(key);
-    if (buffer) {
+    let entry = this.uniforms.get(key);
+    if (entry) {
       this.uniforms.delete(key); // re-insert: Map order is the LRU order
-      this.uniforms.set(key, buffer);
-      return buffer;
+      this.uniforms.set(key, entry);
+      entry.external ||= external;
+      return entry.buffer;
     }
-    buffer = this.device.createBuffer({ size: plan.chunks.length * PARAM_STRIDE, usage: UNIFORM | COPY_DST });
+    const buffer = this.device.createBuffer({ size: plan.chunks.length * PARAM_STRIDE, usage: UNIFORM | COPY_DST });
     for (let i = 0; i < plan.chunks.length; i++) {
       this.device.queue.writeBuffer(buffer, i * PARAM_STRIDE, paramWords(plan, i, p));
     }
-    this.uniforms.set(key, buffer);
+    entry = { buffer, external };
+    this.uniforms.set(key, entry);
     if (this.uniforms.size > UNIFORM_CACHE) {
-      const [oldKey, old] = this.uniforms.entries().next().value as [string, GPUBuffer];
+      const [oldKey, old] = this.uniforms.entries().next().value as [string, { buffer: GPUBuffer; external: boolean }];
       this.uniforms.delete(oldKey);
-      old.destroy(); // work already submitted keeps it alive until it completes
+      // The array API submits its encoder before it returns, and submitted work keeps a destroyed
+      // buffer alive until it completes. A caller's encoder may still be unsubmitted, and a
+      // destroyed buffer fails validation at submit: such a block is only dropped (the garbage
+      // collector frees it once no command buffer holds it).
+      if (!old.external) old.buffer.destroy();
     }
     return buffer;
   }
@@ -212,9 +234,10 @@ export class Kernels {
     plan: Plan,
     buffers: OpBuffers,
     params: OpParams,
-    timestampWrites?: GPUComputePassTimestampWrites,
+    options: { external: boolean; timestampWrites?: GPUComputePassTimestampWrites },
   ): void {
-    const uniforms = this.uniformsFor(plan, params);
+    const { timestampWrites } = options;
+    const uniforms = this.uniformsFor(plan, params, options.external);
     const stages = Kernels.stages(plan).map((stage) => ({ stage, ...this.pipeline(op, stage, plan) }));
     const kind = OPS[op].backward ? 'backward' : 'forward';
     const buffersKey = [buffers.a, buffers.b, buffers.parts, uniforms].map((b) => this.bufferId(b)).join(',');
@@ -243,7 +266,8 @@ export class Kernels {
   }
 
   destroy(): void {
-    for (const b of this.uniforms.values()) b.destroy();
+    this.closed = true;
+    for (const { buffer } of this.uniforms.values()) buffer.destroy();
     this.uniforms.clear();
   }
 }

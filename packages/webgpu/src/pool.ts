@@ -1,3 +1,5 @@
+import { SoftmaxError } from '@softmax/core';
+
 /**
  * Reuses GPU buffers between calls. Sizes are rounded up to a power of two (to 1 MiB steps past
  * 64 MiB) so different shapes share buffers; a few idle buffers are kept per size and usage and
@@ -6,6 +8,8 @@
 export class BufferPool {
   private readonly idle = new Map<string, GPUBuffer[]>();
   private idleBytes = 0;
+  /** Set by destroyAll (dispose): buffers of calls still in flight are then destroyed on release. */
+  private closed = false;
 
   constructor(
     private readonly device: GPUDevice,
@@ -20,6 +24,7 @@ export class BufferPool {
   }
 
   acquire(size: number, usage: number): GPUBuffer {
+    if (this.closed) throw new SoftmaxError('BACKEND_UNAVAILABLE', 'the WebGPU backend was disposed');
     const bytes = BufferPool.bucket(size);
     const list = this.idle.get(`${usage}:${bytes}`);
     const reused = list?.pop();
@@ -31,6 +36,10 @@ export class BufferPool {
   }
 
   release(buffer: GPUBuffer): void {
+    if (this.closed) {
+      buffer.destroy();
+      return;
+    }
     const key = `${buffer.usage}:${buffer.size}`;
     let list = this.idle.get(key);
     if (!list) {
@@ -45,7 +54,9 @@ export class BufferPool {
     this.idleBytes += buffer.size;
   }
 
+  /** Destroys the idle buffers and every buffer released from now on. */
   destroyAll(): void {
+    this.closed = true;
     for (const list of this.idle.values()) for (const b of list) b.destroy();
     this.idle.clear();
     this.idleBytes = 0;

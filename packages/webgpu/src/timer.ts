@@ -1,3 +1,4 @@
+import { SoftmaxError } from '@softmax/core';
 import { COPY_DST, COPY_SRC, MAP_MODE_READ, MAP_READ } from './usage.js';
 
 const QUERY_RESOLVE = 0x0200; // GPUBufferUsage.QUERY_RESOLVE
@@ -36,13 +37,13 @@ export function createGpuTimer(device: GPUDevice): GpuTimer | undefined {
   return {
     timestampWrites: { querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 },
     resolve(encoder) {
-      if (pending) throw new Error('@softmax/webgpu: read() the previous measurement before resolving another');
+      if (pending) throw new SoftmaxError('INVALID_INPUT', 'read() the previous measurement before resolving another');
       encoder.resolveQuerySet(querySet, 0, 2, resolved, 0);
       encoder.copyBufferToBuffer(resolved, 0, staging, 0, 16);
       pending = true;
     },
     async read() {
-      if (!pending) throw new Error('@softmax/webgpu: nothing to read: resolve(encoder) and submit it first');
+      if (!pending) throw new SoftmaxError('INVALID_INPUT', 'nothing to read: resolve(encoder) and submit it first');
       try {
         await staging.mapAsync(MAP_MODE_READ);
         const [begin, end] = new BigUint64Array(staging.getMappedRange());

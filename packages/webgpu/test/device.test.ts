@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { create } from 'webgpu';
 import { createWebGPUBackend } from '../src/index.js';
 import { mismatch, random, reference } from './compare.js';
-import { gpuBackend } from './gpu.js';
+import { countLiveBuffers, gpuBackend } from './gpu.js';
 
 // Dawn instances are kept referenced for the whole file: a collected instance takes its adapters down.
 const dawn = create([]);
@@ -62,8 +62,8 @@ describe('device lifetime', () => {
       const expected = reference.softmax(x, { cols: 16 });
       await backend.softmax(x, { cols: 16 }); // compiled and warm
       const first = backend.device;
+      // Compiled pipelines: each call submits before it returns, so all 20 are in flight here.
       const inFlight = Array.from({ length: 20 }, () => backend.softmax(x, { cols: 16 }));
-      await new Promise((resolve) => setTimeout(resolve, 0));
       first.destroy();
       const settled = await Promise.allSettled(inFlight);
       const rejected = settled.filter((s) => s.status === 'rejected');
@@ -105,20 +105,7 @@ describe('device lifetime', () => {
   it('keeps the number of live GPU buffers bounded over 10,000 calls', async () => {
     const adapter = await dawn.requestAdapter();
     const device = await adapter!.requestDevice();
-    let live = 0;
-    const createBuffer = device.createBuffer.bind(device);
-    device.createBuffer = (descriptor: GPUBufferDescriptor) => {
-      const buffer = createBuffer(descriptor);
-      live++;
-      const destroy = buffer.destroy.bind(buffer);
-      let destroyed = false;
-      buffer.destroy = () => {
-        if (!destroyed) live--;
-        destroyed = true;
-        destroy();
-      };
-      return buffer;
-    };
+    const buffers = countLiveBuffers(device);
     const backend = await createWebGPUBackend({ device });
     const x = random(2 * 8, 5, 1);
     const expected = reference.softmax(x, { cols: 8 });
@@ -127,13 +114,13 @@ describe('device lifetime', () => {
       const cols = batch % 2 === 0 ? 8 : 4; // two shapes, two buffer sizes
       const results = await Promise.all(Array.from({ length: 50 }, () => backend.softmax(x, { cols })));
       if (cols === 8) expect(mismatch(results[0], expected)).toBeUndefined();
-      peak = Math.max(peak, live);
+      peak = Math.max(peak, buffers.live);
     }
     expect(peak).toBeLessThan(250); // 50 calls in flight × 3 buffers + pooled + uniforms
-    const beforeDispose = live;
+    const beforeDispose = buffers.live;
     backend.dispose();
-    expect(live).toBeLessThan(beforeDispose);
-    expect(live).toBe(0);
+    expect(buffers.live).toBeLessThan(beforeDispose);
+    expect(buffers.live).toBe(0);
     device.destroy();
   });
 });

@@ -31,3 +31,25 @@ export const REDUCTION_TUNINGS: Array<[string, Tuning]> = [
   ],
   ['workgroup memory', { maxUnitThreads: 256, lanesPerThread: 4, subgroups: false }],
 ];
+
+/**
+ * Counts the GPU buffers of `device` that are alive (created and not yet destroyed), by wrapping
+ * `createBuffer` and each buffer's `destroy`.
+ */
+export function countLiveBuffers(device: GPUDevice): { readonly live: number } {
+  const counter = { live: 0 };
+  const createBuffer = device.createBuffer.bind(device);
+  device.createBuffer = (descriptor: GPUBufferDescriptor) => {
+    const buffer = createBuffer(descriptor);
+    counter.live++;
+    const destroy = buffer.destroy.bind(buffer);
+    let destroyed = false;
+    buffer.destroy = () => {
+      if (!destroyed) counter.live--;
+      destroyed = true;
+      destroy();
+    };
+    return buffer;
+  };
+  return counter;
+}
