@@ -33,7 +33,7 @@ fn write_grad(u: Unit, dot: f32) {
     } else {
       dx = y * (d - V(dot));
     }
-    if (P.unitTemp == 0u) {
+    if (TEMP != 0u) {
       dx = dx * V(P.invTemp);
     }
     dst[u.rowBase + i] = dx;

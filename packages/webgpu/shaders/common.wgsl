@@ -4,6 +4,10 @@
 override G: u32 = 64u;  // threads that cooperate on one (row, segment) unit: a power of two
 override WG: u32 = 64u; // threads per workgroup: a multiple of G
 override LOG: bool = false;
+// Temperature class: 0 when T is exactly 1, 2 when T > 2^116, else 1. A pipeline constant, not a
+// uniform, because SwiftShader runs both sides of a uniform branch under a lane mask: as uniform
+// tests, the T = 1 and huge-T cases cost a fifth of a long row's time.
+override TEMP: u32 = 1u;
 // Hides the rounding errors that TwoSum and Kahan summation capture from compilers that apply
 // float identities such as (a + b) − a → b (Mesa's NIR does, for lavapipe, which then loses
 // 1e-6 of relative accuracy): see hide(). False where the compiler keeps the order (SwiftShader).
@@ -17,12 +21,12 @@ struct Params {
   baseV: u32,     // offset of row 0 in the bound arrays, in lanes of V
   gridX: u32,     // workgroups along x: the dispatch is 2-D past maxComputeWorkgroupsPerDimension
   maskedZero: u32, // fullyMasked: 0 → NaN, 1 → zero
-  unitTemp: u32,  // 1 when the temperature is exactly 1 (skips the compensated division)
+  unitTemp: u32,  // 1 when the temperature is exactly 1 (the kernels use TEMP == 0 instead)
   temp: f32,      // T
   ln2THi: f32,    // ln 2 · T = ln2THi + ln2TLo, ln2THi with 15 significant bits
   ln2TLo: f32,
   invTemp: f32,   // fl(1 / T)
-  hugeTemp: u32,  // 1 when T > 2^116: only then can exp((x − m)/T) need overflow_scale
+  hugeTemp: u32,  // 1 when T > 2^116 (the kernels use TEMP == 2 instead)
   zero: u32,      // always 0, unknown to the compiler (see hide)
 }
 
@@ -129,7 +133,7 @@ fn exp_scaled(x: V, m: V) -> V {
   var temp = V(P.temp);
   var hi = V(P.ln2THi);
   var lo = V(P.ln2TLo);
-  if (P.hugeTemp != 0u) {
+  if (TEMP == 2u) {
     // A difference past 1e38 gives t < −104 unless T > 2^116: only then may it matter.
     let s = overflow_scale(x, m);
     a = x * s;
@@ -140,15 +144,20 @@ fn exp_scaled(x: V, m: V) -> V {
   }
   let d = two_diff(a, b);
   var q = d.hi;
-  if (P.unitTemp == 0u) {
+  if (TEMP != 0u) {
     q = d.hi / temp;
   }
-  let k = max(round(q * V(1.4426950408889634)), V(-126.0));
+  // k = round(t·log2 e) by adding 1.5·2^23: the sum's low mantissa bits are then k itself (round
+  // to nearest even, as round() does), read as an integer; 2^k's exponent field is
+  // (bits + 127) << 23 (the bits of 1.5·2^23 above bit 8 shift out). Cheaper than round() on
+  // SwiftShader. (kb − 1.5·2^23 in float would be folded back to the unrounded sum by compilers.)
+  let kb = bitcast<VU>(max(q * V(1.4426950408889634), V(-126.0)) + V(12582912.0));
+  let k = V(bitcast<VI>(kb - VU(0x4b400000u)));
   var r = ((d.hi - k * hi) - k * lo) + d.lo;
-  if (P.unitTemp == 0u) {
+  if (TEMP != 0u) {
     r = r / temp;
   }
-  let two_k = bitcast<V>(bitcast<VU>(VI(k) + VI(127)) << VU(23u));
+  let two_k = bitcast<V>((kb + VU(127u)) << VU(23u));
   return select(exp_poly(r) * two_k, V(0.0), q < V(-87.34));
 }
 
@@ -160,7 +169,7 @@ fn scaled_diff(x: V, m: V) -> V {
   let s = overflow_scale(x, m);
   let d = two_diff(x * s, m * s);
   var t = d.hi + d.lo;
-  if (P.unitTemp == 0u) {
+  if (TEMP != 0u) {
     t = d.hi / V(P.temp) + d.lo / V(P.temp);
   }
   return select(t / s, d.hi, bitcast<VU>(d.hi) == VU(NEG_INF_BITS));

@@ -315,7 +315,7 @@ class Impl implements WebGPUBackend {
         device.queue.writeBuffer(b, 0, x.buffer, x.byteOffset, bytes);
         call.ins.push(b);
       }
-      if (kernels.ready(op, call.plan)) this.submit(state, call, op, params);
+      if (kernels.ready(op, call.plan, params.temperature)) this.submit(state, call, op, params);
       ok = true;
     } finally {
       const popped = device.popErrorScope().catch(() => null);
@@ -369,7 +369,7 @@ class Impl implements WebGPUBackend {
     const { device, kernels, pool } = state;
     try {
       if (!call.staging) {
-        await kernels.prepare(op, call.plan);
+        await kernels.prepare(op, call.plan, params.temperature);
         this.checkOpen(state);
         device.pushErrorScope('validation');
         try {
@@ -463,7 +463,8 @@ class Impl implements WebGPUBackend {
     const jobs: Promise<void>[] = [];
     for (const { rows, cols } of shapes) {
       const plan = state.kernels.plan(rows, cols);
-      for (const op of ops) jobs.push(state.kernels.prepare(op, plan));
+      // T = 1 and an ordinary T (pipelines differ by temperature class; a T past 2^116 compiles on first use).
+      for (const op of ops) for (const t of [1, 2]) jobs.push(state.kernels.prepare(op, plan, t));
     }
     await Promise.race([Promise.all(jobs), state.lostSignal]);
   }

@@ -31,6 +31,12 @@ export function partBytes(plan: Plan): number {
 
 const f32 = Math.fround;
 
+/** TEMP in common.wgsl: 0 for T = 1, 2 for T > 2^116, else 1 (a pipeline constant: see there). */
+export function tempClass(temperature: number): 0 | 1 | 2 {
+  if (temperature === 1) return 0;
+  return temperature > 2 ** 116 ? 2 : 1;
+}
+
 /** The uniform block of one chunk (see Params in common.wgsl). */
 function paramWords(plan: Plan, chunkIndex: number, p: OpParams): ArrayBuffer {
   const chunk = plan.chunks[chunkIndex];
@@ -103,19 +109,30 @@ export class Kernels {
     return plan;
   }
 
-  private static pipelineKey(op: Op, stage: Stage, plan: Plan): string {
-    return `${op}|${stage}|${plan.vec}|${plan.reduce}|${plan.G}|${plan.WG}`;
+  private static pipelineKey(op: Op, stage: Stage, plan: Plan, temp: number): string {
+    return `${op}|${stage}|${plan.vec}|${plan.reduce}|${plan.G}|${plan.WG}|${temp}`;
   }
 
-  private descriptor(op: Op, stage: Stage, plan: Plan): { key: string; desc: GPUComputePipelineDescriptor } {
-    const key = Kernels.pipelineKey(op, stage, plan);
+  private descriptor(
+    op: Op,
+    stage: Stage,
+    plan: Plan,
+    temp: number,
+  ): { key: string; desc: GPUComputePipelineDescriptor } {
+    const key = Kernels.pipelineKey(op, stage, plan, temp);
     const desc: GPUComputePipelineDescriptor = {
       label: `softmax ${key}`,
       layout: 'auto',
       compute: {
         module: this.module(OPS[op].backward, plan),
         entryPoint: entryPoint(op, stage),
-        constants: { G: plan.G, WG: plan.WG, LOG: OPS[op].log ? 1 : 0, GUARD: this.traits.guardCompensation ? 1 : 0 },
+        constants: {
+          G: plan.G,
+          WG: plan.WG,
+          LOG: OPS[op].log ? 1 : 0,
+          GUARD: this.traits.guardCompensation ? 1 : 0,
+          TEMP: temp,
+        },
       },
     };
     return { key, desc };
@@ -125,19 +142,21 @@ export class Kernels {
     return plan.segs === 1 ? ['fused'] : ['partial', 'write'];
   }
 
-  /** Whether every pipeline of (op, plan) is compiled: then a call need not await prepare(). */
-  ready(op: Op, plan: Plan): boolean {
+  /** Whether every pipeline of (op, plan, temperature) is compiled: then a call need not await prepare(). */
+  ready(op: Op, plan: Plan, temperature: number): boolean {
+    const temp = tempClass(temperature);
     for (const stage of Kernels.stages(plan)) {
-      if (!this.pipelines.has(Kernels.pipelineKey(op, stage, plan))) return false;
+      if (!this.pipelines.has(Kernels.pipelineKey(op, stage, plan, temp))) return false;
     }
     return true;
   }
 
-  /** Compiles (without blocking) the pipelines a plan needs. */
-  async prepare(op: Op, plan: Plan): Promise<void> {
+  /** Compiles (without blocking) the pipelines a plan needs at this temperature. */
+  async prepare(op: Op, plan: Plan, temperature: number): Promise<void> {
+    const temp = tempClass(temperature);
     await Promise.all(
       Kernels.stages(plan).map((stage) => {
-        const { key, desc } = this.descriptor(op, stage, plan);
+        const { key, desc } = this.descriptor(op, stage, plan, temp);
         if (this.pipelines.has(key)) return undefined;
         let p = this.pending.get(key);
         if (!p) {
@@ -153,11 +172,11 @@ export class Kernels {
     );
   }
 
-  private pipeline(op: Op, stage: Stage, plan: Plan): { key: string; pipeline: GPUComputePipeline } {
-    const key = Kernels.pipelineKey(op, stage, plan);
+  private pipeline(op: Op, stage: Stage, plan: Plan, temp: number): { key: string; pipeline: GPUComputePipeline } {
+    const key = Kernels.pipelineKey(op, stage, plan, temp);
     let pipeline = this.pipelines.get(key);
     if (!pipeline) {
-      pipeline = this.device.createComputePipeline(this.descriptor(op, stage, plan).desc); // not prepared: compiles now
+      pipeline = this.device.createComputePipeline(this.descriptor(op, stage, plan, temp).desc); // not prepared: compiles now
       this.pipelines.set(key, pipeline);
     }
     return { key, pipeline };
@@ -238,7 +257,8 @@ export class Kernels {
   ): void {
     const { timestampWrites } = options;
     const uniforms = this.uniformsFor(plan, params, options.external);
-    const stages = Kernels.stages(plan).map((stage) => ({ stage, ...this.pipeline(op, stage, plan) }));
+    const temp = tempClass(params.temperature);
+    const stages = Kernels.stages(plan).map((stage) => ({ stage, ...this.pipeline(op, stage, plan, temp) }));
     const kind = OPS[op].backward ? 'backward' : 'forward';
     const buffersKey = [buffers.a, buffers.b, buffers.parts, uniforms].map((b) => this.bufferId(b)).join(',');
     const pass = encoder.beginComputePass(timestampWrites ? { timestampWrites } : {});
