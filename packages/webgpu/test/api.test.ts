@@ -2,29 +2,7 @@ import { SoftmaxError } from '@softmax/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebGPUBackend } from '../src/index.js';
 import { mismatch, random, reference } from './compare.js';
-import { gpuBackend } from './gpu.js';
-
-const STORAGE = 0x80;
-const COPY_SRC = 0x04;
-const COPY_DST = 0x08;
-const MAP_READ = 0x01;
-
-async function readBack(device: GPUDevice, buffer: GPUBuffer, length: number): Promise<Float32Array> {
-  const staging = device.createBuffer({ size: length * 4, usage: MAP_READ | COPY_DST });
-  const encoder = device.createCommandEncoder();
-  encoder.copyBufferToBuffer(buffer, 0, staging, 0, length * 4);
-  device.queue.submit([encoder.finish()]);
-  await staging.mapAsync(1);
-  const out = new Float32Array(staging.getMappedRange().slice(0));
-  staging.destroy();
-  return out;
-}
-
-function upload(device: GPUDevice, data: Float32Array): GPUBuffer {
-  const b = device.createBuffer({ size: data.byteLength, usage: STORAGE | COPY_SRC | COPY_DST });
-  device.queue.writeBuffer(b, 0, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
-  return b;
-}
+import { COPY_SRC, gpuBackend, readBack, STORAGE, upload } from './gpu.js';
 
 describe('array API', () => {
   let backend: WebGPUBackend;

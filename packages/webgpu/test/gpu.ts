@@ -1,4 +1,5 @@
 import { createWebGPUBackend, type Tuning, type WebGPUBackend, type WebGPUBackendOptions } from '../src/index.js';
+import { COPY_DST, COPY_SRC, MAP_MODE_READ, MAP_READ, STORAGE } from '../src/usage.js';
 
 /**
  * A backend on Dawn + SwiftShader. There is no fallback: if no adapter is found the test fails
@@ -53,3 +54,24 @@ export function countLiveBuffers(device: GPUDevice): { readonly live: number } {
   };
   return counter;
 }
+
+/** Copies a GPU buffer's first `length` floats back to the host (tests only: one staging buffer each). */
+export async function readBack(device: GPUDevice, buffer: GPUBuffer, length: number): Promise<Float32Array> {
+  const staging = device.createBuffer({ size: length * 4, usage: MAP_READ | COPY_DST });
+  const encoder = device.createCommandEncoder();
+  encoder.copyBufferToBuffer(buffer, 0, staging, 0, length * 4);
+  device.queue.submit([encoder.finish()]);
+  await staging.mapAsync(MAP_MODE_READ);
+  const out = new Float32Array(staging.getMappedRange().slice(0));
+  staging.destroy();
+  return out;
+}
+
+/** A storage buffer holding `data`, as a caller of the encode API would make one. */
+export function upload(device: GPUDevice, data: Float32Array): GPUBuffer {
+  const b = device.createBuffer({ size: data.byteLength, usage: STORAGE | COPY_SRC | COPY_DST });
+  device.queue.writeBuffer(b, 0, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
+  return b;
+}
+
+export { COPY_DST, COPY_SRC, STORAGE };

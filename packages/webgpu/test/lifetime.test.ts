@@ -3,14 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { create } from 'webgpu';
 import { createGpuTimer, createWebGPUBackend, type WebGPUBackend } from '../src/index.js';
 import { mismatch, random, reference } from './compare.js';
-import { countLiveBuffers, gpuBackend } from './gpu.js';
+import { COPY_DST, COPY_SRC, countLiveBuffers, gpuBackend, readBack, STORAGE, upload } from './gpu.js';
 
 // Regression tests for the lifetime of inputs, buffers and the backend itself.
-
-const STORAGE = 0x80;
-const COPY_SRC = 0x04;
-const COPY_DST = 0x08;
-const MAP_READ = 0x01;
 
 // Kept referenced for the whole file: a collected Dawn instance takes its adapters down.
 const dawn = create([]);
@@ -19,23 +14,6 @@ async function ownDevice(): Promise<GPUDevice> {
   const adapter = await dawn.requestAdapter();
   if (!adapter) throw new Error('no Dawn adapter (SwiftShader): see test/gpu.ts');
   return adapter.requestDevice();
-}
-
-async function readBack(device: GPUDevice, buffer: GPUBuffer, length: number): Promise<Float32Array> {
-  const staging = device.createBuffer({ size: length * 4, usage: MAP_READ | COPY_DST });
-  const encoder = device.createCommandEncoder();
-  encoder.copyBufferToBuffer(buffer, 0, staging, 0, length * 4);
-  device.queue.submit([encoder.finish()]);
-  await staging.mapAsync(1);
-  const out = new Float32Array(staging.getMappedRange().slice(0));
-  staging.destroy();
-  return out;
-}
-
-function upload(device: GPUDevice, data: Float32Array): GPUBuffer {
-  const b = device.createBuffer({ size: data.byteLength, usage: STORAGE | COPY_SRC | COPY_DST });
-  device.queue.writeBuffer(b, 0, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
-  return b;
 }
 
 const isBackendUnavailable = (e: unknown) => e instanceof SoftmaxError && e.code === 'BACKEND_UNAVAILABLE';
