@@ -6,4 +6,11 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 bash scripts/setup.sh
 pnpm exec biome check .
-pnpm exec turbo run build typecheck test --output-logs=new-only --concurrency=1
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+pnpm exec turbo run build typecheck test --output-logs=new-only --concurrency=1 2>&1 | tee "$log"
+# One closing line for the whole run: the vitest files' totals and the Rust tests' totals.
+sed 's/\x1b\[[0-9;]*m//g' "$log" | awk '
+  /Tests +[0-9]+ passed/ { for (i = 1; i <= NF; i++) if ($i == "passed") passed += $(i - 1); if (match($0, /[0-9]+ failed/)) failed += substr($0, RSTART, RLENGTH) + 0 }
+  /test result: ok\./ { for (i = 1; i <= NF; i++) if ($i == "passed;") passed += $(i - 1) }
+  END { printf "tests: %d passed, %d failed\n", passed, failed }'
