@@ -31,6 +31,13 @@ const REQUIRED_LIMITS: Record<string, number> = {
   maxStorageBufferBindingSize: 1024,
 };
 
+/**
+ * One Dawn instance for the whole process. Each instance holds a Vulkan instance and its driver's
+ * threads, and is torn down only when garbage-collected: one per backend made every backend pay
+ * for starting one and left their teardowns to run at random times, beside other devices' work.
+ */
+let dawn: Promise<GPU> | undefined;
+
 /** Finds a GPU object: the given one, the browser's, or Dawn through the optional `webgpu` package in Node. */
 export async function findGPU(source: DeviceSource): Promise<GPU> {
   if (source.gpu) return source.gpu;
@@ -39,11 +46,17 @@ export async function findGPU(source: DeviceSource): Promise<GPU> {
   const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
   if (!isNode)
     throw unavailable('navigator.gpu is missing (this browser has no WebGPU, or the page is not a secure context)');
+  dawn ??= loadDawn();
+  return dawn;
+}
+
+async function loadDawn(): Promise<GPU> {
   const name = 'webgpu'; // a variable, so bundlers leave the optional peer dependency alone
   let mod: { create: (flags: string[]) => GPU };
   try {
     mod = (await import(/* @vite-ignore */ name)) as typeof mod;
   } catch (error) {
+    dawn = undefined; // let a later call try again (e.g. after the package is installed)
     throw unavailable("no navigator.gpu, and the optional peer dependency 'webgpu' (0.6.2) could not be loaded", error);
   }
   return mod.create([]);
