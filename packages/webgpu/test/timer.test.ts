@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { create } from 'webgpu';
 import { createGpuTimer, type WebGPUBackend } from '../src/index.js';
 import { random } from './compare.js';
-import { gpuBackend } from './gpu.js';
+import { COPY_DST, gpuBackend, STORAGE } from './gpu.js';
 
-const STORAGE = 0x80;
-const COPY_DST = 0x08;
+// Kept referenced for the whole file: a collected Dawn instance takes its adapters down.
+const dawn = create([]);
 
 describe('createGpuTimer', () => {
   let backend: WebGPUBackend;
@@ -17,7 +18,7 @@ describe('createGpuTimer', () => {
     expect(backend.device.features.has('timestamp-query')).toBe(true);
   });
 
-  it('times an encoded pass: positive, within the wall time of the submit, longer for a larger input', async () => {
+  it('times an encoded pass: within the wall time of the submit, longer for a larger input', async () => {
     const { device } = backend;
     const timer = createGpuTimer(device)!;
     const measure = async (rows: number, cols: number) => {
@@ -41,20 +42,22 @@ describe('createGpuTimer', () => {
       input.destroy();
       output.destroy();
       for (const t of times) {
-        expect(t.gpu).toBeGreaterThan(0);
+        // ≥ 0, not > 0: SwiftShader's timestamps can read equal around a pass of a few microseconds.
+        expect(t.gpu).toBeGreaterThanOrEqual(0);
         expect(t.gpu).toBeLessThanOrEqual(t.wall);
       }
       return Math.min(...times.map((t) => t.gpu));
     };
     const small = await measure(1, 1000);
-    const large = await measure(4, 500_000);
+    const large = await measure(4, 500_000); // milliseconds of work on a software driver
+    expect(large).toBeGreaterThan(0);
     expect(large).toBeGreaterThan(small);
     await expect(timer.read()).rejects.toThrow(/nothing to read/);
     timer.destroy();
   });
 
   it('is undefined on a device without timestamp-query', async () => {
-    const adapter = await (await import('webgpu')).create([]).requestAdapter();
+    const adapter = await dawn.requestAdapter();
     const device = await adapter!.requestDevice();
     expect(device.features.has('timestamp-query')).toBe(false);
     expect(createGpuTimer(device)).toBeUndefined();
