@@ -26,6 +26,7 @@ export default defineConfig({
     include: skipGPU ? ['test/**/*.cpu.test.ts'] : ['test/**/*.test.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
+    setupFiles: ['test/watchdog.ts'],
     pool: 'forks',
     fileParallelism: false,
   },
