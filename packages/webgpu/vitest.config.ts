@@ -6,6 +6,9 @@ import { defineConfig } from 'vitest/config';
 // when a process starts. SwiftShader comes with Debian's chromium package.
 process.env.VK_ICD_FILENAMES ??= '/usr/lib/chromium/vk_swiftshader_icd.json';
 process.env.LD_LIBRARY_PATH = ['/usr/lib/chromium', process.env.LD_LIBRARY_PATH].filter(Boolean).join(':');
+// Only that driver: no implicit Vulkan layers from whatever the machine has installed (Mesa's
+// device_select comes with mesa-vulkan-drivers, for one), so every machine runs the same stack.
+process.env.VK_LOADER_LAYERS_DISABLE ??= '~implicit~';
 
 // SOFTMAX_SKIP_WEBGPU=1 opts out of every test that needs a GPU adapter (never set by CI).
 const skipGPU = process.env.SOFTMAX_SKIP_WEBGPU === '1';

@@ -51,6 +51,8 @@ function reexecWithSwiftShader(): void {
     ...process.env,
     VK_ICD_FILENAMES: SWIFTSHADER_ICD,
     LD_LIBRARY_PATH: ['/usr/lib/chromium', process.env.LD_LIBRARY_PATH].filter(Boolean).join(':'),
+    // No implicit layers from the machine's other Vulkan packages (as in the WebGPU tests).
+    VK_LOADER_LAYERS_DISABLE: process.env.VK_LOADER_LAYERS_DISABLE ?? '~implicit~',
   };
   const child = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { env, stdio: 'inherit' });
   process.exit(child.status ?? 1);
