@@ -305,6 +305,13 @@ class Impl implements WebGPUBackend {
   ): Call {
     const { device, kernels, pool } = state;
     const bytes = rows * cols * 4;
+    // Each operand is one GPU buffer; past the limit createBuffer would only report a validation error.
+    if (bytes > device.limits.maxBufferSize) {
+      throw new SoftmaxError(
+        'INVALID_SHAPE',
+        `${rows} × ${cols} float32 values take ${bytes} bytes, more than one buffer of this device holds (maxBufferSize ${device.limits.maxBufferSize} bytes)`,
+      );
+    }
     const call: Call = { plan: kernels.plan(rows, cols), bytes, ins: [], held: [], errors: [] };
     let ok = false;
     device.pushErrorScope('validation');

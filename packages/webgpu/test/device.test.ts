@@ -45,6 +45,29 @@ describe('device acquisition', () => {
   });
 });
 
+describe('device limits', () => {
+  it("rejects an input larger than the device's maxBufferSize with INVALID_SHAPE, naming the limit", async () => {
+    // No required limits: the device gets WebGPU's default maxBufferSize, 256 MiB.
+    const device = await (await dawn.requestAdapter())!.requestDevice();
+    const backend = await createWebGPUBackend({ device });
+    try {
+      const limit = device.limits.maxBufferSize;
+      const cols = 1024;
+      const rows = Math.floor(limit / 4 / cols) + 1; // one row past the limit (lazily zeroed memory)
+      await expect(backend.softmax(new Float32Array(rows * cols), { cols })).rejects.toMatchObject({
+        code: 'INVALID_SHAPE',
+        message: expect.stringContaining(`maxBufferSize ${limit} bytes`),
+      });
+      // The backend is still usable for inputs that fit.
+      const x = random(2 * cols, 5, 3);
+      expect(mismatch(await backend.softmax(x, { cols }), reference.softmax(x, { cols }))).toBeUndefined();
+    } finally {
+      backend.dispose();
+      device.destroy();
+    }
+  });
+});
+
 const REQUIRED = {
   maxComputeInvocationsPerWorkgroup: 0,
   maxComputeWorkgroupSizeX: 0,
