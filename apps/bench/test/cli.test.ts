@@ -17,6 +17,7 @@ describe('softmax-bench --quick (the CLI, end to end)', () => {
     const t0 = Date.now();
     const { stdout } = await promisify(execFile)(process.execPath, [cli, '--quick', '--out', out], {
       maxBuffer: 64 * 1024 * 1024,
+      timeout: 100_000, // a hung child is killed, not left holding the test run's output open
     });
     expect(Date.now() - t0).toBeLessThan(60_000);
 
@@ -72,7 +73,9 @@ describe('softmax-bench --quick (the CLI, end to end)', () => {
 
     // `report` renders the same Markdown and charts again from the JSON alone.
     const again = path.join(out, 'again');
-    await promisify(execFile)(process.execPath, [cli, 'report', path.join(out, 'quick.json'), '--out', again]);
+    await promisify(execFile)(process.execPath, [cli, 'report', path.join(out, 'quick.json'), '--out', again], {
+      timeout: 60_000,
+    });
     expect(readFileSync(path.join(again, 'quick.md'), 'utf8')).toBe(md);
     expect(readFileSync(path.join(again, 'quick-softmax-float32.svg'), 'utf8')).toBe(svg);
   });
@@ -108,9 +111,9 @@ describe('softmax-bench --quick (the CLI, end to end)', () => {
     const { writeFileSync } = await import('node:fs');
     writeFileSync(a, JSON.stringify(result(100)));
     writeFileSync(b, JSON.stringify(result(150)));
-    const run = promisify(execFile);
-    await expect(run(process.execPath, [cli, 'compare', a, b])).rejects.toMatchObject({ code: 1 });
-    const same = await run(process.execPath, [cli, 'compare', a, a]);
+    const run = (args: string[]) => promisify(execFile)(process.execPath, args, { timeout: 60_000 });
+    await expect(run([cli, 'compare', a, b])).rejects.toMatchObject({ code: 1 });
+    const same = await run([cli, 'compare', a, a]);
     expect(same.stdout).toContain('0 regressions');
   });
 });
