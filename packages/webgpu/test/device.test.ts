@@ -1,6 +1,7 @@
 import { SoftmaxError } from '@softmax/core';
 import { describe, expect, it } from 'vitest';
 import { create } from 'webgpu';
+import { findGPU } from '../src/device.js';
 import { createWebGPUBackend } from '../src/index.js';
 import { mismatch, random, reference } from './compare.js';
 import { countLiveBuffers, gpuBackend } from './gpu.js';
@@ -23,6 +24,12 @@ describe('device acquisition', () => {
       code: 'BACKEND_UNAVAILABLE',
       message: expect.stringMatching(/returned null/),
     });
+  });
+
+  it('shares one Dawn instance between the backends of a process', async () => {
+    const gpu = await findGPU({});
+    expect(await findGPU({})).toBe(gpu);
+    expect(await findGPU({ gpu: dawn })).toBe(dawn); // a given GPU object is used as it is
   });
 
   it('names a missing limit', async () => {
