@@ -192,13 +192,10 @@ class Impl implements WebGPUBackend {
   ) {
     this.adapterInfo = acquired.adapterInfo;
     this.replaceable = acquired.replaceable;
-    this.gpu = acquired.gpu;
     this.state = this.adopt(acquired.device);
   }
 
   private readonly replaceable: boolean;
-  /** Held for the backend's lifetime: a collected Dawn instance takes its devices down with it. */
-  private gpu: GPU | undefined;
 
   get device(): GPUDevice {
     return this.state.device;
@@ -236,7 +233,7 @@ class Impl implements WebGPUBackend {
       );
     }
     if (!this.replacing) {
-      this.replacing = acquireDevice({ ...this.options, gpu: this.options.gpu ?? this.gpu })
+      this.replacing = acquireDevice(this.options)
         .then((acquired) => {
           if (this.disposed) {
             acquired.device.destroy(); // disposed while it was being requested

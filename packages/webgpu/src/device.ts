@@ -14,8 +14,6 @@ export interface Acquired {
   adapterInfo: GPUAdapterInfo | undefined;
   /** Whether the backend may request a replacement after a loss. */
   replaceable: boolean;
-  /** The GPU object the adapter came from: kept referenced, since Dawn's native instance dies with it. */
-  gpu: GPU | undefined;
 }
 
 const unavailable = (reason: string, cause?: unknown) =>
@@ -77,7 +75,7 @@ export async function acquireDevice(source: DeviceSource): Promise<Acquired> {
     const reason = nullAdapterReason(info);
     if (reason) throw unavailable(reason);
     checkLimits(source.device.limits);
-    return { device: source.device, adapterInfo: info, replaceable: false, gpu: undefined };
+    return { device: source.device, adapterInfo: info, replaceable: false };
   }
   const gpu = await findGPU(source);
   let adapter: GPUAdapter | null;
@@ -115,7 +113,7 @@ export async function acquireDevice(source: DeviceSource): Promise<Acquired> {
   } catch (error) {
     throw unavailable('requestDevice() failed', error);
   }
-  return { device, adapterInfo: info, replaceable: true, gpu };
+  return { device, adapterInfo: info, replaceable: true };
 }
 
 function checkLimits(limits: GPUSupportedLimits): void {
