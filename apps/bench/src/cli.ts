@@ -45,8 +45,9 @@ const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
  * Dawn needs a Vulkan driver. Without a GPU, use SwiftShader from Debian's chromium; the loader
  * path must be in the environment before the process starts, so the CLI restarts itself once.
  */
-function reexecWithSwiftShader(): void {
-  if (process.env.VK_ICD_FILENAMES || process.env.SOFTMAX_BENCH_NO_SWIFTSHADER || !existsSync(SWIFTSHADER_ICD)) return;
+function reexecWithSwiftShader(): number | undefined {
+  if (process.env.VK_ICD_FILENAMES || process.env.SOFTMAX_BENCH_NO_SWIFTSHADER || !existsSync(SWIFTSHADER_ICD))
+    return undefined;
   const env = {
     ...process.env,
     VK_ICD_FILENAMES: SWIFTSHADER_ICD,
@@ -55,7 +56,7 @@ function reexecWithSwiftShader(): void {
     VK_LOADER_LAYERS_DISABLE: process.env.VK_LOADER_LAYERS_DISABLE ?? '~implicit~',
   };
   const child = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { env, stdio: 'inherit' });
-  process.exit(child.status ?? 1);
+  return child.status ?? 1; // the restarted run's status (1 if a signal ended it)
 }
 
 function parseArgs(argv: string[]) {
@@ -209,14 +210,16 @@ async function main(): Promise<number> {
   if (positional[0] === 'report') return report(positional.slice(1), flags);
   if (positional.length > 0 && positional[0] !== 'run')
     throw new Error(`unknown command "${positional[0]}"\n\n${usage}`);
-  reexecWithSwiftShader();
-  return run(flags);
+  return reexecWithSwiftShader() ?? run(flags);
 }
 
+// exitCode rather than process.exit(): output still being written to a pipe is not cut off.
 main().then(
-  (code) => process.exit(code),
+  (code) => {
+    process.exitCode = code;
+  },
   (e) => {
     console.error(`softmax-bench: ${e instanceof Error ? e.message : e}`);
-    process.exit(2);
+    process.exitCode = 2;
   },
 );
