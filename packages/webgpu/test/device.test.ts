@@ -6,8 +6,9 @@ import { createWebGPUBackend } from '../src/index.js';
 import { mismatch, random, reference } from './compare.js';
 import { countLiveBuffers, gpuBackend } from './gpu.js';
 
-// Dawn instances are kept referenced for the whole file: a collected instance takes its adapters down.
-const dawn = create([]);
+// The process's Dawn instance, as the backends get it, and one on Dawn's null backend (kept
+// referenced for the whole file: a collected instance takes its adapters down).
+const dawn = await findGPU({});
 const dawnNull = create(['backend=null']);
 
 describe('device acquisition', () => {
@@ -27,9 +28,8 @@ describe('device acquisition', () => {
   });
 
   it('shares one Dawn instance between the backends of a process', async () => {
-    const gpu = await findGPU({});
-    expect(await findGPU({})).toBe(gpu);
-    expect(await findGPU({ gpu: dawn })).toBe(dawn); // a given GPU object is used as it is
+    expect(await findGPU({})).toBe(dawn);
+    expect(await findGPU({ gpu: dawnNull })).toBe(dawnNull); // a given GPU object is used as it is
   });
 
   it('names a missing limit', async () => {

@@ -1,17 +1,14 @@
 import { SoftmaxError } from '@softmax/core';
 import { describe, expect, it } from 'vitest';
-import { create } from 'webgpu';
+import { findGPU } from '../src/device.js';
 import { createGpuTimer, createWebGPUBackend, type WebGPUBackend } from '../src/index.js';
 import { mismatch, random, reference } from './compare.js';
 import { COPY_DST, COPY_SRC, countLiveBuffers, gpuBackend, readBack, STORAGE, upload } from './gpu.js';
 
 // Regression tests for the lifetime of inputs, buffers and the backend itself.
 
-// Kept referenced for the whole file: a collected Dawn instance takes its adapters down.
-const dawn = create([]);
-
 async function ownDevice(): Promise<GPUDevice> {
-  const adapter = await dawn.requestAdapter();
+  const adapter = await (await findGPU({})).requestAdapter(); // the process's Dawn instance
   if (!adapter) throw new Error('no Dawn adapter (SwiftShader): see test/gpu.ts');
   return adapter.requestDevice();
 }
