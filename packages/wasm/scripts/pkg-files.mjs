@@ -16,20 +16,24 @@ function check(instance) {
   return exportsObject;
 }
 
-/** Instantiates synchronously from a WebAssembly.Module or bytes. */
-export function initSync(moduleOrBytes) {
+/**
+ * Instantiates synchronously from a WebAssembly.Module or bytes. The SIMD and scalar builds import
+ * nothing; the threads build (${crateName}_threads_bg.wasm) imports its memory:
+ * \`{ env: { memory: new WebAssembly.Memory({ initial: 2, maximum: 65536, shared: true }) } }\`.
+ */
+export function initSync(moduleOrBytes, imports = {}) {
   const module = moduleOrBytes instanceof WebAssembly.Module ? moduleOrBytes : new WebAssembly.Module(moduleOrBytes);
-  return check(new WebAssembly.Instance(module, {}));
+  return check(new WebAssembly.Instance(module, imports));
 }
 
 /** Instantiates from a Module, bytes, Response, or URL (default: ${crateName}_bg.wasm beside this file). */
-export default async function init(input) {
+export default async function init(input, imports = {}) {
   if (input === undefined) input = new URL('${crateName}_bg.wasm', import.meta.url);
   if (typeof input === 'string' || input instanceof URL) input = fetch(input);
   if (input instanceof Promise) input = await input;
   if (typeof Response !== 'undefined' && input instanceof Response) input = await input.arrayBuffer();
-  if (input instanceof WebAssembly.Module) return check(await WebAssembly.instantiate(input, {}));
-  const { instance } = await WebAssembly.instantiate(input, {});
+  if (input instanceof WebAssembly.Module) return check(await WebAssembly.instantiate(input, imports));
+  const { instance } = await WebAssembly.instantiate(input, imports);
   return check(instance);
 }
 `;
@@ -37,7 +41,8 @@ export default async function init(input) {
 export declare const ABI_VERSION: number;
 /** The raw exports: pointers are byte offsets into \`memory\`, lengths are element counts. */
 export interface SoftmaxWasmExports {
-  readonly memory: WebAssembly.Memory;
+  /** Exported by the SIMD and scalar builds; the threads build imports it instead. */
+  readonly memory?: WebAssembly.Memory;
   readonly __heap_base: WebAssembly.Global;
   abi_version(): number;
   simd(): number;
@@ -49,19 +54,30 @@ export interface SoftmaxWasmExports {
   log_softmax_backward_f32(y: number, dy: number, out: number, rows: number, cols: number, temperature: number): void;
   softmax_backward_f64(y: number, dy: number, out: number, rows: number, cols: number, temperature: number): void;
   log_softmax_backward_f64(y: number, dy: number, out: number, rows: number, cols: number, temperature: number): void;
+  piece_max_f32(x: number, n: number): number;
+  piece_exp_sum_f32(x: number, out: number, n: number, max: number, temperature: number): number;
+  piece_scale_f32(out: number, n: number, inv: number): void;
   probe_exp_f32(x: number, out: number, n: number, max: number, temperature: number): void;
 }
 export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembly.Module;
-export declare function initSync(moduleOrBytes: WebAssembly.Module | BufferSource): SoftmaxWasmExports;
-export default function init(input?: InitInput | Promise<InitInput>): Promise<SoftmaxWasmExports>;
+/** \`imports\`: only for the threads build, which imports \`env.memory\` (a shared WebAssembly.Memory). */
+export declare function initSync(moduleOrBytes: WebAssembly.Module | BufferSource, imports?: WebAssembly.Imports): SoftmaxWasmExports;
+export default function init(input?: InitInput | Promise<InitInput>, imports?: WebAssembly.Imports): Promise<SoftmaxWasmExports>;
 `;
   const pkgJson = {
     name: crateName,
     version,
-    description: 'Raw C-ABI WebAssembly build of @softmax/wasm (SIMD128 and scalar modules).',
+    description:
+      'Raw C-ABI WebAssembly build of @softmax/wasm (SIMD128, scalar, and SIMD128 over shared memory for threads).',
     license: 'MIT',
     type: 'module',
-    files: [`${crateName}_bg.wasm`, `${crateName}_scalar_bg.wasm`, `${crateName}.js`, `${crateName}.d.ts`],
+    files: [
+      `${crateName}_bg.wasm`,
+      `${crateName}_scalar_bg.wasm`,
+      `${crateName}_threads_bg.wasm`,
+      `${crateName}.js`,
+      `${crateName}.d.ts`,
+    ],
     module: `${crateName}.js`,
     types: `${crateName}.d.ts`,
     sideEffects: false,

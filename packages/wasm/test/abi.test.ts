@@ -3,7 +3,7 @@ import { SoftmaxError } from '@softmax/core';
 import { describe, expect, it } from 'vitest';
 import { ABI_VERSION } from '../dist/index.js';
 import { init } from '../dist/init.js';
-import { pkgPath, scalarBytes, simdBytes } from './helpers.js';
+import { pkgPath, scalarBytes, simdBytes, threadsBytes, threadsImports } from './helpers.js';
 
 /** A module exporting memory and an abi_version() that returns `version` (hand-assembled). */
 function fakeKernel(version: number): Uint8Array<ArrayBuffer> {
@@ -18,9 +18,13 @@ function fakeKernel(version: number): Uint8Array<ArrayBuffer> {
 }
 
 describe('ABI version', () => {
-  it('both builds report the ABI version the loader expects', async () => {
-    for (const bytes of [simdBytes(), scalarBytes()]) {
-      const { instance } = await WebAssembly.instantiate(bytes, {});
+  it('every build reports the ABI version the loader expects', async () => {
+    for (const [bytes, imports] of [
+      [simdBytes(), {}],
+      [scalarBytes(), {}],
+      [threadsBytes(), threadsImports()],
+    ] as const) {
+      const { instance } = await WebAssembly.instantiate(bytes, imports);
       expect((instance.exports.abi_version as () => number)()).toBe(ABI_VERSION);
     }
   });
@@ -41,6 +45,9 @@ describe('ABI version', () => {
     const raw = loader.initSync(simdBytes());
     expect(raw.simd()).toBe(1);
     expect(loader.initSync(scalarBytes()).simd()).toBe(0);
+    const threads = loader.initSync(threadsBytes(), threadsImports());
+    expect(threads.simd()).toBe(1);
+    expect(threads.__stack_pointer).toBeInstanceOf(WebAssembly.Global); // moved by each worker
     expect(() => loader.initSync(fakeKernel(ABI_VERSION + 1))).toThrow(/ABI/);
   });
 });

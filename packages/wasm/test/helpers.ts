@@ -8,6 +8,11 @@ import { expect } from 'vitest';
 export const pkgPath = (file: string) => fileURLToPath(new URL(`../pkg/${file}`, import.meta.url));
 export const simdBytes = () => readFileSync(pkgPath('softmax_wasm_bg.wasm'));
 export const scalarBytes = () => readFileSync(pkgPath('softmax_wasm_scalar_bg.wasm'));
+export const threadsBytes = () => readFileSync(pkgPath('softmax_wasm_threads_bg.wasm'));
+/** What the threads build imports: a shared memory up to wasm32's 4 GiB. */
+export const threadsImports = () => ({
+  env: { memory: new WebAssembly.Memory({ initial: 2, maximum: 65536, shared: true }) },
+});
 
 /** Asserts the conformance suite's element-wise bound against an oracle result. */
 export function expectAccurate(result: ArrayLike<number>, ref: FloatArray, tolerance: Tolerance): void {

@@ -23,6 +23,9 @@ function trappingKernel(): KernelExports {
     log_softmax_backward_f32: trap,
     softmax_backward_f64: trap,
     log_softmax_backward_f64: trap,
+    piece_max_f32: trap,
+    piece_exp_sum_f32: trap,
+    piece_scale_f32: trap,
     probe_exp_f32: trap,
   };
 }

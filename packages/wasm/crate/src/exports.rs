@@ -2,7 +2,7 @@
 //! has validated every argument (through @softmax/core) before calling. Bump ABI_VERSION whenever a
 //! signature or meaning changes: the loader refuses a module whose `abi_version()` differs.
 
-use crate::forward32::{exp_probe, forward_f32};
+use crate::forward32::{exp_probe, forward_f32, piece_exp_sum, piece_max, piece_scale};
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 use crate::generic::{forward_row, log_softmax_backward_row, softmax_backward_row};
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -15,7 +15,7 @@ unsafe fn forward_row_f64(x: *const f64, out: *mut f64, n: usize, temperature: f
     forward_row::<f64>(x, out, n, temperature, log, zero_masked);
 }
 
-pub const ABI_VERSION: u32 = 1;
+pub const ABI_VERSION: u32 = 2;
 
 #[no_mangle]
 pub extern "C" fn abi_version() -> u32 {
@@ -78,6 +78,34 @@ backward!(softmax_backward_f32, f32, softmax_backward_row);
 backward!(softmax_backward_f64, f64, softmax_backward_row);
 backward!(log_softmax_backward_f32, f32, log_softmax_backward_row);
 backward!(log_softmax_backward_f64, f64, log_softmax_backward_row);
+
+/// Max of a piece of a float32 row (NaN if it holds one): pass 1 of a row split across threads.
+///
+/// # Safety
+/// Valid pointer for n float32s.
+#[no_mangle]
+pub unsafe extern "C" fn piece_max_f32(x: *const f32, n: usize) -> f32 {
+    piece_max(x, n)
+}
+
+/// Pass 2 of a split row: out = exp((x - s)/T) for the row's max, returning the piece's sum (NaN,
+/// nothing written, when the row must run whole).
+///
+/// # Safety
+/// Valid pointers for n float32s; `out` may equal `x`.
+#[no_mangle]
+pub unsafe extern "C" fn piece_exp_sum_f32(x: *const f32, out: *mut f32, n: usize, max: f32, temperature: f64) -> f64 {
+    piece_exp_sum(x, out, n, max, temperature)
+}
+
+/// Pass 3 of a split row: out *= inv.
+///
+/// # Safety
+/// Valid pointer for n float32s.
+#[no_mangle]
+pub unsafe extern "C" fn piece_scale_f32(out: *mut f32, n: usize, inv: f32) {
+    piece_scale(out, n, inv);
+}
 
 /// Test probe: out = exp((x - max)/T) through this build's exp pass (SIMD lanes or scalar).
 ///

@@ -72,3 +72,44 @@ pub unsafe fn exp_probe(x: *const f32, out: *mut f32, n: usize, max: f32, temper
         }
     }
 }
+
+// Pieces of a float32 softmax row split across threads (the loader runs them on column ranges of
+// one long row): the same passes as `forward_f32`, with the max and the sum combined in JavaScript.
+
+/// The max of a piece of a row, NaN when the piece holds a NaN.
+///
+/// # Safety
+/// `x` valid for `n` elements.
+pub unsafe fn piece_max(x: *const f32, n: usize) -> f32 {
+    let (max, has_nan) = passes::stats(x, n);
+    if has_nan {
+        f32::NAN
+    } else {
+        max
+    }
+}
+
+/// out = exp((x - s)/T) over a piece, s from the whole row's finite `max`; returns the piece's sum.
+/// NaN, with nothing written, when the row is off the fast path (then every piece says so, and the
+/// loader runs the row whole).
+///
+/// # Safety
+/// `x`, `out` valid for `n` elements (may be the same).
+pub unsafe fn piece_exp_sum(x: *const f32, out: *mut f32, n: usize, max: f32, temperature: f64) -> f64 {
+    if !(T_MIN..=T_MAX).contains(&temperature) || !max.is_finite() {
+        return f64::NAN;
+    }
+    match Exp32::new(max, temperature) {
+        Some(c) if temperature == 1.0 => passes::exp_store_sum::<false>(x, out, n, &c),
+        Some(c) => passes::exp_store_sum::<true>(x, out, n, &c),
+        None => f64::NAN,
+    }
+}
+
+/// out *= inv over a piece (inv: 1/sum of the whole row, rounded to float32 as `forward_f32` does).
+///
+/// # Safety
+/// `out` valid for `n` elements.
+pub unsafe fn piece_scale(out: *mut f32, n: usize, inv: f32) {
+    passes::scale(out, n, inv);
+}

@@ -3,3 +3,5 @@
 export declare const SIMD_WASM_BASE64: string;
 /** The scalar (MVP) build of the kernel, base64. */
 export declare const SCALAR_WASM_BASE64: string;
+/** The SIMD128 build over an imported shared memory, for worker threads (see src/threads/). */
+export declare const THREADS_WASM_BASE64: string;
