@@ -15,6 +15,8 @@ import {
 import type { KernelExports } from './abi.js';
 import { WasmBuffer } from './buffer.js';
 import { Heap } from './heap.js';
+import { type BackwardName, type ForwardName, isLarge, POOL_FUNCTIONS, ThreadedCalls } from './threads/calls.js';
+import { ThreadPool, WORKER_STACK_BYTES } from './threads/pool.js';
 
 /**
  * Copying calls move at most this many bytes through linear memory at a time: whole rows are
@@ -22,6 +24,16 @@ import { Heap } from './heap.js';
  * memory a call needs is bounded by one chunk (or one row, when a row is larger).
  */
 const SCRATCH_BYTES = 256 * 1024;
+
+/** On several threads, copying calls move up to this much at a time, so each wake-up buys enough work. */
+const THREAD_CHUNK_BYTES = 4 * 1024 * 1024;
+
+/** What a backend on several threads is built from (see load.ts). */
+export interface ThreadsSetup {
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  threads: number;
+}
 
 const DTYPES: readonly Dtype[] = ['float32', 'float64'];
 const BYTES: Record<Dtype, number> = { float32: 4, float64: 8 };
@@ -41,9 +53,6 @@ export interface BufferBackwardOptions {
   out?: WasmBuffer;
 }
 
-type ForwardKernel = KernelExports['softmax_f32'];
-type BackwardKernel = KernelExports['softmax_backward_f32'];
-
 /**
  * A buffer call's options with `out` replaced by its view, for core's validation (which rejects
  * options that are not an object, so those pass through unchanged). A plain spread, not
@@ -60,17 +69,33 @@ export class WasmBackend implements Backend {
   readonly dtypes: readonly Dtype[] = DTYPES;
   /** Whether the SIMD128 build of the kernel is running (false: the scalar build). */
   readonly simd: boolean;
+  /** Threads that share large calls, the calling one included (1: no worker threads). */
+  readonly threads: number;
   readonly #kernel: KernelExports;
   readonly #heap: Heap;
   /** Allocated first, so it sits below every other block and never splits the free space. */
   readonly #scratch: number;
+  /** Present with more than one thread. */
+  readonly #threaded: ThreadedCalls | undefined;
   #disposed = false;
 
-  constructor(kernel: KernelExports) {
+  constructor(kernel: KernelExports, threads?: ThreadsSetup) {
     this.#kernel = kernel;
     this.simd = kernel.simd() === 1;
     this.#heap = new Heap(kernel.memory, kernel.__heap_base.value as number);
     this.#scratch = this.#heap.alloc(SCRATCH_BYTES);
+    this.threads = threads?.threads ?? 1;
+    if (threads && threads.threads > 1) {
+      const stacks = Array.from({ length: threads.threads - 1 }, () => this.#heap.alloc(WORKER_STACK_BYTES));
+      const pool = new ThreadPool(
+        threads.module,
+        threads.memory,
+        kernel as unknown as Record<string, unknown>,
+        POOL_FUNCTIONS,
+        stacks,
+      );
+      this.#threaded = new ThreadedCalls(pool, kernel);
+    }
   }
 
   softmax<T extends SoftmaxInput>(x: T, options?: SoftmaxOptions): OutputOf<T> {
@@ -134,22 +159,37 @@ export class WasmBackend implements Backend {
 
   dispose(): void {
     this.#disposed = true;
+    this.#threaded?.dispose();
   }
 
   #live(): void {
     if (this.#disposed) throw new SoftmaxError('BACKEND_UNAVAILABLE', 'this wasm backend has been disposed');
   }
 
-  #forwardKernel(dtype: Dtype, log: boolean): ForwardKernel {
-    const k = this.#kernel;
-    if (dtype === 'float32') return log ? k.log_softmax_f32 : k.softmax_f32;
-    return log ? k.log_softmax_f64 : k.softmax_f64;
+  #forwardKernel(dtype: Dtype, log: boolean): ForwardName {
+    if (dtype === 'float32') return log ? 'log_softmax_f32' : 'softmax_f32';
+    return log ? 'log_softmax_f64' : 'softmax_f64';
   }
 
-  #backwardKernel(dtype: Dtype, log: boolean): BackwardKernel {
-    const k = this.#kernel;
-    if (dtype === 'float32') return log ? k.log_softmax_backward_f32 : k.softmax_backward_f32;
-    return log ? k.log_softmax_backward_f64 : k.softmax_backward_f64;
+  #backwardKernel(dtype: Dtype, log: boolean): BackwardName {
+    if (dtype === 'float32') return log ? 'log_softmax_backward_f32' : 'softmax_backward_f32';
+    return log ? 'log_softmax_backward_f64' : 'softmax_backward_f64';
+  }
+
+  /** A forward kernel call, split between threads when there are several and the call is large. */
+  #runForward(name: ForwardName, x: number, out: number, rows: number, cols: number, t: number, zm: number): void {
+    if (this.#threaded && isLarge(rows, cols)) this.#threaded.forward(name, x, out, rows, cols, t, zm);
+    else this.#kernel[name](x, out, rows, cols, t, zm);
+  }
+
+  #runBackward(name: BackwardName, y: number, dy: number, out: number, rows: number, cols: number, t: number): void {
+    if (this.#threaded && isLarge(rows, cols)) this.#threaded.backward(name, y, dy, out, rows, cols, t);
+    else this.#kernel[name](y, dy, out, rows, cols, t);
+  }
+
+  /** Bytes a copying call moves through linear memory at a time. */
+  #chunkBudget(rows: number, cols: number): number {
+    return this.#threaded && isLarge(rows, cols) ? THREAD_CHUNK_BYTES : SCRATCH_BYTES;
   }
 
   /** A block of `bytes`: the shared scratch block when it is large enough, else a temporary one. */
@@ -201,12 +241,16 @@ export class WasmBackend implements Backend {
     // is in this memory too) and transformed in place, with no block acquired and nothing grown.
     if (outAt >= 0) {
       if (xAt < 0) result.set(input);
-      kernel(xAt < 0 ? outAt : xAt, outAt, rows, cols, req.temperature, zeroMasked);
+      this.#runForward(kernel, xAt < 0 ? outAt : xAt, outAt, rows, cols, req.temperature, zeroMasked);
+      return result;
+    }
+    if (this.#threaded && rows > 1 && isLarge(rows, cols)) {
+      this.#threaded.pipelined(this.#heap, kernel, req.temperature, zeroMasked, input, xAt, result, rows, cols, dtype);
       return result;
     }
     const bpe = BYTES[dtype];
     const rowBytes = cols * bpe;
-    const chunkRows = Math.max(1, Math.floor(SCRATCH_BYTES / rowBytes));
+    const chunkRows = Math.max(1, Math.floor(this.#chunkBudget(rows, cols) / rowBytes));
     const ptr = this.#acquire(Math.min(rows, chunkRows) * rowBytes, Math.min(rows, chunkRows), cols, dtype);
     try {
       const heap = this.#view(dtype);
@@ -217,7 +261,7 @@ export class WasmBackend implements Backend {
         const end = start + n * cols;
         // An input in this memory is read where it lies; the result goes through the block.
         if (xAt < 0) heap.set(n === rows ? input : input.subarray(start, end), at);
-        kernel(xAt < 0 ? ptr : xAt + start * bpe, ptr, n, cols, req.temperature, zeroMasked);
+        this.#runForward(kernel, xAt < 0 ? ptr : xAt + start * bpe, ptr, n, cols, req.temperature, zeroMasked);
         result.set(heap.subarray(at, at + (end - start)), start);
       }
     } finally {
@@ -237,7 +281,7 @@ export class WasmBackend implements Backend {
     const dyAt = this.#address(req.dy);
     const outAt = req.out ? this.#address(result) : -1;
     if (yAt >= 0 && dyAt >= 0 && outAt >= 0) {
-      kernel(yAt, dyAt, outAt, rows, cols, req.temperature);
+      this.#runBackward(kernel, yAt, dyAt, outAt, rows, cols, req.temperature);
       return result;
     }
     // Operands outside this memory go through the block, a chunk of rows at a time, each in its
@@ -249,7 +293,7 @@ export class WasmBackend implements Backend {
     const dySlot = dyAt < 0 && outAt >= 0 && outAt === yAt ? slots++ : -1;
     const bpe = BYTES[dtype];
     const rowBytes = cols * bpe;
-    const chunkRows = slots === 0 ? rows : Math.max(1, Math.floor(SCRATCH_BYTES / (slots * rowBytes)));
+    const chunkRows = slots === 0 ? rows : Math.max(1, Math.floor(this.#chunkBudget(rows, cols) / (slots * rowBytes)));
     const chunkBytes = Math.min(rows, chunkRows) * rowBytes;
     const ptr = this.#acquire(slots * chunkBytes, slots * Math.min(rows, chunkRows), cols, dtype);
     try {
@@ -266,7 +310,7 @@ export class WasmBackend implements Backend {
         const dyP = dyAt >= 0 ? dyAt + offset : dySlot >= 0 ? slot(dySlot) : outP;
         if (yAt < 0) heap.set(whole ? req.y : req.y.subarray(start, end), yP / bpe);
         if (dyAt < 0) heap.set(whole ? req.dy : req.dy.subarray(start, end), dyP / bpe);
-        kernel(yP, dyP, outP, n, cols, req.temperature);
+        this.#runBackward(kernel, yP, dyP, outP, n, cols, req.temperature);
         if (outAt < 0) result.set(heap.subarray(outP / bpe, outP / bpe + (end - start)), start);
       }
     } finally {
@@ -295,7 +339,8 @@ export class WasmBackend implements Backend {
     const out = (options?.out === undefined ? x : this.#own(options.out, 'options.out')) as WasmBuffer<D>;
     const req = checkForward(x.view(), withOutView(options, out), DTYPES);
     if (req.rows > 0) {
-      this.#forwardKernel(req.dtype, log)(
+      this.#runForward(
+        this.#forwardKernel(req.dtype, log),
         x.byteOffset,
         out.byteOffset,
         req.rows,
@@ -319,7 +364,8 @@ export class WasmBackend implements Backend {
     const out = (options?.out === undefined ? dy : this.#own(options.out, 'options.out')) as WasmBuffer<D>;
     const req = checkBackward(y.view(), dy.view(), withOutView(options, out), DTYPES);
     if (req.rows > 0) {
-      this.#backwardKernel(req.dtype, log)(
+      this.#runBackward(
+        this.#backwardKernel(req.dtype, log),
         y.byteOffset,
         dy.byteOffset,
         out.byteOffset,

@@ -4,8 +4,15 @@
  * .wasm file yourself, use `@softmax/wasm/init` instead.
  */
 import type { WasmBackend } from './backend.js';
-import { SCALAR_WASM_BASE64, SIMD_WASM_BASE64 } from './generated/wasm-base64.js';
-import { backendFromBytes, type CreateWasmBackendOptions, decodeBase64, wantSimd } from './load.js';
+import { SCALAR_WASM_BASE64, SIMD_WASM_BASE64, THREADS_WASM_BASE64 } from './generated/wasm-base64.js';
+import {
+  backendFromBytes,
+  type CreateWasmBackendOptions,
+  decodeBase64,
+  threadedBackend,
+  wantSimd,
+  wantThreads,
+} from './load.js';
 
 export { ABI_VERSION } from './abi.js';
 export type { BufferBackwardOptions, BufferForwardOptions, WasmBackend } from './backend.js';
@@ -15,8 +22,11 @@ export type { CreateWasmBackendOptions } from './load.js';
 
 /**
  * Creates the wasm backend. Resolves once the module is compiled; every call after that is
- * synchronous. Each backend owns its own linear memory.
+ * synchronous. Each backend owns its own linear memory (and, on several threads, its workers).
  */
-export function createWasmBackend(options?: CreateWasmBackendOptions): Promise<WasmBackend> {
-  return backendFromBytes(decodeBase64(wantSimd(options) ? SIMD_WASM_BASE64 : SCALAR_WASM_BASE64));
+export async function createWasmBackend(options?: CreateWasmBackendOptions): Promise<WasmBackend> {
+  const simd = wantSimd(options);
+  const threads = wantThreads(options, simd);
+  if (threads > 1) return threadedBackend(decodeBase64(THREADS_WASM_BASE64), threads);
+  return backendFromBytes(decodeBase64(simd ? SIMD_WASM_BASE64 : SCALAR_WASM_BASE64));
 }

@@ -20,7 +20,7 @@ export function runtimeHasSimd(): boolean {
 }
 
 /** The exports of an instantiated kernel, after checking that the module speaks this loader's ABI. */
-export function checkedExports(instance: WebAssembly.Instance): KernelExports {
+export function checkedExports(instance: WebAssembly.Instance | { exports: KernelExports }): KernelExports {
   const exports = instance.exports as unknown as KernelExports;
   if (typeof exports.abi_version !== 'function' || !(exports.memory instanceof WebAssembly.Memory)) {
     throw new SoftmaxError('BACKEND_UNAVAILABLE', 'the WebAssembly module is not a softmax_wasm kernel');
@@ -42,6 +42,29 @@ export async function instantiate(module: WebAssembly.Module): Promise<KernelExp
   } catch (error) {
     if (error instanceof SoftmaxError) throw error;
     throw new SoftmaxError('BACKEND_UNAVAILABLE', `could not instantiate the WebAssembly module: ${String(error)}`, {
+      cause: error,
+    });
+  }
+}
+
+/**
+ * Instantiates the threads build on a new shared memory (the module imports it; it may grow to
+ * wasm32's 4 GiB, the maximum the module declares).
+ */
+export async function instantiateShared(
+  module: WebAssembly.Module,
+): Promise<{ exports: KernelExports; memory: WebAssembly.Memory }> {
+  try {
+    const memory = new WebAssembly.Memory({ initial: 2, maximum: 65536, shared: true });
+    const instance = await WebAssembly.instantiate(module, { env: { memory } });
+    // The exports object is read-only; the backend expects `memory` beside the functions.
+    return {
+      exports: checkedExports({ exports: { ...instance.exports, memory } as unknown as KernelExports }),
+      memory,
+    };
+  } catch (error) {
+    if (error instanceof SoftmaxError) throw error;
+    throw new SoftmaxError('BACKEND_UNAVAILABLE', `could not instantiate the threads build: ${String(error)}`, {
       cause: error,
     });
   }

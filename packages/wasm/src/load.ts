@@ -1,5 +1,7 @@
+import { SoftmaxError } from '@softmax/core';
 import { WasmBackend } from './backend.js';
-import { compile, instantiate, runtimeHasSimd } from './instance.js';
+import { compile, instantiate, instantiateShared, runtimeHasSimd } from './instance.js';
+import { availableThreads, threadsUnavailable } from './threads/runtime.js';
 
 export interface CreateWasmBackendOptions {
   /**
@@ -8,7 +10,19 @@ export interface CreateWasmBackendOptions {
    * forces SIMD (failing with BACKEND_UNAVAILABLE where the runtime lacks it).
    */
   simd?: boolean;
+  /**
+   * Threads that share a large call (rows split between them; a single long float32 softmax row
+   * split into pieces), the calling one included. Default: every logical processor this process
+   * may use (at most 16) where the runtime allows it, which today means Node ≥ 20.16 with the SIMD
+   * build; elsewhere 1. Calls below 65,536 elements always run on the calling thread alone. `1`
+   * keeps everything on the calling thread; more than 1 where threads are unavailable fails with
+   * BACKEND_UNAVAILABLE and the reason.
+   */
+  threads?: number;
 }
+
+/** Most threads a backend starts. */
+export const MAX_THREADS = 16;
 
 /** The bytes of a base64 string (atob exists in browsers, workers and Node ≥ 16). */
 export function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
@@ -30,4 +44,31 @@ export async function backendFromModule(module: WebAssembly.Module): Promise<Was
 
 export function wantSimd(options: CreateWasmBackendOptions | undefined): boolean {
   return options?.simd ?? runtimeHasSimd();
+}
+
+/** The thread count a backend with these options runs (validated). */
+export function wantThreads(options: CreateWasmBackendOptions | undefined, simd: boolean): number {
+  const asked = options?.threads;
+  if (asked === undefined) {
+    return simd && threadsUnavailable() === undefined ? Math.min(availableThreads(), MAX_THREADS) : 1;
+  }
+  if (!Number.isSafeInteger(asked) || asked < 1 || asked > MAX_THREADS) {
+    throw new SoftmaxError(
+      'INVALID_OPTION',
+      `threads must be an integer from 1 to ${MAX_THREADS}, got ${String(asked)}`,
+    );
+  }
+  if (asked > 1) {
+    const why = simd ? threadsUnavailable() : 'threads run the SIMD build, and simd is false or unsupported here';
+    if (why !== undefined)
+      throw new SoftmaxError('BACKEND_UNAVAILABLE', `threads: ${asked} is not possible here: ${why}`);
+  }
+  return asked;
+}
+
+/** A backend on `threads` threads over the bytes of the threads build (shared memory). */
+export async function threadedBackend(bytes: BufferSource, threads: number): Promise<WasmBackend> {
+  const module = await compile(bytes);
+  const { exports, memory } = await instantiateShared(module);
+  return new WasmBackend(exports, { module, memory, threads });
 }

@@ -2,16 +2,19 @@ import { describeConformance } from '@softmax/conformance';
 import { expect, it } from 'vitest';
 import { createWasmBackend } from '../dist/index.js';
 
-describeConformance('wasm (SIMD128 build)', () => createWasmBackend({ simd: true }), {
+// threads: 1 keeps this on the SIMD build over its own memory; conformance-threads.test.ts runs
+// the threads build (shared memory).
+describeConformance('wasm (SIMD128 build)', () => createWasmBackend({ simd: true, threads: 1 }), {
   rtol: 1e-6,
   float64: { rtol: 1e-12 },
   scale: 'full',
 });
 
 it('the SIMD build is the one under test, and the default where the runtime has SIMD', async () => {
-  const forced = await createWasmBackend({ simd: true });
+  const forced = await createWasmBackend({ simd: true, threads: 1 });
   const chosen = await createWasmBackend();
   expect(forced.simd).toBe(true);
+  expect(forced.threads).toBe(1);
   expect(chosen.simd).toBe(true); // Node 20 validates SIMD128
   expect(forced.name).toBe('wasm');
   expect(forced.dtypes).toEqual(['float32', 'float64']);

@@ -49,8 +49,8 @@ describe('zero-copy buffers', () => {
     expectAccurate(dy.view(), oracleSoftmaxBackward(yIn, dyIn), { rtol: 1e-6, scale });
   });
 
-  it('view() stays usable across memory growth', async () => {
-    const backend = await createWasmBackend();
+  it('view() stays usable across memory growth (one thread: the old view is detached)', async () => {
+    const backend = await createWasmBackend({ threads: 1 });
     const buf = backend.alloc(16);
     const before = buf.view();
     before.set([1, 2, 3]);
@@ -63,6 +63,26 @@ describe('zero-copy buffers', () => {
     backend.softmaxBuffer(buf, { cols: 4 });
     expect(buf.array[0] + buf.array[1] + buf.array[2] + buf.array[3]).toBeCloseTo(1, 6);
     big.free();
+  });
+
+  it('view() stays usable across memory growth (threads: shared memory grows in place)', async () => {
+    const backend = await createWasmBackend({ threads: 2 });
+    const buf = backend.alloc(16);
+    const before = buf.view();
+    before.set([1, 2, 3]);
+    const big = backend.alloc(4_000_000);
+    // A SharedArrayBuffer is never detached: the old view still reads and writes the same bytes.
+    expect(before.length).toBe(16);
+    const after = buf.view();
+    expect(after !== before).toBe(true);
+    expect(after.buffer.byteLength).toBeGreaterThan(before.buffer.byteLength);
+    before[3] = 4;
+    expect(Array.from(after.subarray(0, 4))).toEqual([1, 2, 3, 4]);
+    expect(buf.view()).toBe(after);
+    backend.softmaxBuffer(buf, { cols: 4 });
+    expect(before[0] + before[1] + before[2] + before[3]).toBeCloseTo(1, 6);
+    big.free();
+    backend.dispose();
   });
 
   it('rejects freed buffers, foreign buffers and bad options with SoftmaxError codes', async () => {

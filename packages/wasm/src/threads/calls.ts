@@ -1,0 +1,200 @@
+import type { Dtype, FloatArray } from '@softmax/core';
+import type { KernelExports } from '../abi.js';
+import type { Heap } from '../heap.js';
+import { MAX_CHUNKS } from './chunks.js';
+import type { ThreadPool } from './pool.js';
+
+/**
+ * Calls of at least this many elements are split between threads; below it, waking a worker
+ * (~15 µs here) costs more than it saves.
+ */
+export const PARALLEL_MIN_ELEMENTS = 65536;
+
+/**
+ * A copying forward call on several threads moves blocks of this size through two buffers: the
+ * workers transform one block while the calling thread copies the previous result out (paying the
+ * new array's page faults) and the next input in.
+ */
+const PIPELINE_BLOCK_BYTES = 1024 * 1024;
+
+/**
+ * Threads take work in chunks of about this many elements (20–30 µs of float32 softmax), so that
+ * a thread the OS deschedules mid-chunk (on a shared machine, or for the engine's own GC threads)
+ * holds up the others for one small chunk at most, while the rest is taken by whoever is running.
+ */
+const CHUNK_ELEMENTS = 32768;
+
+/** The kernels a worker can run, by index (the pool's function numbers). */
+export const POOL_FUNCTIONS = [
+  'softmax_f32',
+  'log_softmax_f32',
+  'softmax_f64',
+  'log_softmax_f64',
+  'softmax_backward_f32',
+  'log_softmax_backward_f32',
+  'softmax_backward_f64',
+  'log_softmax_backward_f64',
+  'piece_max_f32',
+  'piece_exp_sum_f32',
+  'piece_scale_f32',
+] as const;
+type PoolFunction = (typeof POOL_FUNCTIONS)[number];
+export type ForwardName = 'softmax_f32' | 'log_softmax_f32' | 'softmax_f64' | 'log_softmax_f64';
+export type BackwardName =
+  | 'softmax_backward_f32'
+  | 'log_softmax_backward_f32'
+  | 'softmax_backward_f64'
+  | 'log_softmax_backward_f64';
+
+const fnIndex = (name: PoolFunction) => POOL_FUNCTIONS.indexOf(name);
+const bytesOf = (name: string) => (name.endsWith('f32') ? 4 : 8);
+
+/** Rows per chunk for a call of `rows × cols` (at most MAX_CHUNKS chunks). */
+function rowsPerChunk(rows: number, cols: number): number {
+  return Math.min(rows, Math.max(Math.ceil(rows / MAX_CHUNKS), Math.ceil(CHUNK_ELEMENTS / cols)));
+}
+
+/** Whether a call of `rows × cols` is worth splitting. */
+export const isLarge = (rows: number, cols: number) => rows * cols >= PARALLEL_MIN_ELEMENTS;
+
+/** Kernel calls split between the threads of a pool (the backend decides when; see isLarge). */
+export class ThreadedCalls {
+  readonly #pool: ThreadPool;
+  readonly #kernel: KernelExports;
+
+  constructor(pool: ThreadPool, kernel: KernelExports) {
+    this.#pool = pool;
+    this.#kernel = kernel;
+  }
+
+  /** A forward call: rows split between threads, or one float32 softmax row in pieces. */
+  forward(name: ForwardName, x: number, out: number, rows: number, cols: number, t: number, zm: number): void {
+    if (rows > 1) {
+      this.#pool.run({
+        fn: fnIndex(name),
+        args: [x, out, rows, cols, t, zm],
+        pointers: 0b11,
+        countAt: 2,
+        items: rows,
+        bytesPerItem: cols * bytesOf(name),
+        perChunk: rowsPerChunk(rows, cols),
+      });
+    } else if (name !== 'softmax_f32' || !this.#splitRow(x, out, cols, t)) {
+      this.#kernel[name](x, out, rows, cols, t, zm);
+    }
+  }
+
+  /** A backward call, its rows split between threads (one row runs on the calling thread). */
+  backward(name: BackwardName, y: number, dy: number, out: number, rows: number, cols: number, t: number): void {
+    if (rows < 2) {
+      this.#kernel[name](y, dy, out, rows, cols, t);
+      return;
+    }
+    this.#pool.run({
+      fn: fnIndex(name),
+      args: [y, dy, out, rows, cols, t],
+      pointers: 0b111,
+      countAt: 3,
+      items: rows,
+      bytesPerItem: cols * bytesOf(name),
+      perChunk: rowsPerChunk(rows, cols),
+    });
+  }
+
+  /**
+   * One long float32 softmax row in pieces on every thread: the pieces' maxima, then exp-and-sum
+   * with the row's max (every piece gets the same constants), then the scale by the float32 of
+   * 1/Σ, as the single-thread kernel does. The pieces' sums are added in piece order, so the result
+   * does not depend on which thread ran which piece; it differs from the single-thread result
+   * only by the order of that sum (within the float64 sum's rounding). False, with nothing
+   * written, when the row needs the whole-row path (NaN, ±∞ max, or off the fast path's range).
+   */
+  #splitRow(x: number, out: number, cols: number, t: number): boolean {
+    const pool = this.#pool;
+    // Pieces are multiples of 64 elements, the kernel's block.
+    const perChunk = Math.ceil(Math.max(CHUNK_ELEMENTS, cols / MAX_CHUNKS) / 64) * 64;
+    const piece = { items: cols, bytesPerItem: 4, perChunk };
+    let max = Number.NEGATIVE_INFINITY;
+    for (const m of pool.run({ ...piece, fn: fnIndex('piece_max_f32'), args: [x, cols], pointers: 0b1, countAt: 1 })) {
+      if (!(m <= max)) max = m; // NaN propagates
+    }
+    if (!Number.isFinite(max)) return false;
+    const sums = pool.run({
+      ...piece,
+      fn: fnIndex('piece_exp_sum_f32'),
+      args: [x, out, cols, max, t],
+      pointers: 0b11,
+      countAt: 2,
+    });
+    let sum = 0;
+    for (const s of sums) sum += s;
+    if (Number.isNaN(sum)) return false;
+    const inv = Math.fround(1 / sum);
+    pool.run({ ...piece, fn: fnIndex('piece_scale_f32'), args: [out, cols, inv], pointers: 0b1, countAt: 1 });
+    return true;
+  }
+
+  /**
+   * The copying forward path for several rows, a block of rows at a time through two buffers:
+   * while the workers run block k, the calling thread copies block k - 1's result out and block
+   * k + 1's input in, then joins them on what is left of block k. `xAt` ≥ 0: the input already
+   * lies in the kernel's memory at that byte offset (nothing to copy in).
+   */
+  pipelined(
+    heap: Heap,
+    name: ForwardName,
+    t: number,
+    zm: number,
+    input: FloatArray,
+    xAt: number,
+    result: FloatArray,
+    rows: number,
+    cols: number,
+    dtype: Dtype,
+  ): void {
+    const bpe = bytesOf(name);
+    const rowBytes = cols * bpe;
+    const blockRows = Math.min(rows, Math.max(1, Math.floor(PIPELINE_BLOCK_BYTES / rowBytes)));
+    const blocks = Math.ceil(rows / blockRows);
+    const what = `a working block for ${blockRows} rows of ${cols} ${dtype} elements`;
+    const buffers = [heap.alloc(blockRows * rowBytes, what)];
+    try {
+      if (blocks > 1) buffers.push(heap.alloc(blockRows * rowBytes, what));
+      const view = dtype === 'float32' ? heap.f32() : heap.f64();
+      const first = (k: number) => k * blockRows;
+      const count = (k: number) => Math.min(blockRows, rows - k * blockRows);
+      const buffer = (k: number) => buffers[k % 2];
+      const copyIn = (k: number) => {
+        const start = first(k) * cols;
+        if (xAt < 0) view.set(input.subarray(start, start + count(k) * cols), buffer(k) / bpe);
+      };
+      const copyOut = (k: number) => {
+        const at = buffer(k) / bpe;
+        result.set(view.subarray(at, at + count(k) * cols), first(k) * cols);
+      };
+      copyIn(0);
+      for (let k = 0; k < blocks; k++) {
+        const n = count(k);
+        this.#pool.post({
+          fn: fnIndex(name),
+          args: [xAt < 0 ? buffer(k) : xAt + first(k) * rowBytes, buffer(k), n, cols, t, zm],
+          pointers: 0b11,
+          countAt: 2,
+          items: n,
+          bytesPerItem: rowBytes,
+          perChunk: rowsPerChunk(n, cols),
+        });
+        if (k > 0) copyOut(k - 1);
+        if (k + 1 < blocks) copyIn(k + 1);
+        this.#pool.join();
+      }
+      copyOut(blocks - 1);
+    } finally {
+      for (const ptr of buffers) heap.release(ptr);
+    }
+  }
+
+  dispose(): void {
+    this.#pool.dispose();
+  }
+}
