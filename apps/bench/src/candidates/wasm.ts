@@ -34,21 +34,39 @@ function kernelPrepared(backend: WasmBackend, p: Problem): Prepared {
   };
 }
 
-export const wasm: Candidate = {
-  id: 'wasm',
-  label: '@softmax/wasm',
-  kind: 'ours',
-  description: 'Rust SIMD128 kernel in WebAssembly; user: array in → array out; kernel: the zero-copy WasmBuffer API',
-  async load() {
-    const { createWasmBackend } = await import('@softmax/wasm');
-    const backend = await createWasmBackend();
-    return backendLoaded(backend, wasmPackage.version, {
-      isAsync: false,
-      details: { simd: String(backend.simd), threads: '1' },
-      kernel: {
-        ops: ['softmax', 'logSoftmax', 'softmaxBackward', 'logSoftmaxBackward'],
-        prepare: async (p) => kernelPrepared(backend, p),
-      },
-    });
-  },
-};
+/** The wasm backend with the given `threads` option (undefined: its default). */
+function wasmCandidate(id: string, label: string, threads: number | undefined, description: string): Candidate {
+  return {
+    id,
+    label,
+    kind: 'ours',
+    description,
+    async load() {
+      const { createWasmBackend } = await import('@softmax/wasm');
+      const backend = await createWasmBackend(threads === undefined ? {} : { threads });
+      return backendLoaded(backend, wasmPackage.version, {
+        isAsync: false,
+        details: { simd: String(backend.simd), threads: String(backend.threads) },
+        kernel: {
+          ops: ['softmax', 'logSoftmax', 'softmaxBackward', 'logSoftmaxBackward'],
+          prepare: async (p) => kernelPrepared(backend, p),
+        },
+      });
+    },
+  };
+}
+
+export const wasm = wasmCandidate(
+  'wasm',
+  '@softmax/wasm',
+  undefined,
+  'Rust SIMD128 kernel in WebAssembly, default options (in Node: every core for calls of 65,536+ elements); user: array in → array out; kernel: the zero-copy WasmBuffer API',
+);
+
+/** The same kernel kept on the calling thread: the single-core comparison with tfjs-wasm. */
+export const wasmOneThread = wasmCandidate(
+  'wasm-1t',
+  '@softmax/wasm (1 thread)',
+  1,
+  'the same backend with threads: 1 (single-threaded, as tfjs-wasm runs in Node)',
+);
