@@ -12,17 +12,20 @@ export interface CreateWasmBackendOptions {
   simd?: boolean;
   /**
    * Threads that share a large call (rows split between them; a single long float32 softmax row
-   * split into pieces), the calling one included. Default: every logical processor this process
-   * may use (at most 16) where the runtime allows it, which today means Node ≥ 20.16 with the SIMD
-   * build; elsewhere 1. Calls below 65,536 elements always run on the calling thread alone. `1`
-   * keeps everything on the calling thread; more than 1 where threads are unavailable fails with
+   * split into pieces), the calling one included. Default: half the logical processors this
+   * process may use, rounded up, at most 8, where the runtime allows threads (today Node ≥ 20.16
+   * with the SIMD build); elsewhere 1. So a 2-core machine runs one thread unless asked: the other
+   * core stays free for the engine's garbage collector, whose frees a busy second core delays (see
+   * the README). Calls below 65,536 elements always run on the calling thread alone. `1` keeps
+   * everything on the calling thread; more than 1 where threads are unavailable fails with
    * BACKEND_UNAVAILABLE and the reason.
    */
   threads?: number;
 }
 
-/** Most threads a backend starts. */
+/** Most threads a backend starts, and most it starts unless asked. */
 export const MAX_THREADS = 16;
+const DEFAULT_MAX_THREADS = 8;
 
 /** The bytes of a base64 string (atob exists in browsers, workers and Node ≥ 16). */
 export function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
@@ -50,7 +53,8 @@ export function wantSimd(options: CreateWasmBackendOptions | undefined): boolean
 export function wantThreads(options: CreateWasmBackendOptions | undefined, simd: boolean): number {
   const asked = options?.threads;
   if (asked === undefined) {
-    return simd && threadsUnavailable() === undefined ? Math.min(availableThreads(), MAX_THREADS) : 1;
+    if (!simd || threadsUnavailable() !== undefined) return 1;
+    return Math.min(Math.ceil(availableThreads() / 2), DEFAULT_MAX_THREADS);
   }
   if (!Number.isSafeInteger(asked) || asked < 1 || asked > MAX_THREADS) {
     throw new SoftmaxError(

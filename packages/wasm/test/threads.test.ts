@@ -37,10 +37,10 @@ describe('the threads option', () => {
     expect((await createWasmBackend({ simd: false })).threads).toBe(1);
   });
 
-  it('defaults to the processors Node offers (at most 16)', async () => {
+  it('defaults to half the processors Node offers, rounded up (at most 8)', async () => {
     const { availableParallelism } = await import('node:os');
     const backend = await createWasmBackend();
-    expect(backend.threads).toBe(Math.min(availableParallelism(), 16));
+    expect(backend.threads).toBe(Math.min(Math.ceil(availableParallelism() / 2), 8));
     backend.dispose();
   });
 });
