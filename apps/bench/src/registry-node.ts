@@ -9,7 +9,8 @@ import { ortWeb } from './candidates/ort-web.js';
 import { tfjsCpu } from './candidates/tfjs-cpu.js';
 import { tfjsWasm } from './candidates/tfjs-wasm.js';
 import { tfjsWebgpu } from './candidates/tfjs-webgpu.js';
-import { wasm, wasmOneThread } from './candidates/wasm.js';
+import { wasm } from './candidates/wasm.js';
+import { wasmAllCores } from './candidates/wasm-all-cores.js';
 import { webgpu } from './candidates/webgpu.js';
 import { nodeGpu } from './node-gpu.js';
 
@@ -17,7 +18,7 @@ import { nodeGpu } from './node-gpu.js';
 export const nodeCandidates: Candidate[] = [
   core,
   wasm,
-  wasmOneThread,
+  wasmAllCores,
   webgpu,
   jsLoop,
   tfjsCpu,

@@ -28,7 +28,7 @@ describe('softmax-bench --quick (the CLI, end to end)', () => {
     for (const id of [
       'core',
       'wasm',
-      'wasm-1t',
+      'wasm-mt',
       'webgpu',
       'js-3pass',
       'tfjs-cpu',
@@ -44,7 +44,7 @@ describe('softmax-bench --quick (the CLI, end to end)', () => {
       // Unavailable is allowed only with a reason, and never for the CPU candidates.
       if (!c.available) expect(c.reason, c.id).toBeTruthy();
     }
-    const mustLoad = ['core', 'wasm', 'wasm-1t', 'js-3pass', 'tfjs-cpu', 'tfjs-wasm', 'ort-web', 'ort-node', 'copy'];
+    const mustLoad = ['core', 'wasm', 'wasm-mt', 'js-3pass', 'tfjs-cpu', 'tfjs-wasm', 'ort-web', 'ort-node', 'copy'];
     // With SwiftShader installed (scripts/setup) a WebGPU adapter exists, so both GPU candidates must load.
     if (existsSync(swiftShader)) mustLoad.push('webgpu', 'tfjs-webgpu');
     for (const id of mustLoad) {

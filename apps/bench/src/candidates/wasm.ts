@@ -35,7 +35,7 @@ function kernelPrepared(backend: WasmBackend, p: Problem): Prepared {
 }
 
 /** The wasm backend with the given `threads` option (undefined: its default). */
-function wasmCandidate(id: string, label: string, threads: number | undefined, description: string): Candidate {
+export function wasmCandidate(id: string, label: string, threads: number | undefined, description: string): Candidate {
   return {
     id,
     label,
@@ -60,13 +60,5 @@ export const wasm = wasmCandidate(
   'wasm',
   '@softmax/wasm',
   undefined,
-  'Rust SIMD128 kernel in WebAssembly, default options (in Node: every core for calls of 65,536+ elements); user: array in → array out; kernel: the zero-copy WasmBuffer API',
-);
-
-/** The same kernel kept on the calling thread: the single-core comparison with tfjs-wasm. */
-export const wasmOneThread = wasmCandidate(
-  'wasm-1t',
-  '@softmax/wasm (1 thread)',
-  1,
-  'the same backend with threads: 1 (single-threaded, as tfjs-wasm runs in Node)',
+  'Rust SIMD128 kernel in WebAssembly, default options (in Node: half the cores, rounded up, share calls of 65,536+ elements); user: array in → array out; kernel: the zero-copy WasmBuffer API',
 );
