@@ -2,7 +2,7 @@ import type { Dtype, FloatArray } from '@softmax/core';
 import type { KernelExports } from '../abi.js';
 import type { Heap } from '../heap.js';
 import { MAX_CHUNKS } from './chunks.js';
-import type { ThreadPool } from './pool.js';
+import type { Job, ThreadPool } from './pool.js';
 
 /**
  * Calls of at least this many elements are split between threads; below it, waking a worker
@@ -54,6 +54,22 @@ function rowsPerChunk(rows: number, cols: number): number {
   return Math.min(rows, Math.max(Math.ceil(rows / MAX_CHUNKS), Math.ceil(CHUNK_ELEMENTS / cols)));
 }
 
+/**
+ * A job over rows: the first `pointers` arguments are row-major arrays (moved to each chunk's
+ * first row), the next is the row count.
+ */
+function rowJob(name: ForwardName | BackwardName, args: number[], pointers: number, rows: number, cols: number): Job {
+  return {
+    fn: fnIndex(name),
+    args,
+    pointers: (1 << pointers) - 1,
+    countAt: pointers,
+    items: rows,
+    bytesPerItem: cols * bytesOf(name),
+    perChunk: rowsPerChunk(rows, cols),
+  };
+}
+
 /** Whether a call of `rows × cols` is worth splitting. */
 export const isLarge = (rows: number, cols: number) => rows * cols >= PARALLEL_MIN_ELEMENTS;
 
@@ -70,15 +86,7 @@ export class ThreadedCalls {
   /** A forward call: rows split between threads, or one float32 softmax row in pieces. */
   forward(name: ForwardName, x: number, out: number, rows: number, cols: number, t: number, zm: number): void {
     if (rows > 1) {
-      this.#pool.run({
-        fn: fnIndex(name),
-        args: [x, out, rows, cols, t, zm],
-        pointers: 0b11,
-        countAt: 2,
-        items: rows,
-        bytesPerItem: cols * bytesOf(name),
-        perChunk: rowsPerChunk(rows, cols),
-      });
+      this.#pool.run(rowJob(name, [x, out, rows, cols, t, zm], 2, rows, cols));
     } else if (name !== 'softmax_f32' || !this.#splitRow(x, out, cols, t)) {
       this.#kernel[name](x, out, rows, cols, t, zm);
     }
@@ -86,19 +94,8 @@ export class ThreadedCalls {
 
   /** A backward call, its rows split between threads (one row runs on the calling thread). */
   backward(name: BackwardName, y: number, dy: number, out: number, rows: number, cols: number, t: number): void {
-    if (rows < 2) {
-      this.#kernel[name](y, dy, out, rows, cols, t);
-      return;
-    }
-    this.#pool.run({
-      fn: fnIndex(name),
-      args: [y, dy, out, rows, cols, t],
-      pointers: 0b111,
-      countAt: 3,
-      items: rows,
-      bytesPerItem: cols * bytesOf(name),
-      perChunk: rowsPerChunk(rows, cols),
-    });
+    if (rows > 1) this.#pool.run(rowJob(name, [y, dy, out, rows, cols, t], 3, rows, cols));
+    else this.#kernel[name](y, dy, out, rows, cols, t);
   }
 
   /**
@@ -175,15 +172,8 @@ export class ThreadedCalls {
       copyIn(0);
       for (let k = 0; k < blocks; k++) {
         const n = count(k);
-        this.#pool.post({
-          fn: fnIndex(name),
-          args: [xAt < 0 ? buffer(k) : xAt + first(k) * rowBytes, buffer(k), n, cols, t, zm],
-          pointers: 0b11,
-          countAt: 2,
-          items: n,
-          bytesPerItem: rowBytes,
-          perChunk: rowsPerChunk(n, cols),
-        });
+        const x = xAt < 0 ? buffer(k) : xAt + first(k) * rowBytes;
+        this.#pool.post(rowJob(name, [x, buffer(k), n, cols, t, zm], 2, n, cols));
         if (k > 0) copyOut(k - 1);
         if (k + 1 < blocks) copyIn(k + 1);
         this.#pool.join();
