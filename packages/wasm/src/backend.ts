@@ -157,6 +157,11 @@ export class WasmBackend implements Backend {
     return this.#heap.byteLength;
   }
 
+  /** Chunks of split calls that worker threads have run so far (0 on one thread): a diagnostic. */
+  get workerChunks(): number {
+    return this.#threaded?.workerChunks ?? 0;
+  }
+
   dispose(): void {
     this.#disposed = true;
     this.#threaded?.dispose();
@@ -209,7 +214,8 @@ export class WasmBackend implements Backend {
   /**
    * Byte offset of an array that is a view of this backend's memory (a WasmBuffer's `view()`),
    * or -1. Taken before any block is acquired: growth detaches such a view, and a detached view
-   * reports byteOffset 0.
+   * reports byteOffset 0. (Shared memory, on several threads, is not detached: a view made before
+   * it grew is then treated as outside, which costs a copy, not a wrong result.)
    */
   #address(array: FloatArray): number {
     return array.buffer === this.#heap.current ? array.byteOffset : -1;
@@ -217,10 +223,10 @@ export class WasmBackend implements Backend {
 
   /**
    * The caller's `out` when it is a view of this memory: the same object, or a new view of the
-   * same bytes when acquiring a block grew memory and detached it.
+   * same bytes when acquiring a block grew memory and detached it (shared memory grows in place).
    */
   #reattach(result: FloatArray, at: number, length: number): FloatArray {
-    if (result.buffer === this.#heap.current) return result;
+    if (result.buffer === this.#heap.current || result.buffer instanceof SharedArrayBuffer) return result;
     const Type = result instanceof Float32Array ? Float32Array : Float64Array;
     return new Type(this.#heap.current, at, length);
   }
@@ -244,7 +250,7 @@ export class WasmBackend implements Backend {
       this.#runForward(kernel, xAt < 0 ? outAt : xAt, outAt, rows, cols, req.temperature, zeroMasked);
       return result;
     }
-    if (this.#threaded && rows > 1 && isLarge(rows, cols)) {
+    if (this.#threaded?.pipelines(rows, cols * BYTES[dtype]) && isLarge(rows, cols)) {
       this.#threaded.pipelined(this.#heap, kernel, req.temperature, zeroMasked, input, xAt, result, rows, cols, dtype);
       return result;
     }

@@ -54,6 +54,7 @@ const SHAPES: [number, number][] = [
   [64, 2000],
   [3, 40_000],
   [257, 300],
+  [3, 200_000], // rows too long for the pipeline's 1 MiB blocks
 ];
 
 describe('rows split between threads give the single-thread bits', () => {
@@ -121,8 +122,17 @@ describe('one long float32 softmax row split into pieces', () => {
   });
 
   /** Rows the pieces cannot handle: the whole-row kernel runs instead, so the bits are the single thread's. */
+  const nan = (at: number, bits: number) => (x: Float32Array) => {
+    new Uint32Array(x.buffer, x.byteOffset, x.length)[at] = bits;
+  };
   const special: [string, (x: Float32Array) => void, object][] = [
     ['a NaN in the last piece', (x) => (x[cols - 5] = Number.NaN), {}],
+    ['a NaN in the first piece', nan(5, 0x7fc00000), {}],
+    // NaNs whose payload the exp pass's integer add could turn into finite values.
+    ['a NaN 0x7fc00001 in the first piece', nan(5, 0x7fc00001), {}],
+    ['a NaN 0x7fffffff in a middle piece', nan(cols / 2, 0x7fffffff), {}],
+    ['a NaN 0xffffffff in the first piece', nan(0, 0xffffffff), {}],
+    ['a signalling NaN 0x7f800001 in the first piece', nan(100, 0x7f800001), {}],
     ['+Infinity in a middle piece', (x) => (x[cols / 2] = Number.POSITIVE_INFINITY), {}],
     ['every entry −Infinity', (x) => x.fill(Number.NEGATIVE_INFINITY), {}],
     ['every entry −Infinity, fullyMasked zero', (x) => x.fill(Number.NEGATIVE_INFINITY), { fullyMasked: 'zero' }],
@@ -144,24 +154,104 @@ describe('one long float32 softmax row split into pieces', () => {
   }
 });
 
+describe('worker threads', () => {
+  it('take chunks of large calls', () => {
+    const backend = two;
+    const x = Float32Array.from(uniform(64 * 4000, -5, 5, 3));
+    // Workers start on the first large call and join once running: give them a few seconds.
+    const t0 = Date.now();
+    while (backend.workerChunks === 0 && Date.now() - t0 < 10_000) backend.softmax(x, { cols: 4000 });
+    expect(backend.workerChunks, 'no worker thread ever ran a chunk').toBeGreaterThan(0);
+    expect(one.workerChunks).toBe(0);
+  });
+
+  it('a backward call into an out view of shared memory returns that view', async () => {
+    const backend = await createWasmBackend({ threads: 2 });
+    const [rows, cols] = [8, 100_000];
+    const y = Float32Array.from(uniform(rows * cols, 0, 1, 4));
+    const dy = Float32Array.from(uniform(rows * cols, -1, 1, 5));
+    const out = backend.alloc(rows * cols);
+    const view = out.view();
+    const before = backend.memoryBytes;
+    const result = backend.softmaxBackward(y, dy, { cols, out: view });
+    expect(backend.memoryBytes, 'the call should have grown memory').toBeGreaterThan(before);
+    expect(result).toBe(view); // shared memory grows in place: the caller's view stays valid
+    expectSame(result, one.softmaxBackward(y, dy, { cols }));
+    backend.dispose();
+  });
+});
+
 describe('worker lifetime', () => {
+  const index = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+  const run = async (script: string, flags: string[] = []) => {
+    const { stdout } = await promisify(execFile)(process.execPath, [...flags, '--input-type=module', '-e', script], {
+      timeout: 60_000,
+    });
+    return stdout.trim();
+  };
+
   it('a process that never disposes its backend still exits', async () => {
-    const index = fileURLToPath(new URL('../dist/index.js', import.meta.url));
-    const script = `
+    const t0 = Date.now();
+    const out = await run(`
       const { createWasmBackend } = await import(${JSON.stringify(index)});
       const b = await createWasmBackend({ threads: 2 });
       let s = 0;
       for (let i = 0; i < 20; i++) s += b.softmax(new Float32Array(200000).fill(i), { cols: 1000 })[0];
-      console.log('done', s.toFixed(3));`;
-    const t0 = Date.now();
-    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
-      timeout: 60_000,
-    });
-    expect(stdout.trim()).toBe('done 0.020');
+      console.log('done', s.toFixed(3));`);
+    expect(out).toBe('done 0.020');
     expect(Date.now() - t0).toBeLessThan(30_000);
   });
 
-  it('dispose() stops the workers; the backend then refuses calls', async () => {
+  // Threads of the process, counted by Linux (/proc), which CI runs on.
+  it('dispose() stops the workers, and so does dropping the backend', async () => {
+    const out = await run(
+      `
+      const { readdirSync } = await import('node:fs');
+      const { createWasmBackend } = await import(${JSON.stringify(index)});
+      const threads = () => readdirSync('/proc/self/task').length;
+      const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+      const busy = async (b) => {
+        const x = new Float32Array(64 * 4000).fill(1);
+        for (let i = 0; b.workerChunks === 0 && i < 2000; i++) { b.softmax(x, { cols: 4000 }); if (i % 20 === 0) await sleep(5); }
+        return b.workerChunks > 0;
+      };
+      const settle = async (want) => { for (let i = 0; i < 100 && threads() > want; i++) { globalThis.gc(); await sleep(20); } return threads(); };
+      const warm = await createWasmBackend({ threads: 2 });
+      await busy(warm);
+      warm.dispose();
+      const base = await settle(0);
+      // Made in a function, so that no variable of this (async) module scope holds a backend.
+      const start = async () => { const b = await createWasmBackend({ threads: 2 }); if (!(await busy(b))) throw new Error('a worker never ran'); return b; };
+      let backends = [];
+      for (let i = 0; i < 4; i++) backends.push(await start());
+      const running = threads();
+      for (const b of backends.slice(0, 2)) b.dispose();
+      const afterDispose = await settle(running - 2);
+      backends = null;
+      const afterDrop = await settle(base);
+      console.log(JSON.stringify({ base, running, afterDispose, afterDrop }));`,
+      ['--expose-gc'],
+    );
+    const { base, running, afterDispose, afterDrop } = JSON.parse(out);
+    expect(running).toBeGreaterThanOrEqual(base + 4); // one worker per backend
+    expect(afterDispose).toBeLessThanOrEqual(running - 2);
+    expect(afterDrop).toBeLessThanOrEqual(base);
+  });
+
+  it("threads > 1 are refused where Node's permission model forbids workers", async () => {
+    const flag = process.allowedNodeEnvironmentFlags.has('--permission') ? '--permission' : '--experimental-permission';
+    const out = await run(
+      `
+      const { createWasmBackend } = await import(${JSON.stringify(index)});
+      const one = await createWasmBackend();
+      const two = await createWasmBackend({ threads: 2 }).then(() => 'created', (e) => e.code + ': ' + e.message);
+      console.log(one.threads + ' | ' + two);`,
+      [flag, '--allow-fs-read=*'],
+    );
+    expect(out).toMatch(/^1 \| BACKEND_UNAVAILABLE: threads: 2 is not possible here: Node's permission model/);
+  });
+
+  it('dispose() is idempotent, and the backend then refuses calls', async () => {
     const backend: WasmBackend = await createWasmBackend({ threads: 2 });
     backend.softmax(new Float32Array(200_000), { cols: 1000 });
     backend.dispose();

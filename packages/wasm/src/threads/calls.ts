@@ -113,7 +113,7 @@ export class ThreadedCalls {
     const piece = { items: cols, bytesPerItem: 4, perChunk };
     let max = Number.NEGATIVE_INFINITY;
     for (const m of pool.run({ ...piece, fn: fnIndex('piece_max_f32'), args: [x, cols], pointers: 0b1, countAt: 1 })) {
-      if (!(m <= max)) max = m; // NaN propagates
+      max = Math.max(max, m); // a piece's NaN makes the row NaN, whatever comes after it
     }
     if (!Number.isFinite(max)) return false;
     const sums = pool.run({
@@ -129,6 +129,15 @@ export class ThreadedCalls {
     const inv = Math.fround(1 / sum);
     pool.run({ ...piece, fn: fnIndex('piece_scale_f32'), args: [out, cols, inv], pointers: 0b1, countAt: 1 });
     return true;
+  }
+
+  /**
+   * Whether `pipelined` suits a copying call: at least two rows fit a block, so that every block
+   * still splits between threads. Longer rows go through the plain copying path, whose call on a
+   * single row splits the row itself (float32 softmax).
+   */
+  pipelines(rows: number, rowBytes: number): boolean {
+    return rows > 1 && 2 * rowBytes <= PIPELINE_BLOCK_BYTES;
   }
 
   /**
@@ -182,6 +191,10 @@ export class ThreadedCalls {
     } finally {
       for (const ptr of buffers) heap.release(ptr);
     }
+  }
+
+  get workerChunks(): number {
+    return this.#pool.workerChunks;
   }
 
   dispose(): void {

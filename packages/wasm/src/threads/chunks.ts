@@ -12,8 +12,12 @@
  * and the count argument replaced by the chunk's item count.
  *
  * `sync` (an Int32Array over another SharedArrayBuffer): [0] next chunk to take, [1] error flag,
- * [2 + w] worker w's state (see STATE below).
+ * [2] chunks the workers have run (a diagnostic), [WORKER_STATES + w] worker w's state (see STATE).
+ * The functions below write these indices as literals, since they cannot see module names.
  */
+export const WORKER_STATES = 3;
+/** Most worker threads a pool can hold (the size of `sync`). */
+export const MAX_WORKERS = 64;
 
 /** Indices into the job array. */
 export const JOB_ARGS = 8;
@@ -31,7 +35,7 @@ export type KernelFunction = (...args: number[]) => number | undefined;
  * threads are awake share the work; results land by chunk index, so the combined result does not
  * depend on which thread ran what.
  */
-export function runChunks(fns: readonly KernelFunction[], sync: Int32Array, job: Float64Array): void {
+export function runChunks(fns: readonly KernelFunction[], sync: Int32Array, job: Float64Array, worker: boolean): void {
   const fn = fns[job[0]];
   const count = job[1];
   const per = job[2];
@@ -48,6 +52,7 @@ export function runChunks(fns: readonly KernelFunction[], sync: Int32Array, job:
     args[countAt] = Math.min(per, total - start);
     try {
       job[16 + c] = fn(...args) ?? 0;
+      if (worker) Atomics.add(sync, 2, 1);
     } catch {
       // A trap in the kernel (a bug): the calling thread reports it once all chunks are done.
       job[16 + c] = Number.NaN;
@@ -63,7 +68,7 @@ export interface WorkerData {
   names: readonly string[];
   sync: Int32Array;
   job: Float64Array;
-  /** This worker's index (its state is sync[2 + index]). */
+  /** This worker's index (its state is sync[3 + index]). */
   index: number;
   /** Top of this worker's own shadow stack (the module's stack grows down). */
   stackTop: number;
@@ -78,10 +83,11 @@ export interface WorkerData {
  */
 export function workerMain(run: typeof runChunks, data: WorkerData): void {
   const { sync, job, index } = data;
-  const at = 2 + index;
+  const at = 3 + index;
   try {
     const exports = new WebAssembly.Instance(data.module, { env: { memory: data.memory } }).exports;
-    (exports.__stack_pointer as WebAssembly.Global).value = data.stackTop;
+    const stackPointer = exports.__stack_pointer as WebAssembly.Global;
+    stackPointer.value = data.stackTop;
     const fns = data.names.map((name) => exports[name] as KernelFunction);
     for (;;) {
       // Spin a little before sleeping: the calls of one softmax (the passes of a split row) and
@@ -94,7 +100,10 @@ export function workerMain(run: typeof runChunks, data: WorkerData): void {
       }
       if (state === 3) return;
       if (state !== 1 || Atomics.compareExchange(sync, at, 1, 2) !== 1) continue;
-      run(fns, sync, job);
+      run(fns, sync, job, true);
+      // A trap skips the kernel's epilogue, leaving its frame on the shadow stack: start each job
+      // from the top again (between jobs nothing lives there).
+      stackPointer.value = data.stackTop;
       Atomics.store(sync, at, 0);
       Atomics.notify(sync, at);
     }

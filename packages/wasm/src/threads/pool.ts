@@ -4,9 +4,12 @@ import {
   JOB_LENGTH,
   type KernelFunction,
   MAX_CHUNKS,
+  MAX_WORKERS,
   RESULTS,
   runChunks,
   STATE,
+  WORKER_STATES,
+  type WorkerData,
   workerMain,
 } from './chunks.js';
 import { nodeWorkers, type WorkerLike } from './runtime.js';
@@ -47,7 +50,7 @@ export class ThreadPool {
   readonly #module: WebAssembly.Module;
   readonly #memory: WebAssembly.Memory;
   readonly #stacks: readonly number[];
-  readonly #sync = new Int32Array(new SharedArrayBuffer(4 * (2 + MAX_CHUNKS)));
+  readonly #sync = new Int32Array(new SharedArrayBuffer(4 * (WORKER_STATES + MAX_WORKERS)));
   readonly #job = new Float64Array(new SharedArrayBuffer(8 * JOB_LENGTH));
   #workers: WorkerLike[] | undefined;
 
@@ -95,8 +98,8 @@ export class ThreadPool {
     Atomics.store(sync, 0, 0);
     Atomics.store(sync, 1, 0);
     for (let w = 0; w < workers.length; w++) {
-      Atomics.store(sync, 2 + w, STATE.posted);
-      Atomics.notify(sync, 2 + w, 1);
+      Atomics.store(sync, WORKER_STATES + w, STATE.posted);
+      Atomics.notify(sync, WORKER_STATES + w, 1);
     }
   }
 
@@ -104,13 +107,14 @@ export class ThreadPool {
   join(): Float64Array {
     const j = this.#job;
     const sync = this.#sync;
-    runChunks(this.#fns, sync, j);
+    runChunks(this.#fns, sync, j, false);
     const workers = this.#workers ?? [];
     for (let w = 0; w < workers.length; w++) {
-      if (Atomics.compareExchange(sync, 2 + w, STATE.posted, STATE.idle) === STATE.posted) continue;
+      const at = WORKER_STATES + w;
+      if (Atomics.compareExchange(sync, at, STATE.posted, STATE.idle) === STATE.posted) continue;
       // The worker has a chunk of this job in hand: spin while it finishes, then sleep.
-      for (let spin = 0; Atomics.load(sync, 2 + w) === STATE.working; spin++) {
-        if (spin > 20000) Atomics.wait(sync, 2 + w, STATE.working);
+      for (let spin = 0; Atomics.load(sync, at) === STATE.working; spin++) {
+        if (spin > 20000) Atomics.wait(sync, at, STATE.working);
       }
     }
     if (Atomics.load(sync, 1) !== 0) {
@@ -119,16 +123,26 @@ export class ThreadPool {
     return j.subarray(RESULTS, RESULTS + j[1]);
   }
 
+  /** Chunks the worker threads have run so far (the calling thread's are not counted). */
+  get workerChunks(): number {
+    return Atomics.load(this.#sync, 2);
+  }
+
   /** Stops the workers (idempotent). */
   dispose(): void {
-    stopWorkers(this.#sync, this.#workers);
+    stopWorkers({ sync: this.#sync, workers: this.#workers ?? [] });
+    stopOnCollect.unregister(this);
     this.#workers = [];
   }
 
-  /** The workers, started on first use. */
+  /**
+   * The workers, started on first use. Where a worker cannot be created (Node's permission model
+   * without --allow-worker, say), the pool runs on the calling thread alone.
+   */
   #start(): WorkerLike[] {
     if (this.#workers) return this.#workers;
-    const Worker = nodeWorkers();
+    const workers: WorkerLike[] = [];
+    this.#workers = workers;
     // Evaluated as a script or as a module (a worker inherits flags such as --input-type=module),
     // so it reaches workerData without `require` or `import`.
     const source = [
@@ -137,41 +151,50 @@ export class ThreadPool {
       `const workerMain = ${workerMain.toString()};`,
       'workerMain(runChunks, process.getBuiltinModule("node:worker_threads").workerData);',
     ].join('\n');
-    const workers = this.#stacks.map((stack, index) => {
-      const worker = new Worker(source, {
-        eval: true,
-        workerData: {
+    try {
+      const Worker = nodeWorkers();
+      for (let index = 0; index < this.#stacks.length; index++) {
+        const data: WorkerData = {
           module: this.#module,
           memory: this.#memory,
           names: this.#names,
           sync: this.#sync,
           job: this.#job,
           index,
-          stackTop: stack + WORKER_STACK_BYTES,
-        },
-      });
-      worker.unref();
-      // A worker that failed has marked itself stopped (see workerMain): the calling thread does
-      // its share from then on. The event must be handled, or Node would end the process.
-      worker.on('error', () => {});
-      return worker;
-    });
-    this.#workers = workers;
-    stopOnCollect.register(this, { sync: this.#sync, workers });
+          stackTop: this.#stacks[index] + WORKER_STACK_BYTES,
+        };
+        const worker = new Worker(source, { eval: true, workerData: data });
+        worker.unref();
+        // A worker that failed has marked itself stopped (see workerMain): the calling thread does
+        // its share from then on. The event must be handled, or Node would end the process; the
+        // listener is a module-level function so that it keeps nothing of this pool alive.
+        worker.on('error', ignoreError);
+        workers.push(worker);
+      }
+    } catch {
+      stopWorkers({ sync: this.#sync, workers });
+      workers.length = 0;
+    }
+    // The held value must not reach the pool, or the pool would never be collected.
+    stopOnCollect.register(this, { sync: this.#sync, workers }, this);
     return workers;
   }
 }
 
-function stopWorkers(sync: Int32Array, workers: readonly WorkerLike[] | undefined): void {
-  if (!workers) return;
+interface Stoppable {
+  sync: Int32Array;
+  workers: readonly WorkerLike[];
+}
+
+function stopWorkers({ sync, workers }: Stoppable): void {
   for (let w = 0; w < workers.length; w++) {
-    Atomics.store(sync, 2 + w, STATE.stop);
-    Atomics.notify(sync, 2 + w);
+    Atomics.store(sync, WORKER_STATES + w, STATE.stop);
+    Atomics.notify(sync, WORKER_STATES + w);
     void workers[w].terminate();
   }
 }
 
+function ignoreError(): void {}
+
 /** A pool dropped without dispose() stops its workers when collected. */
-const stopOnCollect = new FinalizationRegistry<{ sync: Int32Array; workers: WorkerLike[] }>(({ sync, workers }) =>
-  stopWorkers(sync, workers),
-);
+const stopOnCollect = new FinalizationRegistry<Stoppable>(stopWorkers);

@@ -15,6 +15,8 @@ type WorkerConstructor = new (source: string, options: { eval: true; workerData:
 
 interface NodeProcess {
   getBuiltinModule?(name: string): unknown;
+  /** Node's permission model (--permission / --experimental-permission). */
+  permission?: { has?(scope: string): boolean };
 }
 
 function workerConstructor(): WorkerConstructor | undefined {
@@ -26,11 +28,28 @@ function workerConstructor(): WorkerConstructor | undefined {
 /** Why this runtime cannot run the kernel on threads, or undefined when it can. */
 export function threadsUnavailable(): string | undefined {
   if (typeof SharedArrayBuffer !== 'function') return 'SharedArrayBuffer is not available';
-  if (typeof Atomics?.wait !== 'function') return 'Atomics.wait is not available';
+  if (!mayBlock()) return 'this thread may not block in Atomics.wait';
   if (workerConstructor() === undefined) {
     return 'worker threads are used in Node ≥ 20.16 only (process.getBuiltinModule); browsers run single-threaded';
   }
+  if ((globalThis as { process?: NodeProcess }).process?.permission?.has?.('worker') === false) {
+    return "Node's permission model does not allow worker threads (--allow-worker)";
+  }
   return undefined;
+}
+
+/**
+ * Whether this thread may block: the calling thread waits for the workers in `Atomics.wait`, which
+ * throws where the agent cannot suspend (a browser's main thread, an Electron renderer), whatever
+ * the value. A zero timeout on a value that differs returns at once where it is allowed.
+ */
+function mayBlock(): boolean {
+  try {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The logical processors this process may use (Node's `os.availableParallelism`), else 1. */
