@@ -15,8 +15,7 @@ import {
 import type { KernelExports } from './abi.js';
 import { WasmBuffer } from './buffer.js';
 import { Heap } from './heap.js';
-import { type BackwardName, type ForwardName, isLarge, POOL_FUNCTIONS, ThreadedCalls } from './threads/calls.js';
-import { ThreadPool, WORKER_STACK_BYTES } from './threads/pool.js';
+import { type BackwardName, type ForwardName, isLarge, ThreadedCalls, type ThreadsSetup } from './threads/calls.js';
 
 /**
  * Copying calls move at most this many bytes through linear memory at a time: whole rows are
@@ -27,13 +26,6 @@ const SCRATCH_BYTES = 256 * 1024;
 
 /** On several threads, copying calls move up to this much at a time, so each wake-up buys enough work. */
 const THREAD_CHUNK_BYTES = 4 * 1024 * 1024;
-
-/** What a backend on several threads is built from (see load.ts). */
-export interface ThreadsSetup {
-  module: WebAssembly.Module;
-  memory: WebAssembly.Memory;
-  threads: number;
-}
 
 const DTYPES: readonly Dtype[] = ['float32', 'float64'];
 const BYTES: Record<Dtype, number> = { float32: 4, float64: 8 };
@@ -85,17 +77,7 @@ export class WasmBackend implements Backend {
     this.#heap = new Heap(kernel.memory, kernel.__heap_base.value as number);
     this.#scratch = this.#heap.alloc(SCRATCH_BYTES);
     this.threads = threads?.threads ?? 1;
-    if (threads && threads.threads > 1) {
-      const stacks = Array.from({ length: threads.threads - 1 }, () => this.#heap.alloc(WORKER_STACK_BYTES));
-      const pool = new ThreadPool(
-        threads.module,
-        threads.memory,
-        kernel as unknown as Record<string, unknown>,
-        POOL_FUNCTIONS,
-        stacks,
-      );
-      this.#threaded = new ThreadedCalls(pool, kernel);
-    }
+    if (threads && threads.threads > 1) this.#threaded = new ThreadedCalls(threads, kernel, this.#heap);
   }
 
   softmax<T extends SoftmaxInput>(x: T, options?: SoftmaxOptions): OutputOf<T> {

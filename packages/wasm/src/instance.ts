@@ -19,9 +19,8 @@ export function runtimeHasSimd(): boolean {
   }
 }
 
-/** The exports of an instantiated kernel, after checking that the module speaks this loader's ABI. */
-export function checkedExports(instance: WebAssembly.Instance | { exports: KernelExports }): KernelExports {
-  const exports = instance.exports as unknown as KernelExports;
+/** A kernel's exports, after checking that the module speaks this loader's ABI. */
+function checkedExports(exports: KernelExports): KernelExports {
   if (typeof exports.abi_version !== 'function' || !(exports.memory instanceof WebAssembly.Memory)) {
     throw new SoftmaxError('BACKEND_UNAVAILABLE', 'the WebAssembly module is not a softmax_wasm kernel');
   }
@@ -38,7 +37,7 @@ export function checkedExports(instance: WebAssembly.Instance | { exports: Kerne
 /** Instantiates a compiled module (the kernel imports nothing). */
 export async function instantiate(module: WebAssembly.Module): Promise<KernelExports> {
   try {
-    return checkedExports(await WebAssembly.instantiate(module, {}));
+    return checkedExports((await WebAssembly.instantiate(module, {})).exports as unknown as KernelExports);
   } catch (error) {
     if (error instanceof SoftmaxError) throw error;
     throw new SoftmaxError('BACKEND_UNAVAILABLE', `could not instantiate the WebAssembly module: ${String(error)}`, {
@@ -51,17 +50,12 @@ export async function instantiate(module: WebAssembly.Module): Promise<KernelExp
  * Instantiates the threads build on a new shared memory (the module imports it; it may grow to
  * wasm32's 4 GiB, the maximum the module declares).
  */
-export async function instantiateShared(
-  module: WebAssembly.Module,
-): Promise<{ exports: KernelExports; memory: WebAssembly.Memory }> {
+export async function instantiateShared(module: WebAssembly.Module): Promise<KernelExports> {
   try {
     const memory = new WebAssembly.Memory({ initial: 2, maximum: 65536, shared: true });
     const instance = await WebAssembly.instantiate(module, { env: { memory } });
     // The exports object is read-only; the backend expects `memory` beside the functions.
-    return {
-      exports: checkedExports({ exports: { ...instance.exports, memory } as unknown as KernelExports }),
-      memory,
-    };
+    return checkedExports({ ...instance.exports, memory } as unknown as KernelExports);
   } catch (error) {
     if (error instanceof SoftmaxError) throw error;
     throw new SoftmaxError('BACKEND_UNAVAILABLE', `could not instantiate the threads build: ${String(error)}`, {

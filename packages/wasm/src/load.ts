@@ -24,7 +24,7 @@ export interface CreateWasmBackendOptions {
 }
 
 /** Most threads a backend starts, and most it starts unless asked. */
-export const MAX_THREADS = 16;
+const MAX_THREADS = 16;
 const DEFAULT_MAX_THREADS = 8;
 
 /** The bytes of a base64 string (atob exists in browsers, workers and Node ≥ 16). */
@@ -73,6 +73,5 @@ export function wantThreads(options: CreateWasmBackendOptions | undefined, simd:
 /** A backend on `threads` threads over the bytes of the threads build (shared memory). */
 export async function threadedBackend(bytes: BufferSource, threads: number): Promise<WasmBackend> {
   const module = await compile(bytes);
-  const { exports, memory } = await instantiateShared(module);
-  return new WasmBackend(exports, { module, memory, threads });
+  return new WasmBackend(await instantiateShared(module), { module, threads });
 }

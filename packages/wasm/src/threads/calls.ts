@@ -2,13 +2,13 @@ import type { Dtype, FloatArray } from '@softmax/core';
 import type { KernelExports } from '../abi.js';
 import type { Heap } from '../heap.js';
 import { MAX_CHUNKS } from './chunks.js';
-import type { Job, ThreadPool } from './pool.js';
+import { type Job, ThreadPool, WORKER_STACK_BYTES } from './pool.js';
 
 /**
  * Calls of at least this many elements are split between threads; below it, waking a worker
  * (~15 µs here) costs more than it saves.
  */
-export const PARALLEL_MIN_ELEMENTS = 65536;
+const PARALLEL_MIN_ELEMENTS = 65536;
 
 /**
  * A copying forward call on several threads moves blocks of this size through two buffers: the
@@ -73,13 +73,24 @@ function rowJob(name: ForwardName | BackwardName, args: number[], pointers: numb
 /** Whether a call of `rows × cols` is worth splitting. */
 export const isLarge = (rows: number, cols: number) => rows * cols >= PARALLEL_MIN_ELEMENTS;
 
+/** What a backend on several threads is built from (see load.ts); its memory is the kernel's. */
+export interface ThreadsSetup {
+  /** The threads build, which each worker instantiates on the same memory. */
+  module: WebAssembly.Module;
+  /** Threads in all, the calling one included (> 1). */
+  threads: number;
+}
+
 /** Kernel calls split between the threads of a pool (the backend decides when; see isLarge). */
 export class ThreadedCalls {
   readonly #pool: ThreadPool;
   readonly #kernel: KernelExports;
 
-  constructor(pool: ThreadPool, kernel: KernelExports) {
-    this.#pool = pool;
+  /** Takes a shadow stack for each worker from `heap`. */
+  constructor(setup: ThreadsSetup, kernel: KernelExports, heap: Heap) {
+    const stacks = Array.from({ length: setup.threads - 1 }, () => heap.alloc(WORKER_STACK_BYTES));
+    const exports = kernel as unknown as Record<string, unknown>;
+    this.#pool = new ThreadPool(setup.module, kernel.memory, exports, POOL_FUNCTIONS, stacks);
     this.#kernel = kernel;
   }
 

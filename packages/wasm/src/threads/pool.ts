@@ -44,7 +44,6 @@ export interface Job {
  * alive) and stopped by `dispose()` or when the backend is garbage-collected.
  */
 export class ThreadPool {
-  readonly threads: number;
   readonly #fns: readonly KernelFunction[];
   readonly #names: readonly string[];
   readonly #module: WebAssembly.Module;
@@ -62,7 +61,6 @@ export class ThreadPool {
     names: readonly string[],
     stacks: readonly number[],
   ) {
-    this.threads = stacks.length + 1;
     this.#module = module;
     this.#memory = memory;
     this.#names = names;
