@@ -23,6 +23,7 @@ export {
   type OracleForwardOptions,
   oracleLogSoftmax,
   oracleLogSoftmaxBackward,
+  oracleLogSumExp,
   oracleSoftmax,
   oracleSoftmaxBackward,
 } from './oracle.js';

@@ -82,16 +82,8 @@ function scaledLogit(x: number, max: number, temperature: number): void {
   }
 }
 
-function forwardRow(
-  x: ArrayLike<number>,
-  out: FloatArray,
-  offset: number,
-  cols: number,
-  temperature: number,
-  fullyMasked: FullyMasked,
-  isLog: boolean,
-  round: Rounder,
-): void {
+/** The row's largest entry below +Infinity, and whether it holds NaN or how many +Infinity. */
+function rowScan(x: ArrayLike<number>, offset: number, cols: number) {
   let max = Number.NEGATIVE_INFINITY;
   let hasNaN = false;
   let posInf = 0;
@@ -101,23 +93,15 @@ function forwardRow(
     else if (v === Number.POSITIVE_INFINITY) posInf++;
     else if (v > max) max = v;
   }
-  if (hasNaN) {
-    out.fill(Number.NaN, offset, offset + cols);
-    return;
-  }
-  if (posInf > 0) {
-    // The limit as the +Infinity entries grow together: they share the whole mass equally.
-    if (isLog) log(posInf, 0);
-    else div(1, 0, posInf, 0);
-    const share = isLog ? round(-R.h, -R.l) : round(R.h, R.l);
-    const other = isLog ? Number.NEGATIVE_INFINITY : 0;
-    for (let j = 0; j < cols; j++) out[offset + j] = x[offset + j] === Number.POSITIVE_INFINITY ? share : other;
-    return;
-  }
-  if (max === Number.NEGATIVE_INFINITY) {
-    out.fill(fullyMasked === 'nan' ? Number.NaN : isLog ? Number.NEGATIVE_INFINITY : 0, offset, offset + cols);
-    return;
-  }
+  return { max, hasNaN, posInf };
+}
+
+/**
+ * Fills the scratch with z_j = (x_j − max)/T and exp(z_j) as mantissa · 2^k for a row whose max is
+ * finite, and returns (atMax, rest) in R: each entry equal to the max adds exactly 1 (atMax), the
+ * others sum to rest (R.h, R.l).
+ */
+function rowTerms(x: ArrayLike<number>, offset: number, cols: number, max: number, temperature: number): number {
   if (scratch.mh.length < cols) scratch = makeScratch(cols);
   const { mh, ml, k, zh, zl } = scratch;
   // rest = Σ exp(z_j) over the entries below the max; each entry equal to the max adds exactly 1.
@@ -154,6 +138,43 @@ function forwardRow(
       restL = R.l;
     }
   }
+  R.h = restH;
+  R.l = restL;
+  return atMax;
+}
+
+function forwardRow(
+  x: ArrayLike<number>,
+  out: FloatArray,
+  offset: number,
+  cols: number,
+  temperature: number,
+  fullyMasked: FullyMasked,
+  isLog: boolean,
+  round: Rounder,
+): void {
+  const { max, hasNaN, posInf } = rowScan(x, offset, cols);
+  if (hasNaN) {
+    out.fill(Number.NaN, offset, offset + cols);
+    return;
+  }
+  if (posInf > 0) {
+    // The limit as the +Infinity entries grow together: they share the whole mass equally.
+    if (isLog) log(posInf, 0);
+    else div(1, 0, posInf, 0);
+    const share = isLog ? round(-R.h, -R.l) : round(R.h, R.l);
+    const other = isLog ? Number.NEGATIVE_INFINITY : 0;
+    for (let j = 0; j < cols; j++) out[offset + j] = x[offset + j] === Number.POSITIVE_INFINITY ? share : other;
+    return;
+  }
+  if (max === Number.NEGATIVE_INFINITY) {
+    out.fill(fullyMasked === 'nan' ? Number.NaN : isLog ? Number.NEGATIVE_INFINITY : 0, offset, offset + cols);
+    return;
+  }
+  const atMax = rowTerms(x, offset, cols, max, temperature);
+  const restH = R.h;
+  const restL = R.l;
+  const { mh, ml, k, zh, zl } = scratch;
   if (isLog) {
     // log S = log1p((atMax − 1) + rest): exact-in-relative-terms also when S is barely above 1.
     add(atMax - 1, 0, restH, restL);
@@ -201,6 +222,43 @@ export function oracleSoftmax(x: ArrayLike<number>, options?: OracleForwardOptio
 /** log(softmax(x / T)) along each row, to ~2^-100 relative before the final rounding. */
 export function oracleLogSoftmax(x: ArrayLike<number>, options?: OracleForwardOptions): FloatArray {
   return forward(x, options, true);
+}
+
+/**
+ * log Σ_j exp(x_j / T) per row (one value per row), to ~2^-100 before the final rounding:
+ * max/T + log1p((atMax − 1) + rest). NaN in a row → NaN; a +Infinity → +Infinity; a row of only
+ * −Infinity → −Infinity (the log of an empty sum).
+ */
+export function oracleLogSumExp(x: ArrayLike<number>, options?: Omit<OracleForwardOptions, 'fullyMasked'>): FloatArray {
+  const { rows, cols, round } = resolve(x, options?.cols, options?.dtype);
+  const dtype = options?.dtype ?? (x instanceof Float32Array ? 'float32' : 'float64');
+  const out: FloatArray = dtype === 'float32' ? new Float32Array(rows) : new Float64Array(rows);
+  const temperature = options?.temperature ?? 1;
+  for (let r = 0; r < rows; r++) {
+    const offset = r * cols;
+    const { max, hasNaN, posInf } = rowScan(x, offset, cols);
+    if (hasNaN || posInf > 0 || max === Number.NEGATIVE_INFINITY) {
+      out[r] = hasNaN ? Number.NaN : posInf > 0 ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
+      continue;
+    }
+    const atMax = rowTerms(x, offset, cols, max, temperature);
+    add(atMax - 1, 0, R.h, R.l);
+    log1p(R.h, R.l);
+    const lh = R.h;
+    const ll = R.l;
+    // max/T in double-double; Veltkamp's split inside div overflows beyond 2^996, so a large
+    // quotient is formed from a numerator scaled by 2^-200 (exact) and scaled back.
+    const big = Math.abs(max / temperature) > 2 ** 900;
+    div(big ? max * 2 ** -200 : max, 0, temperature, 0);
+    if (big) {
+      R.h *= 2 ** 200;
+      R.l = Number.isFinite(R.h) ? R.l * 2 ** 200 : 0;
+    }
+    // max/T overflows only when the result does (log S ≤ log cols is tiny beside it).
+    if (Number.isFinite(R.h)) add(R.h, R.l, lh, ll);
+    out[r] = round(R.h, R.l);
+  }
+  return out;
 }
 
 function requireFinite(name: string, v: number, index: number): void {

@@ -82,8 +82,11 @@ export function logFixed(v: bigint): bigint {
   return m * LN2 + 2n * sum;
 }
 
-/** Softmax and log-softmax of one finite row, each element rounded once to float64. */
-export function exactRow(x: readonly number[], temperature = 1): { softmax: number[]; logSoftmax: number[] } {
+/** Softmax, log-softmax and log-sum-exp of one finite row, each value rounded once to float64. */
+export function exactRow(
+  x: readonly number[],
+  temperature = 1,
+): { softmax: number[]; logSoftmax: number[]; logSumExp: number } {
   const max = Math.max(...x);
   const tFixed = toFixed(temperature);
   const z = x.map((v) => ((toFixed(v) - toFixed(max)) * ONE) / tFixed);
@@ -93,5 +96,6 @@ export function exactRow(x: readonly number[], temperature = 1): { softmax: numb
   return {
     softmax: e.map((v) => fromFixed((v * ONE) / sum)),
     logSoftmax: z.map((v) => fromFixed(v - logSum)),
+    logSumExp: fromFixed((toFixed(max) * ONE) / tFixed + logSum),
   };
 }

@@ -2,7 +2,13 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { exp, log, log1p, R } from '../src/dd.js';
 import { ulpDistance } from '../src/dtypes.js';
-import { oracleLogSoftmax, oracleLogSoftmaxBackward, oracleSoftmax, oracleSoftmaxBackward } from '../src/oracle.js';
+import {
+  oracleLogSoftmax,
+  oracleLogSoftmaxBackward,
+  oracleLogSumExp,
+  oracleSoftmax,
+  oracleSoftmaxBackward,
+} from '../src/oracle.js';
 import { WORKED_EXAMPLE } from '../src/vectors.js';
 import { exactRow, expFixed, fromFixed, logFixed, toFixed } from './exact.js';
 
@@ -64,6 +70,26 @@ describe('oracle', () => {
       }),
       { numRuns: 80 },
     );
+  });
+
+  it('gives log-sum-exp correctly rounded (against BigInt), and its special values', () => {
+    const row = fc.array(fc.double({ min: -60, max: 60, noNaN: true }), { minLength: 1, maxLength: 6 });
+    fc.assert(
+      fc.property(row, fc.constantFrom(1, 0.3, 7), (x, temperature) => {
+        expect(oracleLogSumExp(x, { temperature })[0]).toBe(exactRow(x, temperature).logSumExp);
+      }),
+      { numRuns: 80 },
+    );
+    const rows = [Number.NaN, 1, 1, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, Number.NEGATIVE_INFINITY];
+    expect(Array.from(oracleLogSumExp(rows, { cols: 2 }))).toEqual([
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+      Number.NEGATIVE_INFINITY,
+    ]);
+    // Two equal maxima: log 2 exactly rounded; a huge logit at T = 1e-300 overflows as the true value does.
+    expect(oracleLogSumExp([5, 5])[0]).toBe(exactRow([5, 5]).logSumExp);
+    expect(oracleLogSumExp([1e10, 0], { temperature: 1e-300 })[0]).toBe(Number.POSITIVE_INFINITY);
+    expect(oracleLogSumExp(new Float32Array([3, 1]))).toBeInstanceOf(Float32Array);
   });
 
   it('keeps relative precision for log-softmax entries near 0 and for tiny probabilities', () => {

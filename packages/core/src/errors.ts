@@ -8,7 +8,8 @@ export type SoftmaxErrorCode =
   | 'INVALID_SHAPE'
   | 'INVALID_OPTION'
   | 'BACKEND_UNAVAILABLE'
-  | 'DEVICE_LOST';
+  | 'DEVICE_LOST'
+  | 'UNSUPPORTED_OP';
 
 /** The one error type every @softmax package throws (or rejects with). */
 export class SoftmaxError extends Error {

@@ -1,15 +1,13 @@
-export { createCoreBackend, logSoftmax, logSoftmaxBackward, softmax, softmaxBackward } from './api.js';
-export { describeValue, SoftmaxError, type SoftmaxErrorCode } from './errors.js';
-export {
-  type BackwardArgs,
-  type ForwardArgs,
-  referenceLogSoftmax,
-  referenceLogSoftmaxBackward,
-  referenceSoftmax,
-  referenceSoftmaxBackward,
-} from './reference.js';
+/**
+ * @softmax/core: the reference implementation of every op (float64 inside), `SoftmaxError` and
+ * the types an application uses. What backend authors need is on `@softmax/core/backend`.
+ */
+export { createCoreBackend, logSoftmax, logSoftmaxBackward, logSumExp, softmax, softmaxBackward } from './api.js';
+export type { Backend, OpSupport } from './define-backend.js';
+export { SoftmaxError, type SoftmaxErrorCode } from './errors.js';
+export type { LogSumExpOptions } from './ops/log-sum-exp.js';
+export type { OpName } from './ops/table.js';
 export type {
-  Backend,
   BackwardOptions,
   Dtype,
   FloatArray,
@@ -19,12 +17,3 @@ export type {
   SoftmaxInput,
   SoftmaxOptions,
 } from './types.js';
-export {
-  allocateResult,
-  type BackwardRequest,
-  checkBackward,
-  checkForward,
-  checkLayout,
-  type ForwardRequest,
-  type LayoutRequest,
-} from './validate.js';

@@ -174,3 +174,33 @@ export function referenceLogSoftmaxBackward({ y, dy, out, rows, cols, temperatur
     for (let j = 0; j < cols; j++) out[offset + j] = t[j];
   }
 }
+
+export interface RowStatArgs {
+  x: FloatArray;
+  /** One value per row. */
+  out: FloatArray;
+  rows: number;
+  cols: number;
+  temperature: number;
+}
+
+/**
+ * log Σ_j exp(x_j / T) per row, as max/T + log Σ exp((x_j − max)/T): no finite input overflows
+ * unless the result does. The row's maximum contributes its 1 exactly and log1p takes the rest,
+ * so a dominant logit keeps full accuracy. NaN in a row gives NaN, a +Infinity gives +Infinity,
+ * a row of only −Infinity gives −Infinity (an empty sum).
+ */
+export function referenceLogSumExp({ x, out, rows, cols, temperature }: RowStatArgs): void {
+  const state: RowScratch = { values: new Float64Array(0) };
+  for (let r = 0; r < rows; r++) {
+    const offset = r * cols;
+    const { max, hasNaN, posInf } = rowMax(x, offset, cols);
+    if (hasNaN) out[r] = Number.NaN;
+    else if (posInf > 0) out[r] = Number.POSITIVE_INFINITY;
+    else if (max === Number.NEGATIVE_INFINITY) out[r] = Number.NEGATIVE_INFINITY;
+    else {
+      const { atMax, rest } = exponentials(x, offset, cols, max, temperature, scratchFor(state, cols));
+      out[r] = max / temperature + (atMax === 1 ? Math.log1p(rest) : Math.log(atMax + rest));
+    }
+  }
+}

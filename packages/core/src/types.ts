@@ -34,24 +34,3 @@ export interface BackwardOptions {
 }
 
 export type MaybePromise<T> = T | Promise<T>;
-
-/**
- * The contract every backend implements. Inputs are validated with `@softmax/core`'s
- * validation (see validate.ts), so every backend rejects bad input with the same codes.
- */
-export interface Backend {
-  /** Short stable name, e.g. 'core', 'wasm', 'webgpu'. */
-  readonly name: string;
-  /** Element types this backend computes in; others are rejected with UNSUPPORTED_DTYPE. */
-  readonly dtypes: readonly Dtype[];
-  /** y = softmax(x / temperature) along each row. */
-  softmax<T extends SoftmaxInput>(x: T, options?: SoftmaxOptions): MaybePromise<OutputOf<T>>;
-  /** y = log(softmax(x / temperature)) along each row. */
-  logSoftmax<T extends SoftmaxInput>(x: T, options?: SoftmaxOptions): MaybePromise<OutputOf<T>>;
-  /** dx = y ⊙ (dy − Σ dy·y) / temperature per row, where y is the softmax output. */
-  softmaxBackward<T extends SoftmaxInput>(y: T, dy: T, options?: BackwardOptions): MaybePromise<OutputOf<T>>;
-  /** dx = (dy − exp(y) · Σ dy) / temperature per row, where y is the log-softmax output. */
-  logSoftmaxBackward<T extends SoftmaxInput>(y: T, dy: T, options?: BackwardOptions): MaybePromise<OutputOf<T>>;
-  /** Releases what the backend holds (memory, devices). Calls after dispose are not supported. */
-  dispose(): void | Promise<void>;
-}

@@ -1,40 +1,17 @@
 import { describeValue, SoftmaxError } from './errors.js';
+import type { ElementKind, OpCall, OpDecl, OperandArray, OperandDecl, OutputDecl } from './ops/declaration.js';
+import { fullyMasked, temperature } from './ops/options.js';
 import type { Dtype, FloatArray, FullyMasked } from './types.js';
 
 /**
- * Validation, written once. Every backend calls `checkForward` / `checkBackward` first,
- * so every backend rejects the same inputs with the same codes and messages, and
- * backends only ever see a float typed array with a known shape.
+ * Validation, written once over the op table's declarations. Every backend's calls go through
+ * `validateCall` (via `defineBackend`), so every backend rejects the same inputs with the same
+ * codes and messages, and kernels only ever see typed arrays of a known shape.
  */
 
-export interface ForwardRequest {
-  /** The input as a float typed array (a number[] is copied into a new Float64Array). */
-  x: FloatArray;
-  dtype: Dtype;
-  rows: number;
-  cols: number;
-  temperature: number;
-  fullyMasked: FullyMasked;
-  /** The caller's `out`, if any (already checked for type and length). */
-  out: FloatArray | undefined;
-}
-
-export interface BackwardRequest {
-  y: FloatArray;
-  dy: FloatArray;
-  dtype: Dtype;
-  rows: number;
-  cols: number;
-  temperature: number;
-  out: FloatArray | undefined;
-}
-
 const ALL_DTYPES: readonly Dtype[] = ['float32', 'float64'];
-const FORWARD_OPTIONS = new Set(['cols', 'temperature', 'out', 'fullyMasked']);
-const BACKWARD_OPTIONS = new Set(['cols', 'temperature', 'out']);
-const FULLY_MASKED: readonly FullyMasked[] = ['nan', 'zero'];
 
-/** Converts an input argument to a float typed array, or throws INVALID_INPUT / UNSUPPORTED_DTYPE. */
+/** Converts a float operand to a float typed array, or throws INVALID_INPUT / UNSUPPORTED_DTYPE. */
 function toFloatArray(value: unknown, name: string, dtypes: readonly Dtype[]): { array: FloatArray; dtype: Dtype } {
   let array: FloatArray;
   if (value instanceof Float32Array || value instanceof Float64Array) {
@@ -67,20 +44,57 @@ function toFloatArray(value: unknown, name: string, dtypes: readonly Dtype[]): {
   return { array, dtype };
 }
 
-function readOptions(options: unknown, allowed: ReadonlySet<string>): Record<string, unknown> {
-  if (options === undefined || options === null) return {};
-  if (typeof options !== 'object' || Array.isArray(options)) {
-    throw new SoftmaxError('INVALID_OPTION', `options must be an object, got ${describeValue(options)}`);
+const INDEX_TYPES = { int32: Int32Array, uint32: Uint32Array } as const;
+
+/** Converts an integer operand (its typed array, or a number[] of integers in range). */
+function toIndexArray(value: unknown, name: string, element: 'int32' | 'uint32'): OperandArray {
+  const Type = INDEX_TYPES[element];
+  if (value instanceof Type) return value;
+  if (!Array.isArray(value)) {
+    const code = ArrayBuffer.isView(value) ? 'UNSUPPORTED_DTYPE' : 'INVALID_INPUT';
+    throw new SoftmaxError(code, `${name} must be an ${Type.name} or number[], got ${describeValue(value)}`);
   }
-  for (const key of Object.keys(options)) {
-    if (!allowed.has(key)) {
-      throw new SoftmaxError(
-        'INVALID_OPTION',
-        `options.${key} is not a known option (expected one of ${[...allowed].join(', ')})`,
-      );
+  const array = new Type(value.length);
+  for (let i = 0; i < value.length; i++) {
+    const v: unknown = value[i];
+    array[i] = v as number;
+    if (typeof v !== 'number' || array[i] !== v) {
+      throw new SoftmaxError('INVALID_INPUT', `${name}[${i}] must be an ${element} integer, got ${describeValue(v)}`);
     }
   }
-  return options as Record<string, unknown>;
+  return array;
+}
+
+/** The options of a call: each known key read once, up front; problems reported in order later. */
+interface OptionValues {
+  values: Record<string, unknown>;
+  /** Set when `options` is not an object or has an unknown key (thrown after the operands are checked). */
+  problem?: SoftmaxError;
+}
+
+function readOptions(options: unknown, allowed: readonly string[]): OptionValues {
+  const values: Record<string, unknown> = {};
+  if (options === undefined || options === null) return { values };
+  if (typeof options !== 'object' || Array.isArray(options)) {
+    return {
+      values,
+      problem: new SoftmaxError('INVALID_OPTION', `options must be an object, got ${describeValue(options)}`),
+    };
+  }
+  for (const key of Object.keys(options)) {
+    if (!allowed.includes(key)) {
+      return {
+        values,
+        problem: new SoftmaxError(
+          'INVALID_OPTION',
+          `options.${key} is not a known option (expected one of ${allowed.join(', ')})`,
+        ),
+      };
+    }
+  }
+  const source = options as Record<string, unknown>;
+  for (const key of allowed) values[key] = source[key];
+  return { values };
 }
 
 function readCols(value: unknown, length: number, name: string): { rows: number; cols: number } {
@@ -94,29 +108,6 @@ function readCols(value: unknown, length: number, name: string): { rows: number;
   return { rows: length / value, cols: value };
 }
 
-function readTemperature(value: unknown): number {
-  if (value === undefined) return 1;
-  // Dividing by a non-positive or non-finite temperature has no limit that is a distribution.
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new SoftmaxError(
-      'INVALID_OPTION',
-      `options.temperature must be a finite number > 0, got ${describeValue(value)}`,
-    );
-  }
-  return value;
-}
-
-function readFullyMasked(value: unknown): FullyMasked {
-  if (value === undefined) return 'nan';
-  if (!FULLY_MASKED.includes(value as FullyMasked)) {
-    throw new SoftmaxError(
-      'INVALID_OPTION',
-      `options.fullyMasked must be 'nan' or 'zero', got ${describeValue(value)}`,
-    );
-  }
-  return value as FullyMasked;
-}
-
 /** Whether two views share bytes without being the very same range. */
 function partiallyOverlaps(a: ArrayBufferView, b: ArrayBufferView): boolean {
   if (a.buffer !== b.buffer) return false;
@@ -124,87 +115,122 @@ function partiallyOverlaps(a: ArrayBufferView, b: ArrayBufferView): boolean {
   return a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
 }
 
-/** Rejects an `out` that shares bytes with `input` without being the very same range. */
-function checkOverlap(out: FloatArray, input: unknown, name: string): void {
+/** Rejects an output that shares bytes with an input without being the very same range. */
+function checkOverlap(out: OperandArray, option: string, input: unknown, name: string): void {
   // Rows are read before they are written, which is safe for out === input but not for a shifted view.
   if (ArrayBuffer.isView(input) && partiallyOverlaps(out, input)) {
     throw new SoftmaxError(
       'INVALID_OPTION',
-      `options.out partially overlaps ${name}: pass ${name} itself for in-place, or a separate array`,
+      `options.${option} partially overlaps ${name}: pass ${name} itself for in-place, or a separate array`,
     );
   }
 }
 
-function readOut(value: unknown, dtype: Dtype, length: number): FloatArray | undefined {
+const typeFor = (element: ElementKind, dtype: Dtype) =>
+  element === 'float' ? (dtype === 'float32' ? Float32Array : Float64Array) : INDEX_TYPES[element];
+
+function lengthOf(decl: OperandDecl, rows: number, cols: number): number {
+  return decl.shape === 'matrix' ? rows * cols : decl.shape === 'rows' ? rows : 1;
+}
+
+function readOut(value: unknown, decl: OutputDecl, dtype: Dtype, length: number): OperandArray | undefined {
   if (value === undefined) return undefined;
-  const Expected = dtype === 'float32' ? Float32Array : Float64Array;
+  const Expected = typeFor(decl.element, dtype);
+  const name = `options.${decl.outOption}`;
   if (!(value instanceof Expected)) {
     throw new SoftmaxError(
       'INVALID_OPTION',
-      `options.out must be a ${Expected.name} (the result's type), got ${describeValue(value)}`,
+      `${name} must be a ${Expected.name} (the result's type), got ${describeValue(value)}`,
     );
   }
   if (value.length !== length) {
-    throw new SoftmaxError('INVALID_OPTION', `options.out must have length ${length}, got ${describeValue(value)}`);
+    throw new SoftmaxError('INVALID_OPTION', `${name} must have length ${length}, got ${describeValue(value)}`);
   }
   return value;
 }
 
-/** Validates a forward call (softmax / logSoftmax). Never modifies its arguments. */
-export function checkForward(x: unknown, options?: unknown, dtypes: readonly Dtype[] = ALL_DTYPES): ForwardRequest {
-  const { array, dtype } = toFloatArray(x, 'x', dtypes);
-  const opts = readOptions(options, FORWARD_OPTIONS);
-  const { rows, cols } = readCols(opts.cols, array.length, 'x');
-  const out = readOut(opts.out, dtype, array.length);
-  if (out) checkOverlap(out, x, 'x');
-  return {
-    x: array,
-    dtype,
-    rows,
-    cols,
-    temperature: readTemperature(opts.temperature),
-    fullyMasked: readFullyMasked(opts.fullyMasked),
-    out,
-  };
+/** The names a call of `op` accepts in its options object. */
+function optionNames(op: OpDecl): readonly string[] {
+  const names = ['cols', ...Object.keys(op.options)];
+  for (const o of op.outputs) if (o.outOption) names.push(o.outOption);
+  return names;
 }
+const OPTION_NAMES = new WeakMap<OpDecl, readonly string[]>();
 
-/** Validates a backward call (softmaxBackward / logSoftmaxBackward). Never modifies its arguments. */
-export function checkBackward(
-  y: unknown,
-  dy: unknown,
-  options?: unknown,
-  dtypes: readonly Dtype[] = ALL_DTYPES,
-): BackwardRequest {
-  const yy = toFloatArray(y, 'y', dtypes);
-  const dd = toFloatArray(dy, 'dy', dtypes);
-  if (yy.dtype !== dd.dtype) {
-    throw new SoftmaxError(
-      'UNSUPPORTED_DTYPE',
-      `y and dy must have the same type, got y: ${describeValue(y)}, dy: ${describeValue(dy)}`,
-    );
+/**
+ * Validates one call of `op`: `args` are its operands in declaration order, then the options
+ * object. Options are read once, before the operands are looked at (a getter cannot change an
+ * operand after it was checked), operands are converted once, and the result arrays are the
+ * caller's `out` arrays or new ones. Never modifies its arguments. `dtypes`: the float types
+ * this backend computes this op in.
+ */
+export function validateCall(op: OpDecl, args: ArrayLike<unknown>, dtypes: readonly Dtype[] = ALL_DTYPES): OpCall {
+  let names = OPTION_NAMES.get(op);
+  if (!names) {
+    names = optionNames(op);
+    OPTION_NAMES.set(op, names);
   }
-  if (yy.array.length !== dd.array.length) {
-    throw new SoftmaxError(
-      'INVALID_SHAPE',
-      `y and dy must have the same length, got y.length ${yy.array.length} and dy.length ${dd.array.length}`,
-    );
+  const { values, problem } = readOptions(args[op.inputs.length], names);
+
+  let dtype: Dtype | undefined;
+  let firstFloat: { name: string; value: unknown } | undefined;
+  const inputs: OperandArray[] = [];
+  for (let i = 0; i < op.inputs.length; i++) {
+    const decl = op.inputs[i];
+    const value = args[i];
+    if (decl.element !== 'float') {
+      inputs.push(toIndexArray(value, decl.name, decl.element));
+      continue;
+    }
+    const converted = toFloatArray(value, decl.name, dtypes);
+    if (firstFloat && converted.dtype !== dtype) {
+      throw new SoftmaxError(
+        'UNSUPPORTED_DTYPE',
+        `${firstFloat.name} and ${decl.name} must have the same type, got ${firstFloat.name}: ${describeValue(firstFloat.value)}, ${decl.name}: ${describeValue(value)}`,
+      );
+    }
+    firstFloat ??= { name: decl.name, value };
+    dtype = converted.dtype;
+    inputs.push(converted.array);
   }
-  const opts = readOptions(options, BACKWARD_OPTIONS);
-  const { rows, cols } = readCols(opts.cols, yy.array.length, 'y');
-  const out = readOut(opts.out, yy.dtype, yy.array.length);
-  if (out) {
-    checkOverlap(out, y, 'y');
-    checkOverlap(out, dy, 'dy');
+  const first = op.inputs.findIndex((d) => d.shape === 'matrix');
+  const length = inputs[first].length;
+  for (let i = first + 1; i < op.inputs.length; i++) {
+    if (op.inputs[i].shape === 'matrix' && inputs[i].length !== length) {
+      const a = op.inputs[first].name;
+      const b = op.inputs[i].name;
+      throw new SoftmaxError(
+        'INVALID_SHAPE',
+        `${a} and ${b} must have the same length, got ${a}.length ${length} and ${b}.length ${inputs[i].length}`,
+      );
+    }
   }
-  return {
-    y: yy.array,
-    dy: dd.array,
-    dtype: yy.dtype,
-    rows,
-    cols,
-    temperature: readTemperature(opts.temperature),
-    out,
-  };
+  if (problem) throw problem;
+  const { rows, cols } = readCols(values.cols, length, op.inputs[first].name);
+  for (let i = 0; i < op.inputs.length; i++) {
+    const decl = op.inputs[i];
+    if (decl.shape !== 'matrix' && inputs[i].length !== lengthOf(decl, rows, cols)) {
+      throw new SoftmaxError(
+        'INVALID_SHAPE',
+        `${decl.name}.length must be ${lengthOf(decl, rows, cols)} (${decl.shape === 'rows' ? 'one per row' : 'one value'}), got ${inputs[i].length}`,
+      );
+    }
+  }
+  const callDtype = dtype ?? 'float64';
+  const outputs: OperandArray[] = [];
+  const provided: boolean[] = [];
+  for (const decl of op.outputs) {
+    const n = lengthOf(decl, rows, cols);
+    const given = decl.outOption ? readOut(values[decl.outOption], decl, callDtype, n) : undefined;
+    if (given) {
+      for (let i = 0; i < op.inputs.length; i++) checkOverlap(given, decl.outOption!, args[i], op.inputs[i].name);
+    }
+    outputs.push(given ?? new (typeFor(decl.element, callDtype))(n));
+    provided.push(given !== undefined);
+  }
+  const options: Record<string, unknown> = {};
+  for (const key in op.options) options[key] = op.options[key](values[key], `options.${key}`);
+  return { op, dtype: callDtype, rows, cols, inputs, outputs, provided, options };
 }
 
 export interface LayoutRequest {
@@ -214,7 +240,7 @@ export interface LayoutRequest {
   fullyMasked: FullyMasked;
 }
 
-const LAYOUT_OPTIONS = new Set(['rows', 'cols', 'temperature', 'fullyMasked']);
+const LAYOUT_OPTIONS = ['rows', 'cols', 'temperature', 'fullyMasked'];
 
 /**
  * Validates the options of a call on memory the caller manages (GPU buffers, wasm memory), where
@@ -226,7 +252,8 @@ export function checkLayout(options: unknown): LayoutRequest {
   if (options === undefined || options === null) {
     throw new SoftmaxError('INVALID_SHAPE', 'options.rows and options.cols are required for this call');
   }
-  const opts = readOptions(options, LAYOUT_OPTIONS);
+  const { values: opts, problem } = readOptions(options, LAYOUT_OPTIONS);
+  if (problem) throw problem;
   const { rows, cols } = opts;
   if (typeof cols !== 'number' || !Number.isSafeInteger(cols) || cols <= 0) {
     throw new SoftmaxError('INVALID_SHAPE', `options.cols must be a positive integer, got ${describeValue(cols)}`);
@@ -237,19 +264,7 @@ export function checkLayout(options: unknown): LayoutRequest {
   return {
     rows,
     cols,
-    temperature: readTemperature(opts.temperature),
-    fullyMasked: readFullyMasked(opts.fullyMasked),
+    temperature: temperature(opts.temperature, 'options.temperature'),
+    fullyMasked: fullyMasked(opts.fullyMasked, 'options.fullyMasked'),
   };
-}
-
-/** The caller's `out`, or a new array of the result's type. */
-export function allocateResult(request: {
-  out: FloatArray | undefined;
-  dtype: Dtype;
-  rows: number;
-  cols: number;
-}): FloatArray {
-  if (request.out) return request.out;
-  const length = request.rows * request.cols;
-  return request.dtype === 'float32' ? new Float32Array(length) : new Float64Array(length);
 }

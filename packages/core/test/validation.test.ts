@@ -1,15 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  checkBackward,
-  checkForward,
-  checkLayout,
-  describeValue,
-  logSoftmax,
-  logSoftmaxBackward,
-  SoftmaxError,
-  softmax,
-  softmaxBackward,
-} from '../src/index.js';
+import { checkLayout, describeValue, OPS, validateCall } from '../src/backend.js';
+import type { Dtype } from '../src/index.js';
+import { logSoftmax, logSoftmaxBackward, SoftmaxError, softmax, softmaxBackward } from '../src/index.js';
 
 type Call = () => unknown;
 
@@ -156,6 +148,11 @@ describe('validation', () => {
     expect(Array.from(x)).toEqual(Array.from(disjoint));
   });
 
+  const checkForward = (x: unknown, options?: unknown, dtypes?: Dtype[]) =>
+    validateCall(OPS.softmax, [x, options], dtypes);
+  const checkBackward = (y: unknown, dy: unknown, options?: unknown, dtypes?: Dtype[]) =>
+    validateCall(OPS.softmaxBackward, [y, dy, options], dtypes);
+
   it('restricts dtypes when a backend passes its list', () => {
     const error = thrown(() => checkForward(new Float64Array(2), undefined, ['float32']));
     expect(error.code).toBe('UNSUPPORTED_DTYPE');
@@ -174,19 +171,18 @@ describe('validation', () => {
       dtype: 'float64',
       rows: 2,
       cols: 3,
-      temperature: 1,
-      fullyMasked: 'nan',
-      out: undefined,
+      options: { temperature: 1, fullyMasked: 'nan' },
+      provided: [false],
     });
-    expect(request.x).toBeInstanceOf(Float64Array);
-    expect(Array.from(request.x)).toEqual(values);
+    expect(request.inputs[0]).toBeInstanceOf(Float64Array);
+    expect(Array.from(request.inputs[0])).toEqual(values);
     expect(checkForward(new Float32Array(0))).toMatchObject({ rows: 0, cols: 0 });
     expect(checkForward(new Float32Array(0), { cols: 5 })).toMatchObject({ rows: 0, cols: 5 });
     expect(checkBackward(f32(4), f32(4), { cols: 2, temperature: 3 })).toMatchObject({
       dtype: 'float32',
       rows: 2,
       cols: 2,
-      temperature: 3,
+      options: { temperature: 3 },
     });
   });
 

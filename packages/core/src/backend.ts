@@ -1,0 +1,41 @@
+/**
+ * @softmax/core/backend: what backend authors need. The op table, the one validation, the
+ * reference kernels, and `defineBackend` / `BackendBase`, which give a backend the public
+ * method of every op with validation, result allocation and dispatch written once.
+ */
+export {
+  type Backend,
+  BackendBase,
+  type BackendDefinition,
+  defineBackend,
+  functionsOf,
+  type OpSupport,
+} from './define-backend.js';
+export { describeValue } from './errors.js';
+export type { BackwardCallOptions } from './ops/backward.js';
+export type {
+  ElementKind,
+  IndexArray,
+  OpCall,
+  OpDecl,
+  OperandArray,
+  OperandDecl,
+  OptionReader,
+  OutputDecl,
+  ShapeKind,
+} from './ops/declaration.js';
+export { fullyMasked, temperature } from './ops/options.js';
+export type { Async, Either, ReturnMode, Returns, Sync } from './ops/returns.js';
+export type { ForwardCallOptions } from './ops/softmax.js';
+export { OP_NAMES, OPS, type OpMethods, type OpName } from './ops/table.js';
+export {
+  type BackwardArgs,
+  type ForwardArgs,
+  type RowStatArgs,
+  referenceLogSoftmax,
+  referenceLogSoftmaxBackward,
+  referenceLogSumExp,
+  referenceSoftmax,
+  referenceSoftmaxBackward,
+} from './reference.js';
+export { checkLayout, type LayoutRequest, validateCall } from './validate.js';

@@ -1,0 +1,122 @@
+import { SoftmaxError } from './errors.js';
+import type { OpCall, OpDecl, OperandArray } from './ops/declaration.js';
+import type { Async, Either, Sync } from './ops/returns.js';
+import { OP_NAMES, OPS, type OpMethods, type OpName } from './ops/table.js';
+import type { Dtype } from './types.js';
+import { validateCall } from './validate.js';
+
+/** Which ops a backend implements, and in which float types. An op left out is UNSUPPORTED_OP. */
+export type OpSupport = { readonly [K in OpName]?: readonly Dtype[] };
+
+/**
+ * The contract every backend implements: a method per op of the op table (each may return a
+ * Promise), what it supports, and `dispose()`. Build one with `defineBackend` or `BackendBase`.
+ */
+export interface Backend extends OpMethods<Either> {
+  /** Short stable name, e.g. 'core', 'wasm', 'webgpu'. */
+  readonly name: string;
+  /** Which ops, in which float types. */
+  readonly ops: OpSupport;
+  /** Every float type some op computes in; others are rejected with UNSUPPORTED_DTYPE. */
+  readonly dtypes: readonly Dtype[];
+  /** Releases what the backend holds (memory, devices). Calls after dispose are not supported. */
+  dispose(): void | Promise<void>;
+}
+
+/** What a call returns: its one output, or an object of its outputs by name. */
+function resultOf(call: OpCall): unknown {
+  const { outputs } = call;
+  if (outputs.length === 1) return outputs[0];
+  const record: Record<string, OperandArray> = {};
+  call.op.outputs.forEach((o, i) => {
+    record[o.name] = outputs[i];
+  });
+  return record;
+}
+
+/**
+ * A base class for backends: a method per op of the table, each validating its arguments once
+ * (core's rules and messages), allocating the results, answering empty calls, and handing the
+ * call to `run`. `returns` says whether `run` is synchronous; an asynchronous backend's methods
+ * reject (never throw) on bad input.
+ */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the op methods are installed on the prototype below, from the op table.
+export abstract class BackendBase<R extends Sync | Async = Sync> {
+  abstract readonly name: string;
+  abstract readonly ops: OpSupport;
+  abstract readonly returns: R;
+  /**
+   * Runs one validated call with at least one row: fills `call.outputs`. A backend may replace an
+   * output with another view of the same memory (wasm, after its memory grew).
+   */
+  abstract run(call: OpCall): R extends Sync ? void : Promise<void>;
+  abstract dispose(): void | Promise<void>;
+
+  get dtypes(): readonly Dtype[] {
+    const all = new Set<Dtype>();
+    for (const name of OP_NAMES) for (const d of this.ops[name] ?? []) all.add(d);
+    return (['float32', 'float64'] as const).filter((d) => all.has(d));
+  }
+}
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: see the class.
+export interface BackendBase<R extends Sync | Async = Sync> extends OpMethods<R> {}
+
+function dispatch(backend: BackendBase<Sync | Async>, op: OpDecl, args: ArrayLike<unknown>): unknown {
+  const async = backend.returns === 'async';
+  try {
+    const dtypes = backend.ops[op.name as OpName];
+    if (!dtypes) {
+      throw new SoftmaxError('UNSUPPORTED_OP', `the ${backend.name} backend does not implement ${op.name}`);
+    }
+    const call = validateCall(op, args, dtypes);
+    if (call.rows === 0) return async ? Promise.resolve(resultOf(call)) : resultOf(call);
+    const ran = backend.run(call);
+    return async ? (ran as Promise<void>).then(() => resultOf(call)) : resultOf(call);
+  } catch (error) {
+    if (async) return Promise.reject(error);
+    throw error;
+  }
+}
+
+for (const name of OP_NAMES) {
+  const op = OPS[name];
+  Object.defineProperty(BackendBase.prototype, name, {
+    value: function (this: BackendBase<Sync | Async>, ...args: unknown[]) {
+      return dispatch(this, op, args);
+    },
+    writable: true,
+    configurable: true,
+  });
+}
+
+export interface BackendDefinition<R extends Sync | Async> {
+  name: string;
+  ops: OpSupport;
+  returns: R;
+  run(call: OpCall): R extends Sync ? void : Promise<void>;
+  dispose?(): void | Promise<void>;
+}
+
+/** A backend from its parts: `defineBackend({ name, ops, returns: 'sync', run })`. */
+export function defineBackend<R extends Sync | Async>(definition: BackendDefinition<R>): BackendBase<R> & Backend {
+  const { name, ops, returns, run, dispose } = definition;
+  class Defined extends BackendBase<R> {
+    readonly name = name;
+    readonly ops = ops;
+    readonly returns = returns;
+    run(call: OpCall) {
+      return run(call);
+    }
+    dispose() {
+      return dispose?.();
+    }
+  }
+  return new Defined() as BackendBase<R> & Backend;
+}
+
+/** Every op of `backend` as a plain function (for module-level exports). */
+export function functionsOf<R extends Sync | Async>(backend: BackendBase<R>): OpMethods<R> {
+  const functions: Record<string, unknown> = {};
+  for (const name of OP_NAMES) functions[name] = (backend[name] as (...a: unknown[]) => unknown).bind(backend);
+  return functions as unknown as OpMethods<R>;
+}

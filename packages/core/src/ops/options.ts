@@ -1,0 +1,26 @@
+import { describeValue, SoftmaxError } from '../errors.js';
+import type { FullyMasked } from '../types.js';
+import type { OptionReader } from './declaration.js';
+
+/** Option readers shared by the ops that take them. */
+
+/** `temperature`: the logits are divided by it. */
+export const temperature: OptionReader<number> = (value, name) => {
+  if (value === undefined) return 1;
+  // Dividing by a non-positive or non-finite temperature has no limit that is a distribution.
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new SoftmaxError('INVALID_OPTION', `${name} must be a finite number > 0, got ${describeValue(value)}`);
+  }
+  return value;
+};
+
+const FULLY_MASKED: readonly FullyMasked[] = ['nan', 'zero'];
+
+/** `fullyMasked`: what a row of only −Infinity gives. */
+export const fullyMasked: OptionReader<FullyMasked> = (value, name) => {
+  if (value === undefined) return 'nan';
+  if (!FULLY_MASKED.includes(value as FullyMasked)) {
+    throw new SoftmaxError('INVALID_OPTION', `${name} must be 'nan' or 'zero', got ${describeValue(value)}`);
+  }
+  return value as FullyMasked;
+};

@@ -1,0 +1,26 @@
+import type { BackwardMethods } from './backward.js';
+import { logSoftmaxBackwardOp, softmaxBackwardOp } from './backward.js';
+import type { LogSumExpMethods } from './log-sum-exp.js';
+import { logSumExpOp } from './log-sum-exp.js';
+import type { Sync } from './returns.js';
+import type { ForwardMethods } from './softmax.js';
+import { logSoftmaxOp, softmaxOp } from './softmax.js';
+
+/**
+ * The op table: every operation of every backend, declared once. A backend states which of
+ * these it implements (and for which float types); `defineBackend` gives it a method per op.
+ */
+export const OPS = {
+  softmax: softmaxOp,
+  logSoftmax: logSoftmaxOp,
+  softmaxBackward: softmaxBackwardOp,
+  logSoftmaxBackward: logSoftmaxBackwardOp,
+  logSumExp: logSumExpOp,
+} as const;
+
+export type OpName = keyof typeof OPS;
+
+export const OP_NAMES = Object.keys(OPS) as OpName[];
+
+/** The public method of every op, returning per `R` (see returns.ts). */
+export interface OpMethods<R = Sync> extends ForwardMethods<R>, BackwardMethods<R>, LogSumExpMethods<R> {}
