@@ -1,4 +1,4 @@
-import type { BenchDtype, Mode, Op } from '../../../bench/scenarios.js';
+import type { BenchDtype, Mode, Op } from '@softmax/bench-scenarios';
 
 export type FloatArray = Float32Array | Float64Array;
 

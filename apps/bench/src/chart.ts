@@ -1,4 +1,4 @@
-import type { BenchDtype, Op } from '../../../bench/scenarios.js';
+import type { BenchDtype, Op } from '@softmax/bench-scenarios';
 import type { CandidateInfo, ScenarioResult } from './results.js';
 
 /**

@@ -13,7 +13,7 @@ import {
   type Suite,
   shapeLabel,
   suites,
-} from '../../../bench/scenarios.js';
+} from '@softmax/bench-scenarios';
 import { chartSvg } from './chart.js';
 import { compareRuns, comparisonTable } from './compare.js';
 import { candidateLines, duration, markdownReport, summaryRows, terminalReport, textTable } from './format.js';

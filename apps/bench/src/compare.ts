@@ -1,4 +1,4 @@
-import { shapeLabel } from '../../../bench/scenarios.js';
+import { shapeLabel } from '@softmax/bench-scenarios';
 import { duration, markdownTable, textTable } from './format.js';
 import type { Measurement, RunResult } from './results.js';
 import { spread } from './stats.js';

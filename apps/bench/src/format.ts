@@ -1,4 +1,4 @@
-import { shapeLabel, tolerance } from '../../../bench/scenarios.js';
+import { shapeLabel, tolerance } from '@softmax/bench-scenarios';
 import type { CandidateInfo, Measurement, RunResult, ScenarioResult } from './results.js';
 import { spread } from './stats.js';
 

@@ -5,7 +5,7 @@ import {
   referenceSoftmax,
   referenceSoftmaxBackward,
 } from '@softmax/core';
-import { type BenchDtype, type Op, tolerance } from '../../../bench/scenarios.js';
+import { type BenchDtype, type Op, tolerance } from '@softmax/bench-scenarios';
 import type { FloatArray } from './candidate.js';
 
 /** The float64 oracle: @softmax/core's reference kernels, run in float64 on the same inputs. */

@@ -1,4 +1,4 @@
-import type { BenchDtype, Budget, Mode, Op } from '../../../bench/scenarios.js';
+import type { BenchDtype, Budget, Mode, Op } from '@softmax/bench-scenarios';
 import type { CandidateKind } from './candidate.js';
 import type { Stats } from './stats.js';
 

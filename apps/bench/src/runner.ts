@@ -1,4 +1,4 @@
-import type { Mode, Suite } from '../../../bench/scenarios.js';
+import type { Mode, Suite } from '@softmax/bench-scenarios';
 import { type Candidate, isBackward, type LoadContext, type Loaded, type Prepared, type Problem } from './candidate.js';
 import { makeInputs } from './inputs.js';
 import { oracle, verify } from './oracle.js';

@@ -1,4 +1,4 @@
-import { type Op, parseShapes, type Suite, suites } from '../../../bench/scenarios.js';
+import { type Op, parseShapes, type Suite, suites } from '@softmax/bench-scenarios';
 import { chartSvg } from '../src/chart.js';
 import { candidateLines, scenarioHeader, scenarioNumeric, scenarioRows, scenarioTitle } from '../src/format.js';
 import { browserCandidates, browserContext, describeBrowser } from '../src/registry-browser.js';

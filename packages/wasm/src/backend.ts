@@ -1,17 +1,13 @@
+import { type Dtype, type FloatArray, type FullyMasked, SoftmaxError } from '@softmax/core';
 import {
-  allocateResult,
-  type Backend,
-  type BackwardOptions,
-  checkBackward,
-  checkForward,
-  type Dtype,
-  type FloatArray,
-  type FullyMasked,
-  type OutputOf,
-  SoftmaxError,
-  type SoftmaxInput,
-  type SoftmaxOptions,
-} from '@softmax/core';
+  BackendBase,
+  type BackwardCallOptions,
+  type ForwardCallOptions,
+  type OpCall,
+  OPS,
+  type OpSupport,
+  validateCall,
+} from '@softmax/core/backend';
 import type { KernelExports } from './abi.js';
 import { WasmBuffer } from './buffer.js';
 import { Heap } from './heap.js';
@@ -55,10 +51,19 @@ function withOutView(options: unknown, out: WasmBuffer): unknown {
   return { ...(options as object | undefined), out: out.view() };
 }
 
+/** The ops of the table this backend implements, in both float types. */
+const OP_SUPPORT: OpSupport = {
+  softmax: DTYPES,
+  logSoftmax: DTYPES,
+  softmaxBackward: DTYPES,
+  logSoftmaxBackward: DTYPES,
+};
+
 /** The wasm backend: a `Backend` whose calls are synchronous, plus the zero-copy buffer API. */
-export class WasmBackend implements Backend {
+export class WasmBackend extends BackendBase {
   readonly name = 'wasm';
-  readonly dtypes: readonly Dtype[] = DTYPES;
+  readonly ops = OP_SUPPORT;
+  readonly returns = 'sync';
   /** Whether the SIMD128 build of the kernel is running (false: the scalar build). */
   readonly simd: boolean;
   /** Threads that share large calls, the calling one included (1: no worker threads). */
@@ -72,6 +77,7 @@ export class WasmBackend implements Backend {
   #disposed = false;
 
   constructor(kernel: KernelExports, threads?: ThreadsSetup) {
+    super();
     this.#kernel = kernel;
     this.simd = kernel.simd() === 1;
     this.#heap = new Heap(kernel.memory, kernel.__heap_base.value as number);
@@ -80,20 +86,17 @@ export class WasmBackend implements Backend {
     if (threads && threads.threads > 1) this.#threaded = new ThreadedCalls(threads, kernel, this.#heap);
   }
 
-  softmax<T extends SoftmaxInput>(x: T, options?: SoftmaxOptions): OutputOf<T> {
-    return this.#forward(x, options, false) as OutputOf<T>;
-  }
-
-  logSoftmax<T extends SoftmaxInput>(x: T, options?: SoftmaxOptions): OutputOf<T> {
-    return this.#forward(x, options, true) as OutputOf<T>;
-  }
-
-  softmaxBackward<T extends SoftmaxInput>(y: T, dy: T, options?: BackwardOptions): OutputOf<T> {
-    return this.#backward(y, dy, options, false) as OutputOf<T>;
-  }
-
-  logSoftmaxBackward<T extends SoftmaxInput>(y: T, dy: T, options?: BackwardOptions): OutputOf<T> {
-    return this.#backward(y, dy, options, true) as OutputOf<T>;
+  /** One validated call of an op of the table (see @softmax/core/backend). */
+  run(call: OpCall): void {
+    this.#live();
+    switch (call.op.name) {
+      case 'softmax':
+      case 'logSoftmax':
+        return this.#forward(call, call.op.name === 'logSoftmax');
+      case 'softmaxBackward':
+      case 'logSoftmaxBackward':
+        return this.#backward(call, call.op.name === 'logSoftmaxBackward');
+    }
   }
 
   /** A zero-copy buffer of `length` elements in the kernel's memory (contents unspecified). */
@@ -213,28 +216,26 @@ export class WasmBackend implements Backend {
     return new Type(this.#heap.current, at, length);
   }
 
-  #forward(x: unknown, options: unknown, log: boolean): FloatArray {
-    this.#live();
-    const req = checkForward(x, options, DTYPES);
-    const result = allocateResult(req);
-    const { rows, cols, dtype } = req;
-    if (rows === 0) return result;
+  #forward(call: OpCall, log: boolean): void {
+    const { rows, cols, dtype } = call;
+    const { temperature, fullyMasked } = call.options as unknown as ForwardCallOptions;
+    const result = call.outputs[0] as FloatArray;
     const kernel = this.#forwardKernel(dtype, log);
-    const zeroMasked = req.fullyMasked === 'zero' ? 1 : 0;
-    const input = req.x;
+    const zeroMasked = fullyMasked === 'zero' ? 1 : 0;
+    const input = call.inputs[0] as FloatArray;
     const xAt = this.#address(input);
     // A fresh result is never in this memory; not asking spares V8 materialising its buffer (~200 ns).
-    const outAt = req.out ? this.#address(result) : -1;
+    const outAt = call.provided[0] ? this.#address(result) : -1;
     // An `out` in this memory is the kernel's destination: the input is copied there (unless it
     // is in this memory too) and transformed in place, with no block acquired and nothing grown.
     if (outAt >= 0) {
       if (xAt < 0) result.set(input);
-      this.#runForward(kernel, xAt < 0 ? outAt : xAt, outAt, rows, cols, req.temperature, zeroMasked);
-      return result;
+      this.#runForward(kernel, xAt < 0 ? outAt : xAt, outAt, rows, cols, temperature, zeroMasked);
+      return;
     }
     if (this.#threaded?.pipelines(rows, cols * BYTES[dtype]) && isLarge(rows, cols)) {
-      this.#threaded.pipelined(this.#heap, kernel, req.temperature, zeroMasked, input, xAt, result, rows, cols, dtype);
-      return result;
+      this.#threaded.pipelined(this.#heap, kernel, temperature, zeroMasked, input, xAt, result, rows, cols, dtype);
+      return;
     }
     const bpe = BYTES[dtype];
     const rowBytes = cols * bpe;
@@ -249,28 +250,26 @@ export class WasmBackend implements Backend {
         const end = start + n * cols;
         // An input in this memory is read where it lies; the result goes through the block.
         if (xAt < 0) heap.set(n === rows ? input : input.subarray(start, end), at);
-        this.#runForward(kernel, xAt < 0 ? ptr : xAt + start * bpe, ptr, n, cols, req.temperature, zeroMasked);
+        this.#runForward(kernel, xAt < 0 ? ptr : xAt + start * bpe, ptr, n, cols, temperature, zeroMasked);
         result.set(heap.subarray(at, at + (end - start)), start);
       }
     } finally {
       this.#releaseBlock(ptr);
     }
-    return result;
   }
 
-  #backward(y: unknown, dy: unknown, options: unknown, log: boolean): FloatArray {
-    this.#live();
-    const req = checkBackward(y, dy, options, DTYPES);
-    const result = allocateResult(req);
-    const { rows, cols, dtype } = req;
-    if (rows === 0) return result;
+  #backward(call: OpCall, log: boolean): void {
+    const { rows, cols, dtype } = call;
+    const { temperature } = call.options as unknown as BackwardCallOptions;
+    const [y, dy] = call.inputs as FloatArray[];
+    const result = call.outputs[0] as FloatArray;
     const kernel = this.#backwardKernel(dtype, log);
-    const yAt = this.#address(req.y);
-    const dyAt = this.#address(req.dy);
-    const outAt = req.out ? this.#address(result) : -1;
+    const yAt = this.#address(y);
+    const dyAt = this.#address(dy);
+    const outAt = call.provided[0] ? this.#address(result) : -1;
     if (yAt >= 0 && dyAt >= 0 && outAt >= 0) {
-      this.#runBackward(kernel, yAt, dyAt, outAt, rows, cols, req.temperature);
-      return result;
+      this.#runBackward(kernel, yAt, dyAt, outAt, rows, cols, temperature);
+      return;
     }
     // Operands outside this memory go through the block, a chunk of rows at a time, each in its
     // slot. dy is copied to where the output goes (the kernel allows out === dy), which is `out`
@@ -296,15 +295,15 @@ export class WasmBackend implements Backend {
         const yP = yAt < 0 ? slot(ySlot) : yAt + offset;
         const outP = outAt < 0 ? slot(outSlot) : outAt + offset;
         const dyP = dyAt >= 0 ? dyAt + offset : dySlot >= 0 ? slot(dySlot) : outP;
-        if (yAt < 0) heap.set(whole ? req.y : req.y.subarray(start, end), yP / bpe);
-        if (dyAt < 0) heap.set(whole ? req.dy : req.dy.subarray(start, end), dyP / bpe);
-        this.#runBackward(kernel, yP, dyP, outP, n, cols, req.temperature);
+        if (yAt < 0) heap.set(whole ? y : y.subarray(start, end), yP / bpe);
+        if (dyAt < 0) heap.set(whole ? dy : dy.subarray(start, end), dyP / bpe);
+        this.#runBackward(kernel, yP, dyP, outP, n, cols, temperature);
         if (outAt < 0) result.set(heap.subarray(outP / bpe, outP / bpe + (end - start)), start);
       }
     } finally {
       this.#releaseBlock(ptr);
     }
-    return outAt < 0 ? result : this.#reattach(result, outAt, rows * cols);
+    if (outAt >= 0) call.outputs[0] = this.#reattach(result, outAt, rows * cols);
   }
 
   #own(buffer: unknown, name: string): WasmBuffer {
@@ -325,16 +324,17 @@ export class WasmBackend implements Backend {
     this.#live();
     this.#own(x, 'x');
     const out = (options?.out === undefined ? x : this.#own(options.out, 'options.out')) as WasmBuffer<D>;
-    const req = checkForward(x.view(), withOutView(options, out), DTYPES);
+    const req = validateCall(log ? OPS.logSoftmax : OPS.softmax, [x.view(), withOutView(options, out)], DTYPES);
     if (req.rows > 0) {
+      const { temperature, fullyMasked } = req.options as unknown as ForwardCallOptions;
       this.#runForward(
         this.#forwardKernel(req.dtype, log),
         x.byteOffset,
         out.byteOffset,
         req.rows,
         req.cols,
-        req.temperature,
-        req.fullyMasked === 'zero' ? 1 : 0,
+        temperature,
+        fullyMasked === 'zero' ? 1 : 0,
       );
     }
     return out;
@@ -350,7 +350,8 @@ export class WasmBackend implements Backend {
     this.#own(y, 'y');
     this.#own(dy, 'dy');
     const out = (options?.out === undefined ? dy : this.#own(options.out, 'options.out')) as WasmBuffer<D>;
-    const req = checkBackward(y.view(), dy.view(), withOutView(options, out), DTYPES);
+    const op = log ? OPS.logSoftmaxBackward : OPS.softmaxBackward;
+    const req = validateCall(op, [y.view(), dy.view(), withOutView(options, out)], DTYPES);
     if (req.rows > 0) {
       this.#runBackward(
         this.#backwardKernel(req.dtype, log),
@@ -359,7 +360,7 @@ export class WasmBackend implements Backend {
         out.byteOffset,
         req.rows,
         req.cols,
-        req.temperature,
+        (req.options as unknown as BackwardCallOptions).temperature,
       );
     }
     return out;

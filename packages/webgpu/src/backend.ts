@@ -1,17 +1,14 @@
+import { type Backend, type FullyMasked, SoftmaxError } from '@softmax/core';
 import {
-  allocateResult,
-  type Backend,
-  type BackwardOptions,
-  checkBackward,
-  checkForward,
+  type Async,
+  BackendBase,
   checkLayout,
-  type FloatArray,
-  type FullyMasked,
-  type OutputOf,
-  SoftmaxError,
-  type SoftmaxInput,
-  type SoftmaxOptions,
-} from '@softmax/core';
+  type ForwardCallOptions,
+  type OpCall,
+  type OpMethods,
+  type OpName,
+  type OpSupport,
+} from '@softmax/core/backend';
 import { type Acquired, acquireDevice, type DeviceSource } from './device.js';
 import { Kernels, type OpParams, partBytes } from './kernels.js';
 import type { DeviceTraits, Plan } from './plan.js';
@@ -60,9 +57,9 @@ export interface EncodeShape {
   timestampWrites?: GPUComputePassTimestampWrites;
 }
 
-export interface WebGPUBackend extends Backend {
+/** A `Backend` whose every op returns a Promise, plus the GPU-resident (encode) API. */
+export interface WebGPUBackend extends Omit<Backend, OpName>, OpMethods<Async> {
   readonly name: 'webgpu';
-  readonly dtypes: readonly ['float32'];
   /** The device in use now (a new one after a loss, when the backend created it). */
   readonly device: GPUDevice;
   readonly adapterInfo: GPUAdapterInfo | undefined;
@@ -178,9 +175,18 @@ function splitShape(shape: EncodeShape): { layout: unknown; timestampWrites?: GP
   return { layout, timestampWrites };
 }
 
-class Impl implements WebGPUBackend {
+/** The ops of the table this backend implements: float32 only (WGSL has no float64). */
+const OP_SUPPORT: OpSupport = {
+  softmax: ['float32'],
+  logSoftmax: ['float32'],
+  softmaxBackward: ['float32'],
+  logSoftmaxBackward: ['float32'],
+};
+
+class Impl extends BackendBase<Async> implements WebGPUBackend {
   readonly name = 'webgpu' as const;
-  readonly dtypes = ['float32'] as const;
+  readonly ops = OP_SUPPORT;
+  readonly returns = 'async' as const;
   private state: DeviceState;
   private replacing: Promise<DeviceState> | undefined;
   private disposed = false;
@@ -190,6 +196,7 @@ class Impl implements WebGPUBackend {
     acquired: Acquired,
     private readonly options: WebGPUBackendOptions,
   ) {
+    super();
     this.adapterInfo = acquired.adapterInfo;
     this.replaceable = acquired.replaceable;
     this.state = this.adopt(acquired.device);
@@ -270,7 +277,7 @@ class Impl implements WebGPUBackend {
    * is being replaced they are copied. So the result never depends on what the caller does to
    * its arrays once the call has returned its promise.
    */
-  private run(
+  private arrayCall(
     op: Op,
     inputs: Float32Array[],
     rows: number,
@@ -405,58 +412,12 @@ class Impl implements WebGPUBackend {
     }
   }
 
-  private async forward<T extends SoftmaxInput>(op: Op, x: T, options?: SoftmaxOptions): Promise<OutputOf<T>> {
-    const req = checkForward(x, options, this.dtypes);
-    const out = allocateResult(req) as Float32Array;
-    if (req.rows * req.cols > 0) {
-      await this.run(
-        op,
-        [req.x as Float32Array],
-        req.rows,
-        req.cols,
-        {
-          temperature: req.temperature,
-          maskedZero: req.fullyMasked === 'zero',
-        },
-        out,
-      );
-    }
-    return out as FloatArray as OutputOf<T>;
-  }
-
-  private async backward<T extends SoftmaxInput>(op: Op, y: T, dy: T, options?: BackwardOptions): Promise<OutputOf<T>> {
-    const req = checkBackward(y, dy, options, this.dtypes);
-    const out = allocateResult(req) as Float32Array;
-    if (req.rows * req.cols > 0) {
-      await this.run(
-        op,
-        [req.y as Float32Array, req.dy as Float32Array],
-        req.rows,
-        req.cols,
-        {
-          temperature: req.temperature,
-          maskedZero: false,
-        },
-        out,
-      );
-    }
-    return out as FloatArray as OutputOf<T>;
-  }
-
-  softmax<T extends SoftmaxInput>(x: T, options?: SoftmaxOptions): Promise<OutputOf<T>> {
-    return this.forward('softmax', x, options);
-  }
-
-  logSoftmax<T extends SoftmaxInput>(x: T, options?: SoftmaxOptions): Promise<OutputOf<T>> {
-    return this.forward('logSoftmax', x, options);
-  }
-
-  softmaxBackward<T extends SoftmaxInput>(y: T, dy: T, options?: BackwardOptions): Promise<OutputOf<T>> {
-    return this.backward('softmaxBackward', y, dy, options);
-  }
-
-  logSoftmaxBackward<T extends SoftmaxInput>(y: T, dy: T, options?: BackwardOptions): Promise<OutputOf<T>> {
-    return this.backward('logSoftmaxBackward', y, dy, options);
+  /** One validated call of an op of the table: its float32 operands in, its output read back. */
+  run(call: OpCall): Promise<void> {
+    const op = call.op.name as Op;
+    const maskedZero = !OPS[op].backward && (call.options as unknown as ForwardCallOptions).fullyMasked === 'zero';
+    const params = { temperature: call.options.temperature as number, maskedZero };
+    return this.arrayCall(op, call.inputs as Float32Array[], call.rows, call.cols, params, call.outputs[0] as Float32Array);
   }
 
   async prepare(

@@ -1,4 +1,4 @@
-import type { Op } from '../../../../bench/scenarios.js';
+import type { Op } from '@softmax/bench-scenarios';
 import { arrayOf, type Candidate, type FloatArray, type Problem } from '../candidate.js';
 
 /**

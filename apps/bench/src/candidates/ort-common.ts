@@ -1,4 +1,4 @@
-import type { BenchDtype, Mode, Op } from '../../../../bench/scenarios.js';
+import type { BenchDtype, Mode, Op } from '@softmax/bench-scenarios';
 import type { FloatArray, Loaded, Prepared, Problem } from '../candidate.js';
 import { softmaxModel } from './onnx-model.js';
 

@@ -1,4 +1,4 @@
-import type { BenchDtype, Mode, Op } from '../../../../bench/scenarios.js';
+import type { BenchDtype, Mode, Op } from '@softmax/bench-scenarios';
 import type { Loaded, Prepared, Problem } from '../candidate.js';
 
 type Tf = typeof import('@tensorflow/tfjs-core');

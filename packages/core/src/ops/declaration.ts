@@ -47,8 +47,8 @@ export interface OpCall<Options = Readonly<Record<string, unknown>>> {
   readonly cols: number;
   /** The inputs in declaration order, as typed arrays (a number[] is converted once, to float64). */
   readonly inputs: readonly OperandArray[];
-  /** The outputs in declaration order: the caller's preallocated array, or a new one. */
-  readonly outputs: readonly OperandArray[];
+  /** The outputs in declaration order: the caller's preallocated array, or a new one (a backend may put another view of the same memory in its place). */
+  outputs: OperandArray[];
   /** For each output, whether it is the caller's (an `out` option) rather than a new array. */
   readonly provided: readonly boolean[];
   /** The op's options, each read once and parsed (defaults filled in). */
