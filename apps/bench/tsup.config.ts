@@ -10,5 +10,10 @@ export default defineConfig({
   clean: false,
   sourcemap: true,
   noExternal: ['@softmax/bench-scenarios'],
-  external: [/^@tensorflow\/[^/]+$/, /^onnxruntime-(web|node)$/, 'webgpu', /^@softmax\/(?!bench-scenarios)[^/]+(\/helpers|\/backend)?$/],
+  external: [
+    /^@tensorflow\/[^/]+$/,
+    /^onnxruntime-(web|node)$/,
+    'webgpu',
+    /^@softmax\/(?!bench-scenarios)[^/]+(\/helpers|\/backend)?$/,
+  ],
 });

@@ -1,6 +1,6 @@
+import type { BenchDtype, Op } from '@softmax/bench-scenarios';
 import { seededRandom } from '@softmax/conformance/helpers';
 import { referenceLogSoftmax, referenceSoftmax } from '@softmax/core';
-import type { BenchDtype, Op } from '@softmax/bench-scenarios';
 import { arrayOf, type FloatArray, isBackward } from './candidate.js';
 
 export interface Inputs {

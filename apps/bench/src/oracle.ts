@@ -1,3 +1,4 @@
+import { type BenchDtype, type Op, tolerance } from '@softmax/bench-scenarios';
 import { checkAgainstOracle, describeCheck } from '@softmax/conformance/helpers';
 import {
   referenceLogSoftmax,
@@ -5,7 +6,6 @@ import {
   referenceSoftmax,
   referenceSoftmaxBackward,
 } from '@softmax/core';
-import { type BenchDtype, type Op, tolerance } from '@softmax/bench-scenarios';
 import type { FloatArray } from './candidate.js';
 
 /** The float64 oracle: @softmax/core's reference kernels, run in float64 on the same inputs. */

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
 import { parseShapes, type Suite } from '@softmax/bench-scenarios';
+import { describe, expect, it } from 'vitest';
 import { arrayOf, type Candidate } from '../src/candidate.js';
 import { copy } from '../src/candidates/copy.js';
 import { core } from '../src/candidates/core.js';

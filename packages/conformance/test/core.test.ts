@@ -1,5 +1,8 @@
 import { createCoreBackend } from '@softmax/core';
+import { OP_NAMES } from '@softmax/core/backend';
+import { describe, expect, it } from 'vitest';
 import { describeConformance } from '../src/index.js';
+import { COVERED_OPS } from '../src/suite/coverage.js';
 
 /*
  * Core's declared bound. Core computes in float64 and rounds once:
@@ -15,4 +18,10 @@ import { describeConformance } from '../src/index.js';
 describeConformance('core', () => createCoreBackend(), {
   rtol: 2 ** -23,
   float64: { rtol: 3e-14 },
+});
+
+describe('the suite covers the op table', () => {
+  it('every op of @softmax/core/backend OPS has conformance cases', () => {
+    expect([...COVERED_OPS].sort()).toEqual([...OP_NAMES].sort());
+  });
 });

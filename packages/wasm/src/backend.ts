@@ -3,8 +3,8 @@ import {
   BackendBase,
   type BackwardCallOptions,
   type ForwardCallOptions,
-  type OpCall,
   OPS,
+  type OpCall,
   type OpSupport,
   validateCall,
 } from '@softmax/core/backend';

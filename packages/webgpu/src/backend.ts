@@ -417,7 +417,14 @@ class Impl extends BackendBase<Async> implements WebGPUBackend {
     const op = call.op.name as Op;
     const maskedZero = !OPS[op].backward && (call.options as unknown as ForwardCallOptions).fullyMasked === 'zero';
     const params = { temperature: call.options.temperature as number, maskedZero };
-    return this.arrayCall(op, call.inputs as Float32Array[], call.rows, call.cols, params, call.outputs[0] as Float32Array);
+    return this.arrayCall(
+      op,
+      call.inputs as Float32Array[],
+      call.rows,
+      call.cols,
+      params,
+      call.outputs[0] as Float32Array,
+    );
   }
 
   async prepare(

@@ -1,5 +1,5 @@
-import type { Backend, FloatArray } from '@softmax/core';
 import type { Mode, Op } from '@softmax/bench-scenarios';
+import type { Backend, FloatArray } from '@softmax/core';
 import type { Loaded, Prepared, Problem } from '../candidate.js';
 
 /** Calls one op of a @softmax Backend as a user does: array in, a new array out. */

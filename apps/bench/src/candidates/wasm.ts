@@ -1,6 +1,6 @@
+import type { Op } from '@softmax/bench-scenarios';
 import type { WasmBackend, WasmBuffer } from '@softmax/wasm';
 import wasmPackage from '@softmax/wasm/package.json';
-import type { Op } from '@softmax/bench-scenarios';
 import type { Candidate, FloatArray, Prepared, Problem } from '../candidate.js';
 import { backendLoaded } from './backend-candidate.js';
 

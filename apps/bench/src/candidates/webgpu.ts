@@ -1,6 +1,6 @@
+import type { Op } from '@softmax/bench-scenarios';
 import type { createGpuTimer, EncodeShape, WebGPUBackend } from '@softmax/webgpu';
 import webgpuPackage from '@softmax/webgpu/package.json';
-import type { Op } from '@softmax/bench-scenarios';
 import type { Candidate, Prepared, Problem } from '../candidate.js';
 import { backendLoaded } from './backend-candidate.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BACKWARD_CASES, seededRandom, uniform } from '../vectors.js';
-import { BACKWARD_OPS, expectUnchanged, expectWithinBound, type SuiteContext } from './ops.js';
+import { expectUnchanged, expectWithinBound, type SuiteContext } from './ops.js';
 
 /** Finite-difference set-up: rows × cols logits on a 2^-10 grid in [-4, 4]. */
 const FD_ROWS = 3;
@@ -14,7 +14,7 @@ function gridValues(n: number, seed: number, lo: number, hi: number): number[] {
 export function registerBackwardTests(ctx: SuiteContext): void {
   const A = ctx.dtype.ArrayType;
 
-  describe.each(BACKWARD_OPS)('$name', (op) => {
+  describe.each(ctx.backwardOps)('$name', (op) => {
     it.each(BACKWARD_CASES)('against the oracle: $name', async (c) => {
       const { rows, cols } = ctx.scale === 'small' && c.small ? c.small : c;
       const temperature = c.temperature ?? 1;

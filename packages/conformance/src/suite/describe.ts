@@ -1,12 +1,15 @@
-import type { Backend, MaybePromise } from '@softmax/core';
+import type { Backend, Dtype, MaybePromise, OpName } from '@softmax/core';
+import { OP_NAMES } from '@softmax/core/backend';
 import { afterAll, describe } from 'vitest';
 import { boundFor, type ConformanceContract } from '../contract.js';
 import { ALL_DTYPES, DTYPES } from '../dtypes.js';
 import { registerBackwardTests } from './backward.js';
+import { registerCoverageTests } from './coverage.js';
 import { registerErrorTests } from './errors.js';
 import { registerForwardTests } from './forward.js';
 import { registerOutTests } from './io.js';
-import type { SuiteContext } from './ops.js';
+import { registerLogSumExpTests } from './log-sum-exp.js';
+import { BACKWARD_OPS, FORWARD_OPS, type SuiteContext } from './ops.js';
 import { registerPropertyTests } from './properties.js';
 import { registerSpecialValueTests } from './special.js';
 
@@ -30,12 +33,16 @@ export function describeConformance(
       await backend.dispose();
     });
     const backendOf = () => backend;
+    // Each dtype runs the ops the backend declares for it (backend.ops); coverage.ts reports the rest.
+    const declares = (name: OpName, dtype: Dtype) => backend.ops[name]?.includes(dtype) ?? false;
     for (const dtype of ALL_DTYPES.filter((d) => backend.dtypes.includes(d))) {
       const ctx: SuiteContext = {
         backend: backendOf,
         dtype: DTYPES[dtype],
         ...boundFor(contract, dtype),
         scale: contract.scale ?? 'full',
+        forwardOps: FORWARD_OPS.filter((op) => declares(op.name, dtype)),
+        backwardOps: BACKWARD_OPS.filter((op) => declares(op.name, dtype)),
       };
       describe(dtype, () => {
         registerForwardTests(ctx);
@@ -43,8 +50,13 @@ export function describeConformance(
         registerOutTests(ctx);
         registerBackwardTests(ctx);
         registerPropertyTests(ctx);
+        if (declares('logSumExp', dtype)) registerLogSumExpTests(ctx);
       });
     }
     describe('bad inputs', () => registerErrorTests(backendOf, backend.dtypes));
+    if (OP_NAMES.some((name) => !backend.ops[name])) {
+      describe('ops of the table this backend does not implement', () =>
+        registerCoverageTests(backendOf, backend.dtypes));
+    }
   });
 }

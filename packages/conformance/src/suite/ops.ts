@@ -26,6 +26,10 @@ export interface SuiteContext {
   rtol: number;
   atol: number;
   scale: 'full' | 'small';
+  /** The forward ops of FORWARD_OPS this backend declares for this dtype (the others are not run). */
+  forwardOps: readonly ForwardOp[];
+  /** Likewise for the gradients. */
+  backwardOps: readonly BackwardOp[];
 }
 
 export interface ForwardOp {
