@@ -3,7 +3,10 @@
  * (apps/bench/web/main.ts). Data only: what to measure, and how long to spend measuring it.
  */
 
-export type Op = 'softmax' | 'logSoftmax' | 'softmaxBackward' | 'logSoftmaxBackward';
+import { OP_NAMES, type OpName } from '@softmax/core/backend';
+
+/** An op of core's op table. */
+export type Op = OpName;
 export type BenchDtype = 'float32' | 'float64';
 /** 'user': array in, array out (what a caller pays). 'kernel': the op on data already resident. */
 export type Mode = 'user' | 'kernel';
@@ -69,7 +72,8 @@ export const suites: Record<'full' | 'quick', Suite> = {
   },
 };
 
-export const allOps: Op[] = ['softmax', 'logSoftmax', 'softmaxBackward', 'logSoftmaxBackward'];
+/** Every op of core's table (`--op all`); candidates say which of them they implement. */
+export const allOps: Op[] = [...OP_NAMES];
 
 /**
  * What a result must reach before it is timed: |y − ref| ≤ rtol·|ref| + atol·max|ref of the row|.

@@ -9,10 +9,10 @@ export interface Problem {
   mode: Mode;
   rows: number;
   cols: number;
-  /** Forward ops: the logits. Backward ops: the forward output y. */
+  /** The op's inputs in its declaration's order (core's op table): logits, or y and dy. */
+  inputs: FloatArray[];
+  /** The first input (the logits, or y): what the copy floor and single-input peers take. */
   x: FloatArray;
-  /** Backward ops only: the upstream gradient. */
-  dy?: FloatArray;
 }
 
 /** A problem set up on a candidate, ready to be timed. */
@@ -77,5 +77,3 @@ export interface Candidate {
 export function arrayOf(dtype: BenchDtype, length: number): FloatArray {
   return dtype === 'float32' ? new Float32Array(length) : new Float64Array(length);
 }
-
-export const isBackward = (op: Op): boolean => op === 'softmaxBackward' || op === 'logSoftmaxBackward';

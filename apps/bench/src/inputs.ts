@@ -1,28 +1,38 @@
 import type { BenchDtype, Op } from '@softmax/bench-scenarios';
 import { seededRandom } from '@softmax/conformance/helpers';
-import { referenceLogSoftmax, referenceSoftmax } from '@softmax/core';
-import { arrayOf, type FloatArray, isBackward } from './candidate.js';
-
-export interface Inputs {
-  x: FloatArray;
-  dy?: FloatArray;
-}
+import { OPS, type OpName, validateCall } from '@softmax/core/backend';
+import { arrayOf, type FloatArray } from './candidate.js';
 
 /**
- * Logits uniform in [−8, 8) (a realistic spread: exp values over ~7 decades). For the backward
- * ops x is the forward output the gradient needs (softmax or log-softmax of those logits) and dy
- * is uniform in [−1, 1).
+ * The inputs of one op, made from its declaration in core's op table: logits uniform in [−8, 8)
+ * (a realistic spread: exp values over ~7 decades); an operand that is another op's output (a
+ * gradient's y) is that op of those logits; any other float operand (dy) uniform in [−1, 1).
  */
-export function makeInputs(op: Op, dtype: BenchDtype, rows: number, cols: number, seed = 1): Inputs {
-  const n = rows * cols;
+export function makeInputs(op: Op, dtype: BenchDtype, rows: number, cols: number, seed = 1): FloatArray[] {
   const next = seededRandom(seed + rows * 31 + cols);
+  const n = rows * cols;
   const logits = arrayOf(dtype, n);
   for (let i = 0; i < n; i++) logits[i] = next() * 16 - 8;
-  if (!isBackward(op)) return { x: logits };
-  const y = arrayOf(dtype, n);
-  const forward = op === 'softmaxBackward' ? referenceSoftmax : referenceLogSoftmax;
-  forward({ x: logits, out: y, rows, cols, temperature: 1, fullyMasked: 'nan' });
-  const dy = arrayOf(dtype, n);
-  for (let i = 0; i < n; i++) dy[i] = next() * 2 - 1;
-  return { x: y, dy };
+  return OPS[op].inputs.map((decl, index) => {
+    if (decl.element !== 'float' || decl.shape !== 'matrix') {
+      throw new Error(`the benchmark makes only rows × cols float inputs; ${op}'s ${decl.name} is another kind`);
+    }
+    if (decl.producedBy) {
+      const call = validateCall(OPS[decl.producedBy as OpName], [logits, { cols }]);
+      call.op.reference(call);
+      return call.outputs[0] as FloatArray;
+    }
+    if (index === 0) return logits;
+    const values = arrayOf(dtype, n);
+    for (let i = 0; i < n; i++) values[i] = next() * 2 - 1;
+    return values;
+  });
+}
+
+/** Bytes a call of `op` reads and writes at this shape: every operand and output of its declaration. */
+export function bytesMoved(op: Op, dtype: BenchDtype, rows: number, cols: number): number {
+  const { inputs, outputs } = OPS[op];
+  const length = (shape: string) => (shape === 'matrix' ? rows * cols : shape === 'rows' ? rows : 1);
+  const size = (element: string) => (element === 'float' ? (dtype === 'float32' ? 4 : 8) : 4);
+  return [...inputs, ...outputs].reduce((sum, d) => sum + length(d.shape) * size(d.element), 0);
 }

@@ -1,25 +1,13 @@
 import { type BenchDtype, type Op, tolerance } from '@softmax/bench-scenarios';
 import { checkAgainstOracle, describeCheck } from '@softmax/conformance/helpers';
-import {
-  referenceLogSoftmax,
-  referenceLogSoftmaxBackward,
-  referenceSoftmax,
-  referenceSoftmaxBackward,
-} from '@softmax/core';
+import { OPS, validateCall } from '@softmax/core/backend';
 import type { FloatArray } from './candidate.js';
 
-/** The float64 oracle: @softmax/core's reference kernels, run in float64 on the same inputs. */
-export function oracle(op: Op, x: FloatArray, dy: FloatArray | undefined, rows: number, cols: number): Float64Array {
-  const out = new Float64Array(rows * cols);
-  const x64 = Float64Array.from(x);
-  if (op === 'softmax' || op === 'logSoftmax') {
-    const kernel = op === 'softmax' ? referenceSoftmax : referenceLogSoftmax;
-    kernel({ x: x64, out, rows, cols, temperature: 1, fullyMasked: 'nan' });
-  } else {
-    const kernel = op === 'softmaxBackward' ? referenceSoftmaxBackward : referenceLogSoftmaxBackward;
-    kernel({ y: x64, dy: Float64Array.from(dy!), out, rows, cols, temperature: 1 });
-  }
-  return out;
+/** The float64 oracle: the op's reference kernel (core's op table), run in float64 on the same inputs. */
+export function oracle(op: Op, inputs: readonly FloatArray[], cols: number): Float64Array {
+  const call = validateCall(OPS[op], [...inputs.map((a) => Float64Array.from(a)), { cols }]);
+  call.op.reference(call);
+  return call.outputs[0] as Float64Array;
 }
 
 export interface Verdict {

@@ -1,6 +1,6 @@
 import type { Mode, Suite } from '@softmax/bench-scenarios';
-import { type Candidate, isBackward, type LoadContext, type Loaded, type Prepared, type Problem } from './candidate.js';
-import { makeInputs } from './inputs.js';
+import type { Candidate, LoadContext, Loaded, Prepared, Problem } from './candidate.js';
+import { bytesMoved, makeInputs } from './inputs.js';
 import { oracle, verify } from './oracle.js';
 import { type CandidateInfo, type Measurement, type RunResult, SCHEMA, type ScenarioResult } from './results.js';
 import { summarize } from './stats.js';
@@ -169,20 +169,19 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
 
   for (const [index, { op, dtype, rows, cols }] of plan.entries()) {
     const elements = rows * cols;
-    const bytesPer = dtype === 'float32' ? 4 : 8;
     const scenario: ScenarioResult = {
       op,
       dtype,
       rows,
       cols,
       elements,
-      bytes: elements * bytesPer * (isBackward(op) ? 3 : 2),
+      bytes: bytesMoved(op, dtype, rows, cols),
       results: [],
     };
     emit({ type: 'scenario-start', scenario, index, total: plan.length });
     const inputs = makeInputs(op, dtype, rows, cols);
-    const expectedOp = oracle(op, inputs.x, inputs.dy, rows, cols);
-    const expectedCopy = Float64Array.from(inputs.x);
+    const expectedOp = oracle(op, inputs, cols);
+    const expectedCopy = Float64Array.from(inputs[0]);
 
     const entries: Entry[] = [];
     for (const c of candidates) {
@@ -190,7 +189,7 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
       if (!l) continue;
       for (const mode of suite.modes) {
         if (!l.supports(op, dtype, mode)) continue;
-        const problem: Problem = { op, dtype, mode, rows, cols, ...inputs };
+        const problem: Problem = { op, dtype, mode, rows, cols, inputs, x: inputs[0] };
         const expected = c.kind === 'floor' ? expectedCopy : expectedOp;
         const got = await prepareChecked(c, l, problem, expected);
         if ('prepared' in got) {

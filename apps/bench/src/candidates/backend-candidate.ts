@@ -2,19 +2,9 @@ import type { Mode, Op } from '@softmax/bench-scenarios';
 import type { Backend, FloatArray } from '@softmax/core';
 import type { Loaded, Prepared, Problem } from '../candidate.js';
 
-/** Calls one op of a @softmax Backend as a user does: array in, a new array out. */
+/** Calls one op of a @softmax Backend as a user does: arrays in, a new array out. */
 function call(backend: Backend, p: Problem): unknown {
-  const options = { cols: p.cols };
-  switch (p.op) {
-    case 'softmax':
-      return backend.softmax(p.x, options);
-    case 'logSoftmax':
-      return backend.logSoftmax(p.x, options);
-    case 'softmaxBackward':
-      return backend.softmaxBackward(p.x, p.dy!, options);
-    case 'logSoftmaxBackward':
-      return backend.logSoftmaxBackward(p.x, p.dy!, options);
-  }
+  return (backend[p.op] as (...args: unknown[]) => unknown).call(backend, ...p.inputs, { cols: p.cols });
 }
 
 /**
@@ -51,7 +41,7 @@ export function backendLoaded(
     version,
     details: opts.details,
     supports(op: Op, dtype, mode: Mode) {
-      if (!backend.dtypes.includes(dtype)) return false;
+      if (!backend.ops[op]?.includes(dtype)) return false;
       if (mode === 'user') return true;
       return opts.kernel?.ops.includes(op) ?? false;
     },

@@ -15,13 +15,11 @@ const calls: Record<Op, Call> = {
 
 /** kernel: the zero-copy API: inputs and output already in the kernel's linear memory. */
 function kernelPrepared(backend: WasmBackend, p: Problem): Prepared {
-  const inputs = [p.x, p.dy]
-    .filter((a): a is FloatArray => a !== undefined)
-    .map((a) => {
-      const buffer = backend.alloc(a.length, p.dtype);
-      buffer.view().set(a);
-      return buffer;
-    });
+  const inputs = p.inputs.map((a) => {
+    const buffer = backend.alloc(a.length, p.dtype);
+    buffer.view().set(a);
+    return buffer;
+  });
   const out = backend.alloc(p.x.length, p.dtype);
   const call = calls[p.op];
   return {

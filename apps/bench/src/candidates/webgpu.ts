@@ -30,7 +30,7 @@ async function kernelPrepared(backend: WebGPUBackend, p: Problem, makeTimer: typ
     device.queue.writeBuffer(buffer, 0, data as Float32Array<ArrayBuffer>);
     return buffer;
   };
-  const inputs = [p.x, p.dy].filter((a) => a !== undefined).map((a) => upload(a as Float32Array));
+  const inputs = p.inputs.map((a) => upload(a as Float32Array));
   const out = device.createBuffer({ size: bytes, usage: STORAGE | COPY_SRC });
   const shape = { rows: p.rows, cols: p.cols };
   const encode = encoders[p.op];

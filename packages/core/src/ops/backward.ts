@@ -10,10 +10,14 @@ export interface BackwardCallOptions {
   temperature: number;
 }
 
-const declare = <Name extends string>(name: Name, kernel: typeof referenceSoftmaxBackward): OpDecl<Name> => ({
+const declare = <Name extends string>(
+  name: Name,
+  forward: string,
+  kernel: typeof referenceSoftmaxBackward,
+): OpDecl<Name> => ({
   name,
   inputs: [
-    { name: 'y', element: 'float', shape: 'matrix' },
+    { name: 'y', element: 'float', shape: 'matrix', producedBy: forward },
     { name: 'dy', element: 'float', shape: 'matrix' },
   ],
   outputs: [{ name: 'out', element: 'float', shape: 'matrix', outOption: 'out' }],
@@ -30,8 +34,8 @@ const declare = <Name extends string>(name: Name, kernel: typeof referenceSoftma
   },
 });
 
-export const softmaxBackwardOp = declare('softmaxBackward', referenceSoftmaxBackward);
-export const logSoftmaxBackwardOp = declare('logSoftmaxBackward', referenceLogSoftmaxBackward);
+export const softmaxBackwardOp = declare('softmaxBackward', 'softmax', referenceSoftmaxBackward);
+export const logSoftmaxBackwardOp = declare('logSoftmaxBackward', 'logSoftmax', referenceLogSoftmaxBackward);
 
 export interface BackwardMethods<R = Sync> {
   /** dx = y ⊙ (dy − Σ dy·y) / temperature per row, where y is the softmax output. */

@@ -17,6 +17,11 @@ export interface OperandDecl {
   readonly name: string;
   readonly element: ElementKind;
   readonly shape: ShapeKind;
+  /**
+   * The op whose output a meaningful value of this operand is, given logits (a gradient's `y` is
+   * the forward output): what benchmarks, canaries and fuzzers feed it.
+   */
+  readonly producedBy?: string;
 }
 
 export interface OutputDecl extends OperandDecl {
