@@ -5,6 +5,7 @@ import {
   checkBackward,
   checkForward,
   type Dtype,
+  describeValue,
   type FloatArray,
   type FullyMasked,
   type OutputOf,
@@ -13,8 +14,9 @@ import {
   type SoftmaxOptions,
 } from '@softmax/core';
 import type { KernelExports } from './abi.js';
-import { WasmBuffer } from './buffer.js';
-import { Heap } from './heap.js';
+import { isFreedView, WasmBuffer } from './buffer.js';
+import { Heap, heapOf } from './heap.js';
+import { bufferOf, byteOffsetOf } from './intrinsics.js';
 import { type BackwardName, type ForwardName, isLarge, ThreadedCalls, type ThreadsSetup } from './threads/calls.js';
 
 /**
@@ -194,13 +196,37 @@ export class WasmBackend implements Backend {
   }
 
   /**
-   * Byte offset of an array that is a view of this backend's memory (a WasmBuffer's `view()`),
-   * or -1. Taken before any block is acquired: growth detaches such a view, and a detached view
-   * reports byteOffset 0. (Shared memory, on several threads, is not detached: a view made before
-   * it grew is then treated as outside, which costs a copy, not a wrong result.)
+   * Byte offset of an argument of `bytes` bytes that is a view of this backend's memory, or -1 for
+   * one outside it (a live buffer of another backend is copied like any array). A view of wasm
+   * memory that no live WasmBuffer holds, or a freed buffer's own view, is refused: writing there
+   * would overwrite the kernel's data, stack or scratch block, or memory a later alloc handed to
+   * someone else. Taken before any block is acquired: growth detaches a plain memory's views (shared
+   * memory is not detached, and a view made before it grew is found too).
    */
-  #address(array: FloatArray): number {
-    return array.buffer === this.#heap.current ? array.byteOffset : -1;
+  #address(array: FloatArray, bytes: number, name: string): number {
+    const heap = heapOf(bufferOf(array));
+    if (heap === undefined) return -1;
+    const at = byteOffsetOf(array);
+    if (!heap.holds(at, bytes) || isFreedView(array)) {
+      throw new SoftmaxError(
+        name === 'options.out' ? 'INVALID_OPTION' : 'INVALID_INPUT',
+        `${name} is a view of wasm memory at bytes ${at} to ${at + bytes} that no live WasmBuffer holds (the backend's own memory, or a freed buffer's), got ${describeValue(array)}`,
+      );
+    }
+    return heap === this.#heap ? at : -1;
+  }
+
+  /**
+   * Refuses an `out` in this memory that shares bytes with an input there without being it. Core
+   * checks views of one buffer; two views of a shared memory may hold different buffer objects.
+   */
+  #overlap(outAt: number, inAt: number, bytes: number, name: string): void {
+    if (outAt >= 0 && inAt >= 0 && outAt !== inAt && Math.abs(outAt - inAt) < bytes) {
+      throw new SoftmaxError(
+        'INVALID_OPTION',
+        `options.out partially overlaps ${name}: pass ${name} itself for in-place, or a separate array`,
+      );
+    }
   }
 
   /**
@@ -208,7 +234,8 @@ export class WasmBackend implements Backend {
    * same bytes when acquiring a block grew memory and detached it (shared memory grows in place).
    */
   #reattach(result: FloatArray, at: number, length: number): FloatArray {
-    if (result.buffer === this.#heap.current || result.buffer instanceof SharedArrayBuffer) return result;
+    const buffer = bufferOf(result);
+    if (buffer === this.#heap.current || buffer instanceof SharedArrayBuffer) return result;
     const Type = result instanceof Float32Array ? Float32Array : Float64Array;
     return new Type(this.#heap.current, at, length);
   }
@@ -222,9 +249,11 @@ export class WasmBackend implements Backend {
     const kernel = this.#forwardKernel(dtype, log);
     const zeroMasked = req.fullyMasked === 'zero' ? 1 : 0;
     const input = req.x;
-    const xAt = this.#address(input);
+    const bytes = rows * cols * BYTES[dtype];
+    const xAt = this.#address(input, bytes, 'x');
     // A fresh result is never in this memory; not asking spares V8 materialising its buffer (~200 ns).
-    const outAt = req.out ? this.#address(result) : -1;
+    const outAt = req.out ? this.#address(result, bytes, 'options.out') : -1;
+    this.#overlap(outAt, xAt, bytes, 'x');
     // An `out` in this memory is the kernel's destination: the input is copied there (unless it
     // is in this memory too) and transformed in place, with no block acquired and nothing grown.
     if (outAt >= 0) {
@@ -265,9 +294,12 @@ export class WasmBackend implements Backend {
     const { rows, cols, dtype } = req;
     if (rows === 0) return result;
     const kernel = this.#backwardKernel(dtype, log);
-    const yAt = this.#address(req.y);
-    const dyAt = this.#address(req.dy);
-    const outAt = req.out ? this.#address(result) : -1;
+    const bytes = rows * cols * BYTES[dtype];
+    const yAt = this.#address(req.y, bytes, 'y');
+    const dyAt = this.#address(req.dy, bytes, 'dy');
+    const outAt = req.out ? this.#address(result, bytes, 'options.out') : -1;
+    this.#overlap(outAt, yAt, bytes, 'y');
+    this.#overlap(outAt, dyAt, bytes, 'dy');
     if (yAt >= 0 && dyAt >= 0 && outAt >= 0) {
       this.#runBackward(kernel, yAt, dyAt, outAt, rows, cols, req.temperature);
       return result;
