@@ -16,7 +16,7 @@ import {
 import type { KernelExports } from './abi.js';
 import { isFreedView, WasmBuffer } from './buffer.js';
 import { Heap, heapOf } from './heap.js';
-import { bufferOf, byteOffsetOf } from './intrinsics.js';
+import { bufferOf, byteOffsetOf, copyInto, part } from './intrinsics.js';
 import { type BackwardName, type ForwardName, isLarge, ThreadedCalls, type ThreadsSetup } from './threads/calls.js';
 
 /**
@@ -72,6 +72,8 @@ export class WasmBackend implements Backend {
   /** Present with more than one thread. */
   readonly #threaded: ThreadedCalls | undefined;
   #disposed = false;
+  /** A call is running (see #enter). */
+  #busy = false;
 
   constructor(kernel: KernelExports, threads?: ThreadsSetup) {
     this.#kernel = kernel;
@@ -82,41 +84,79 @@ export class WasmBackend implements Backend {
     if (threads && threads.threads > 1) this.#threaded = new ThreadedCalls(threads, kernel, this.#heap);
   }
 
+  // Every public method brackets its work in #enter() / #leave(): a call made while another runs
+  // (from a getter of the options, say) would share the running call's scratch block and, on
+  // several threads, overwrite its posted job.
+
   softmax<T extends SoftmaxInput>(x: T, options?: SoftmaxOptions): OutputOf<T> {
-    return this.#forward(x, options, false) as OutputOf<T>;
+    this.#enter();
+    try {
+      return this.#done(this.#forward(x, options, false)) as OutputOf<T>;
+    } finally {
+      this.#leave();
+    }
   }
 
   logSoftmax<T extends SoftmaxInput>(x: T, options?: SoftmaxOptions): OutputOf<T> {
-    return this.#forward(x, options, true) as OutputOf<T>;
+    this.#enter();
+    try {
+      return this.#done(this.#forward(x, options, true)) as OutputOf<T>;
+    } finally {
+      this.#leave();
+    }
   }
 
   softmaxBackward<T extends SoftmaxInput>(y: T, dy: T, options?: BackwardOptions): OutputOf<T> {
-    return this.#backward(y, dy, options, false) as OutputOf<T>;
+    this.#enter();
+    try {
+      return this.#done(this.#backward(y, dy, options, false)) as OutputOf<T>;
+    } finally {
+      this.#leave();
+    }
   }
 
   logSoftmaxBackward<T extends SoftmaxInput>(y: T, dy: T, options?: BackwardOptions): OutputOf<T> {
-    return this.#backward(y, dy, options, true) as OutputOf<T>;
+    this.#enter();
+    try {
+      return this.#done(this.#backward(y, dy, options, true)) as OutputOf<T>;
+    } finally {
+      this.#leave();
+    }
   }
 
   /** A zero-copy buffer of `length` elements in the kernel's memory (contents unspecified). */
   alloc<D extends Dtype = 'float32'>(length: number, dtype: D = 'float32' as D): WasmBuffer<D> {
-    this.#live();
-    if (!Number.isSafeInteger(length) || length < 0) {
-      throw new SoftmaxError('INVALID_SHAPE', `length must be a non-negative integer, got ${String(length)}`);
+    this.#enter();
+    try {
+      if (!Number.isSafeInteger(length) || length < 0) {
+        throw new SoftmaxError('INVALID_SHAPE', `length must be a non-negative integer, got ${String(length)}`);
+      }
+      if (!DTYPES.includes(dtype)) {
+        throw new SoftmaxError('UNSUPPORTED_DTYPE', `dtype must be 'float32' or 'float64', got ${String(dtype)}`);
+      }
+      return new WasmBuffer(this.#heap, this, dtype, length, `alloc(${length}, '${dtype}')`);
+    } finally {
+      this.#leave();
     }
-    if (!DTYPES.includes(dtype)) {
-      throw new SoftmaxError('UNSUPPORTED_DTYPE', `dtype must be 'float32' or 'float64', got ${String(dtype)}`);
-    }
-    return new WasmBuffer(this.#heap, this, dtype, length, `alloc(${length}, '${dtype}')`);
   }
 
   /** Softmax of a buffer, written to `options.out` (default: in place). Returns the output buffer. */
   softmaxBuffer<D extends Dtype>(x: WasmBuffer<D>, options?: BufferForwardOptions): WasmBuffer<D> {
-    return this.#forwardBuffer(x, options, false);
+    this.#enter();
+    try {
+      return this.#done(this.#forwardBuffer(x, options, false));
+    } finally {
+      this.#leave();
+    }
   }
 
   logSoftmaxBuffer<D extends Dtype>(x: WasmBuffer<D>, options?: BufferForwardOptions): WasmBuffer<D> {
-    return this.#forwardBuffer(x, options, true);
+    this.#enter();
+    try {
+      return this.#done(this.#forwardBuffer(x, options, true));
+    } finally {
+      this.#leave();
+    }
   }
 
   /** Softmax gradient of buffers, written to `options.out` (default: into `dy`). Returns the output buffer. */
@@ -125,7 +165,12 @@ export class WasmBackend implements Backend {
     dy: WasmBuffer<D>,
     options?: BufferBackwardOptions,
   ): WasmBuffer<D> {
-    return this.#backwardBuffer(y, dy, options, false);
+    this.#enter();
+    try {
+      return this.#done(this.#backwardBuffer(y, dy, options, false));
+    } finally {
+      this.#leave();
+    }
   }
 
   logSoftmaxBackwardBuffer<D extends Dtype>(
@@ -133,7 +178,12 @@ export class WasmBackend implements Backend {
     dy: WasmBuffer<D>,
     options?: BufferBackwardOptions,
   ): WasmBuffer<D> {
-    return this.#backwardBuffer(y, dy, options, true);
+    this.#enter();
+    try {
+      return this.#done(this.#backwardBuffer(y, dy, options, true));
+    } finally {
+      this.#leave();
+    }
   }
 
   /** Bytes of linear memory the kernel holds (it grows on demand and is reused, never shrunk). */
@@ -146,13 +196,33 @@ export class WasmBackend implements Backend {
     return this.#threaded?.workerChunks ?? 0;
   }
 
+  /** Ends the backend. Called during a call (from a getter of its options), that call throws. */
   dispose(): void {
     this.#disposed = true;
-    this.#threaded?.dispose();
+    // A running call may have a job posted: its workers stop once it returns (#leave).
+    if (!this.#busy) this.#threaded?.dispose();
   }
 
-  #live(): void {
+  #enter(): void {
     if (this.#disposed) throw new SoftmaxError('BACKEND_UNAVAILABLE', 'this wasm backend has been disposed');
+    if (this.#busy) {
+      throw new SoftmaxError(
+        'BACKEND_UNAVAILABLE',
+        're-entrant call: this wasm backend is already running a call (this one was made from code that call ran, such as a getter of its options); call it again after that call returns',
+      );
+    }
+    this.#busy = true;
+  }
+
+  #leave(): void {
+    this.#busy = false;
+    if (this.#disposed) this.#threaded?.dispose();
+  }
+
+  /** A call's result, unless dispose() came while it ran. */
+  #done<R>(result: R): R {
+    if (this.#disposed) throw new SoftmaxError('BACKEND_UNAVAILABLE', 'this wasm backend was disposed during the call');
+    return result;
   }
 
   #forwardKernel(dtype: Dtype, log: boolean): ForwardName {
@@ -241,7 +311,6 @@ export class WasmBackend implements Backend {
   }
 
   #forward(x: unknown, options: unknown, log: boolean): FloatArray {
-    this.#live();
     const req = checkForward(x, options, DTYPES);
     const result = allocateResult(req);
     const { rows, cols, dtype } = req;
@@ -257,7 +326,7 @@ export class WasmBackend implements Backend {
     // An `out` in this memory is the kernel's destination: the input is copied there (unless it
     // is in this memory too) and transformed in place, with no block acquired and nothing grown.
     if (outAt >= 0) {
-      if (xAt < 0) result.set(input);
+      if (xAt < 0) copyInto(result, input, 0);
       this.#runForward(kernel, xAt < 0 ? outAt : xAt, outAt, rows, cols, req.temperature, zeroMasked);
       return result;
     }
@@ -277,9 +346,9 @@ export class WasmBackend implements Backend {
         const start = r * cols;
         const end = start + n * cols;
         // An input in this memory is read where it lies; the result goes through the block.
-        if (xAt < 0) heap.set(n === rows ? input : input.subarray(start, end), at);
+        if (xAt < 0) copyInto(heap, n === rows ? input : part(input, dtype, start, end - start), at);
         this.#runForward(kernel, xAt < 0 ? ptr : xAt + start * bpe, ptr, n, cols, req.temperature, zeroMasked);
-        result.set(heap.subarray(at, at + (end - start)), start);
+        copyInto(result, heap.subarray(at, at + (end - start)), start);
       }
     } finally {
       this.#releaseBlock(ptr);
@@ -288,7 +357,6 @@ export class WasmBackend implements Backend {
   }
 
   #backward(y: unknown, dy: unknown, options: unknown, log: boolean): FloatArray {
-    this.#live();
     const req = checkBackward(y, dy, options, DTYPES);
     const result = allocateResult(req);
     const { rows, cols, dtype } = req;
@@ -328,10 +396,10 @@ export class WasmBackend implements Backend {
         const yP = yAt < 0 ? slot(ySlot) : yAt + offset;
         const outP = outAt < 0 ? slot(outSlot) : outAt + offset;
         const dyP = dyAt >= 0 ? dyAt + offset : dySlot >= 0 ? slot(dySlot) : outP;
-        if (yAt < 0) heap.set(whole ? req.y : req.y.subarray(start, end), yP / bpe);
-        if (dyAt < 0) heap.set(whole ? req.dy : req.dy.subarray(start, end), dyP / bpe);
+        if (yAt < 0) copyInto(heap, whole ? req.y : part(req.y, dtype, start, end - start), yP / bpe);
+        if (dyAt < 0) copyInto(heap, whole ? req.dy : part(req.dy, dtype, start, end - start), dyP / bpe);
         this.#runBackward(kernel, yP, dyP, outP, n, cols, req.temperature);
-        if (outAt < 0) result.set(heap.subarray(outP / bpe, outP / bpe + (end - start)), start);
+        if (outAt < 0) copyInto(result, heap.subarray(outP / bpe, outP / bpe + (end - start)), start);
       }
     } finally {
       this.#releaseBlock(ptr);
@@ -354,10 +422,12 @@ export class WasmBackend implements Backend {
     options: BufferForwardOptions | undefined,
     log: boolean,
   ): WasmBuffer<D> {
-    this.#live();
     this.#own(x, 'x');
     const out = (options?.out === undefined ? x : this.#own(options.out, 'options.out')) as WasmBuffer<D>;
     const req = checkForward(x.view(), withOutView(options, out), DTYPES);
+    // Validation ran the options' getters, which may have freed a buffer.
+    this.#own(x, 'x');
+    this.#own(out, 'options.out');
     if (req.rows > 0) {
       this.#runForward(
         this.#forwardKernel(req.dtype, log),
@@ -378,11 +448,14 @@ export class WasmBackend implements Backend {
     options: BufferBackwardOptions | undefined,
     log: boolean,
   ): WasmBuffer<D> {
-    this.#live();
     this.#own(y, 'y');
     this.#own(dy, 'dy');
     const out = (options?.out === undefined ? dy : this.#own(options.out, 'options.out')) as WasmBuffer<D>;
     const req = checkBackward(y.view(), dy.view(), withOutView(options, out), DTYPES);
+    // Validation ran the options' getters, which may have freed a buffer.
+    this.#own(y, 'y');
+    this.#own(dy, 'dy');
+    this.#own(out, 'options.out');
     if (req.rows > 0) {
       this.#runBackward(
         this.#backwardKernel(req.dtype, log),
