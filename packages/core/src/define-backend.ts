@@ -51,6 +51,14 @@ export abstract class BackendBase<R extends Sync | Async = Sync> {
    */
   abstract run(call: OpCall): R extends Sync ? void : Promise<void>;
   abstract dispose(): void | Promise<void>;
+  /**
+   * Optional, for synchronous backends: called before a call's validation and after its run
+   * (`ok`: it returned). A backend that must refuse a call made while another runs (from a getter
+   * of the options, say) throws from `begin`; `end` may throw to fail a call that returned (the
+   * backend was disposed while it ran).
+   */
+  begin?(): void;
+  end?(ok: boolean): void;
 
   get dtypes(): readonly Dtype[] {
     const all = new Set<Dtype>();
@@ -61,6 +69,7 @@ export abstract class BackendBase<R extends Sync | Async = Sync> {
 // biome-ignore lint/suspicious/noUnsafeDeclarationMerging: see the class.
 export interface BackendBase<R extends Sync | Async = Sync> extends OpMethods<R> {}
 
+/** Validates, answers an empty call, runs, and returns the result (rejecting, on an async backend). */
 function dispatch(backend: BackendBase<Sync | Async>, op: OpDecl, args: ArrayLike<unknown>): unknown {
   const async = backend.returns === 'async';
   try {
@@ -78,11 +87,24 @@ function dispatch(backend: BackendBase<Sync | Async>, op: OpDecl, args: ArrayLik
   }
 }
 
+/** A synchronous call between the backend's begin() and end(ok). */
+function guarded(backend: BackendBase<Sync | Async>, op: OpDecl, args: ArrayLike<unknown>): unknown {
+  backend.begin?.();
+  let ok = false;
+  try {
+    const result = dispatch(backend, op, args);
+    ok = true;
+    return result;
+  } finally {
+    backend.end?.(ok);
+  }
+}
+
 for (const name of OP_NAMES) {
   const op = OPS[name];
   Object.defineProperty(BackendBase.prototype, name, {
     value: function (this: BackendBase<Sync | Async>, ...args: unknown[]) {
-      return dispatch(this, op, args);
+      return this.begin ? guarded(this, op, args) : dispatch(this, op, args);
     },
     writable: true,
     configurable: true,

@@ -2,15 +2,17 @@ import { type Dtype, type FloatArray, type FullyMasked, SoftmaxError } from '@so
 import {
   BackendBase,
   type BackwardCallOptions,
+  describeValue,
   type ForwardCallOptions,
-  OPS,
   type OpCall,
+  OPS,
   type OpSupport,
   validateCall,
 } from '@softmax/core/backend';
 import type { KernelExports } from './abi.js';
-import { WasmBuffer } from './buffer.js';
-import { Heap } from './heap.js';
+import { isFreedView, WasmBuffer } from './buffer.js';
+import { Heap, heapOf } from './heap.js';
+import { bufferOf, byteOffsetOf, copyInto, part } from './intrinsics.js';
 import { type BackwardName, type ForwardName, isLarge, ThreadedCalls, type ThreadsSetup } from './threads/calls.js';
 
 /**
@@ -75,6 +77,8 @@ export class WasmBackend extends BackendBase {
   /** Present with more than one thread. */
   readonly #threaded: ThreadedCalls | undefined;
   #disposed = false;
+  /** A call is running (see #enter). */
+  #busy = false;
 
   constructor(kernel: KernelExports, threads?: ThreadsSetup) {
     super();
@@ -86,9 +90,22 @@ export class WasmBackend extends BackendBase {
     if (threads && threads.threads > 1) this.#threaded = new ThreadedCalls(threads, kernel, this.#heap);
   }
 
+  // Every public method brackets its work in #enter() / #leave() (the op methods through begin and
+  // end, which BackendBase calls around validation and run): a call made while another runs (from a
+  // getter of the options, say) would share the running call's scratch block and, on several
+  // threads, overwrite its posted job.
+
+  begin(): void {
+    this.#enter();
+  }
+
+  end(ok: boolean): void {
+    this.#leave();
+    if (ok) this.#done(undefined);
+  }
+
   /** One validated call of an op of the table (see @softmax/core/backend). */
   run(call: OpCall): void {
-    this.#live();
     switch (call.op.name) {
       case 'softmax':
       case 'logSoftmax':
@@ -101,23 +118,37 @@ export class WasmBackend extends BackendBase {
 
   /** A zero-copy buffer of `length` elements in the kernel's memory (contents unspecified). */
   alloc<D extends Dtype = 'float32'>(length: number, dtype: D = 'float32' as D): WasmBuffer<D> {
-    this.#live();
-    if (!Number.isSafeInteger(length) || length < 0) {
-      throw new SoftmaxError('INVALID_SHAPE', `length must be a non-negative integer, got ${String(length)}`);
+    this.#enter();
+    try {
+      if (!Number.isSafeInteger(length) || length < 0) {
+        throw new SoftmaxError('INVALID_SHAPE', `length must be a non-negative integer, got ${String(length)}`);
+      }
+      if (!DTYPES.includes(dtype)) {
+        throw new SoftmaxError('UNSUPPORTED_DTYPE', `dtype must be 'float32' or 'float64', got ${String(dtype)}`);
+      }
+      return new WasmBuffer(this.#heap, this, dtype, length, `alloc(${length}, '${dtype}')`);
+    } finally {
+      this.#leave();
     }
-    if (!DTYPES.includes(dtype)) {
-      throw new SoftmaxError('UNSUPPORTED_DTYPE', `dtype must be 'float32' or 'float64', got ${String(dtype)}`);
-    }
-    return new WasmBuffer(this.#heap, this, dtype, length, `alloc(${length}, '${dtype}')`);
   }
 
   /** Softmax of a buffer, written to `options.out` (default: in place). Returns the output buffer. */
   softmaxBuffer<D extends Dtype>(x: WasmBuffer<D>, options?: BufferForwardOptions): WasmBuffer<D> {
-    return this.#forwardBuffer(x, options, false);
+    this.#enter();
+    try {
+      return this.#done(this.#forwardBuffer(x, options, false));
+    } finally {
+      this.#leave();
+    }
   }
 
   logSoftmaxBuffer<D extends Dtype>(x: WasmBuffer<D>, options?: BufferForwardOptions): WasmBuffer<D> {
-    return this.#forwardBuffer(x, options, true);
+    this.#enter();
+    try {
+      return this.#done(this.#forwardBuffer(x, options, true));
+    } finally {
+      this.#leave();
+    }
   }
 
   /** Softmax gradient of buffers, written to `options.out` (default: into `dy`). Returns the output buffer. */
@@ -126,7 +157,12 @@ export class WasmBackend extends BackendBase {
     dy: WasmBuffer<D>,
     options?: BufferBackwardOptions,
   ): WasmBuffer<D> {
-    return this.#backwardBuffer(y, dy, options, false);
+    this.#enter();
+    try {
+      return this.#done(this.#backwardBuffer(y, dy, options, false));
+    } finally {
+      this.#leave();
+    }
   }
 
   logSoftmaxBackwardBuffer<D extends Dtype>(
@@ -134,7 +170,12 @@ export class WasmBackend extends BackendBase {
     dy: WasmBuffer<D>,
     options?: BufferBackwardOptions,
   ): WasmBuffer<D> {
-    return this.#backwardBuffer(y, dy, options, true);
+    this.#enter();
+    try {
+      return this.#done(this.#backwardBuffer(y, dy, options, true));
+    } finally {
+      this.#leave();
+    }
   }
 
   /** Bytes of linear memory the kernel holds (it grows on demand and is reused, never shrunk). */
@@ -147,13 +188,33 @@ export class WasmBackend extends BackendBase {
     return this.#threaded?.workerChunks ?? 0;
   }
 
+  /** Ends the backend. Called during a call (from a getter of its options), that call throws. */
   dispose(): void {
     this.#disposed = true;
-    this.#threaded?.dispose();
+    // A running call may have a job posted: its workers stop once it returns (#leave).
+    if (!this.#busy) this.#threaded?.dispose();
   }
 
-  #live(): void {
+  #enter(): void {
     if (this.#disposed) throw new SoftmaxError('BACKEND_UNAVAILABLE', 'this wasm backend has been disposed');
+    if (this.#busy) {
+      throw new SoftmaxError(
+        'BACKEND_UNAVAILABLE',
+        're-entrant call: this wasm backend is already running a call (this one was made from code that call ran, such as a getter of its options); call it again after that call returns',
+      );
+    }
+    this.#busy = true;
+  }
+
+  #leave(): void {
+    this.#busy = false;
+    if (this.#disposed) this.#threaded?.dispose();
+  }
+
+  /** A call's result, unless dispose() came while it ran. */
+  #done<R>(result: R): R {
+    if (this.#disposed) throw new SoftmaxError('BACKEND_UNAVAILABLE', 'this wasm backend was disposed during the call');
+    return result;
   }
 
   #forwardKernel(dtype: Dtype, log: boolean): ForwardName {
@@ -197,13 +258,37 @@ export class WasmBackend extends BackendBase {
   }
 
   /**
-   * Byte offset of an array that is a view of this backend's memory (a WasmBuffer's `view()`),
-   * or -1. Taken before any block is acquired: growth detaches such a view, and a detached view
-   * reports byteOffset 0. (Shared memory, on several threads, is not detached: a view made before
-   * it grew is then treated as outside, which costs a copy, not a wrong result.)
+   * Byte offset of an argument of `bytes` bytes that is a view of this backend's memory, or -1 for
+   * one outside it (a live buffer of another backend is copied like any array). A view of wasm
+   * memory that no live WasmBuffer holds, or a freed buffer's own view, is refused: writing there
+   * would overwrite the kernel's data, stack or scratch block, or memory a later alloc handed to
+   * someone else. Taken before any block is acquired: growth detaches a plain memory's views (shared
+   * memory is not detached, and a view made before it grew is found too).
    */
-  #address(array: FloatArray): number {
-    return array.buffer === this.#heap.current ? array.byteOffset : -1;
+  #address(array: FloatArray, bytes: number, name: string): number {
+    const heap = heapOf(bufferOf(array));
+    if (heap === undefined) return -1;
+    const at = byteOffsetOf(array);
+    if (!heap.holds(at, bytes) || isFreedView(array)) {
+      throw new SoftmaxError(
+        name === 'options.out' ? 'INVALID_OPTION' : 'INVALID_INPUT',
+        `${name} is a view of wasm memory at bytes ${at} to ${at + bytes} that no live WasmBuffer holds (the backend's own memory, or a freed buffer's), got ${describeValue(array)}`,
+      );
+    }
+    return heap === this.#heap ? at : -1;
+  }
+
+  /**
+   * Refuses an `out` in this memory that shares bytes with an input there without being it. Core
+   * checks views of one buffer; two views of a shared memory may hold different buffer objects.
+   */
+  #overlap(outAt: number, inAt: number, bytes: number, name: string): void {
+    if (outAt >= 0 && inAt >= 0 && outAt !== inAt && Math.abs(outAt - inAt) < bytes) {
+      throw new SoftmaxError(
+        'INVALID_OPTION',
+        `options.out partially overlaps ${name}: pass ${name} itself for in-place, or a separate array`,
+      );
+    }
   }
 
   /**
@@ -211,7 +296,8 @@ export class WasmBackend extends BackendBase {
    * same bytes when acquiring a block grew memory and detached it (shared memory grows in place).
    */
   #reattach(result: FloatArray, at: number, length: number): FloatArray {
-    if (result.buffer === this.#heap.current || result.buffer instanceof SharedArrayBuffer) return result;
+    const buffer = bufferOf(result);
+    if (buffer === this.#heap.current || buffer instanceof SharedArrayBuffer) return result;
     const Type = result instanceof Float32Array ? Float32Array : Float64Array;
     return new Type(this.#heap.current, at, length);
   }
@@ -223,13 +309,15 @@ export class WasmBackend extends BackendBase {
     const kernel = this.#forwardKernel(dtype, log);
     const zeroMasked = fullyMasked === 'zero' ? 1 : 0;
     const input = call.inputs[0] as FloatArray;
-    const xAt = this.#address(input);
+    const bytes = rows * cols * BYTES[dtype];
+    const xAt = this.#address(input, bytes, 'x');
     // A fresh result is never in this memory; not asking spares V8 materialising its buffer (~200 ns).
-    const outAt = call.provided[0] ? this.#address(result) : -1;
+    const outAt = call.provided[0] ? this.#address(result, bytes, 'options.out') : -1;
+    this.#overlap(outAt, xAt, bytes, 'x');
     // An `out` in this memory is the kernel's destination: the input is copied there (unless it
     // is in this memory too) and transformed in place, with no block acquired and nothing grown.
     if (outAt >= 0) {
-      if (xAt < 0) result.set(input);
+      if (xAt < 0) copyInto(result, input, 0);
       this.#runForward(kernel, xAt < 0 ? outAt : xAt, outAt, rows, cols, temperature, zeroMasked);
       return;
     }
@@ -249,9 +337,9 @@ export class WasmBackend extends BackendBase {
         const start = r * cols;
         const end = start + n * cols;
         // An input in this memory is read where it lies; the result goes through the block.
-        if (xAt < 0) heap.set(n === rows ? input : input.subarray(start, end), at);
+        if (xAt < 0) copyInto(heap, n === rows ? input : part(input, dtype, start, end - start), at);
         this.#runForward(kernel, xAt < 0 ? ptr : xAt + start * bpe, ptr, n, cols, temperature, zeroMasked);
-        result.set(heap.subarray(at, at + (end - start)), start);
+        copyInto(result, heap.subarray(at, at + (end - start)), start);
       }
     } finally {
       this.#releaseBlock(ptr);
@@ -264,9 +352,12 @@ export class WasmBackend extends BackendBase {
     const [y, dy] = call.inputs as FloatArray[];
     const result = call.outputs[0] as FloatArray;
     const kernel = this.#backwardKernel(dtype, log);
-    const yAt = this.#address(y);
-    const dyAt = this.#address(dy);
-    const outAt = call.provided[0] ? this.#address(result) : -1;
+    const bytes = rows * cols * BYTES[dtype];
+    const yAt = this.#address(y, bytes, 'y');
+    const dyAt = this.#address(dy, bytes, 'dy');
+    const outAt = call.provided[0] ? this.#address(result, bytes, 'options.out') : -1;
+    this.#overlap(outAt, yAt, bytes, 'y');
+    this.#overlap(outAt, dyAt, bytes, 'dy');
     if (yAt >= 0 && dyAt >= 0 && outAt >= 0) {
       this.#runBackward(kernel, yAt, dyAt, outAt, rows, cols, temperature);
       return;
@@ -295,10 +386,10 @@ export class WasmBackend extends BackendBase {
         const yP = yAt < 0 ? slot(ySlot) : yAt + offset;
         const outP = outAt < 0 ? slot(outSlot) : outAt + offset;
         const dyP = dyAt >= 0 ? dyAt + offset : dySlot >= 0 ? slot(dySlot) : outP;
-        if (yAt < 0) heap.set(whole ? y : y.subarray(start, end), yP / bpe);
-        if (dyAt < 0) heap.set(whole ? dy : dy.subarray(start, end), dyP / bpe);
+        if (yAt < 0) copyInto(heap, whole ? y : part(y, dtype, start, end - start), yP / bpe);
+        if (dyAt < 0) copyInto(heap, whole ? dy : part(dy, dtype, start, end - start), dyP / bpe);
         this.#runBackward(kernel, yP, dyP, outP, n, cols, temperature);
-        if (outAt < 0) result.set(heap.subarray(outP / bpe, outP / bpe + (end - start)), start);
+        if (outAt < 0) copyInto(result, heap.subarray(outP / bpe, outP / bpe + (end - start)), start);
       }
     } finally {
       this.#releaseBlock(ptr);
@@ -321,10 +412,12 @@ export class WasmBackend extends BackendBase {
     options: BufferForwardOptions | undefined,
     log: boolean,
   ): WasmBuffer<D> {
-    this.#live();
     this.#own(x, 'x');
     const out = (options?.out === undefined ? x : this.#own(options.out, 'options.out')) as WasmBuffer<D>;
     const req = validateCall(log ? OPS.logSoftmax : OPS.softmax, [x.view(), withOutView(options, out)], DTYPES);
+    // Validation ran the options' getters, which may have freed a buffer.
+    this.#own(x, 'x');
+    this.#own(out, 'options.out');
     if (req.rows > 0) {
       const { temperature, fullyMasked } = req.options as unknown as ForwardCallOptions;
       this.#runForward(
@@ -346,12 +439,15 @@ export class WasmBackend extends BackendBase {
     options: BufferBackwardOptions | undefined,
     log: boolean,
   ): WasmBuffer<D> {
-    this.#live();
     this.#own(y, 'y');
     this.#own(dy, 'dy');
     const out = (options?.out === undefined ? dy : this.#own(options.out, 'options.out')) as WasmBuffer<D>;
     const op = log ? OPS.logSoftmaxBackward : OPS.softmaxBackward;
     const req = validateCall(op, [y.view(), dy.view(), withOutView(options, out)], DTYPES);
+    // Validation ran the options' getters, which may have freed a buffer.
+    this.#own(y, 'y');
+    this.#own(dy, 'dy');
+    this.#own(out, 'options.out');
     if (req.rows > 0) {
       this.#runBackward(
         this.#backwardKernel(req.dtype, log),

@@ -1,6 +1,17 @@
 import { type Dtype, SoftmaxError } from '@softmax/core';
 import type { Heap } from './heap.js';
 
+/** The buffer each `view()` belongs to, so that a freed buffer's old views can be told apart. */
+const OWNERS = new WeakMap<object, WasmBuffer>();
+
+/**
+ * Whether `array` is a view that a WasmBuffer handed out and has since been freed. Its memory may
+ * already be another buffer's, so the address alone cannot tell (nor for a subarray of it).
+ */
+export function isFreedView(array: object): boolean {
+  return OWNERS.get(array)?.freed === true;
+}
+
 /** The typed array of a dtype. */
 export type ArrayOf<D extends Dtype> = D extends 'float32' ? Float32Array : Float64Array;
 
@@ -29,7 +40,7 @@ export class WasmBuffer<D extends Dtype = Dtype> {
     this.length = length;
     this.#heap = heap;
     this.#owner = owner;
-    this.byteOffset = heap.alloc(length * (dtype === 'float32' ? 4 : 8), what);
+    this.byteOffset = heap.allocUser(length * (dtype === 'float32' ? 4 : 8), what);
   }
 
   /** A typed array over the buffer's memory; the same object until memory grows. */
@@ -40,6 +51,7 @@ export class WasmBuffer<D extends Dtype = Dtype> {
       const Type = this.dtype === 'float32' ? Float32Array : Float64Array;
       this.#view = new Type(buffer, this.byteOffset, this.length) as ArrayOf<D>;
       this.#viewBuffer = buffer;
+      OWNERS.set(this.#view, this);
     }
     return this.#view;
   }

@@ -22,12 +22,27 @@ interface Block {
   size: number;
 }
 
+/**
+ * Every buffer a heap's memory has had, mapped to that heap: an array whose buffer is here is a
+ * view of some backend's linear memory. A shared memory's older buffers are kept too, since
+ * growing it does not detach them (they still alias the memory); a plain memory's are detached.
+ */
+const HEAPS = new WeakMap<ArrayBufferLike, Heap>();
+
+/** The heap whose linear memory `buffer` is (or was, before it grew), if any. */
+export function heapOf(buffer: ArrayBufferLike): Heap | undefined {
+  return HEAPS.get(buffer);
+}
+
 export class Heap {
   readonly memory: LinearMemory;
   /** Free blocks sorted by address, never adjacent (adjacent ones are merged). */
   private readonly free: Block[] = [];
   /** Sizes of live blocks by address. */
   private readonly live = new Map<number, number>();
+  /** Requested bytes of live user blocks (WasmBuffers) by address, and their addresses sorted. */
+  private readonly userBytes = new Map<number, number>();
+  private readonly userStarts: number[] = [];
   /** First byte above every block handed out so far. */
   private top: number;
   /**
@@ -43,6 +58,42 @@ export class Heap {
     this.memory = memory;
     this.top = roundUp(heapBase);
     this.current = memory.buffer;
+    HEAPS.set(this.current, this);
+  }
+
+  /** A block for a WasmBuffer: like `alloc`, and recorded as the user's (see `holds`). */
+  allocUser(bytes: number, what?: string): number {
+    const ptr = this.alloc(bytes, what);
+    this.userBytes.set(ptr, bytes);
+    this.userStarts.splice(this.userIndex(ptr), 0, ptr);
+    return ptr;
+  }
+
+  /**
+   * Whether bytes [at, at + bytes) lie inside one live user block: a map lookup for a buffer's own
+   * view, a binary search for a view of part of one. Everything else in the memory (the kernel's
+   * data and stack, the scratch block, freed or reused memory) belongs to the backend.
+   */
+  holds(at: number, bytes: number): boolean {
+    const exact = this.userBytes.get(at);
+    if (exact !== undefined) return bytes <= exact;
+    const i = this.userIndex(at + 1) - 1; // the last block starting at or below `at`
+    if (i < 0) return false;
+    const start = this.userStarts[i];
+    return at + bytes <= start + (this.userBytes.get(start) as number);
+  }
+
+  /** Index of the first user block at or above `ptr`. */
+  private userIndex(ptr: number): number {
+    const starts = this.userStarts;
+    let lo = 0;
+    let hi = starts.length;
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (starts[mid] < ptr) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   /**
@@ -76,6 +127,7 @@ export class Heap {
       try {
         this.memory.grow(Math.ceil((end - have) / PAGE));
         this.current = this.memory.buffer;
+        HEAPS.set(this.current, this);
       } catch (error) {
         // The engine or the machine refused the memory (browsers may cap it below 4 GiB).
         throw new SoftmaxError(
@@ -94,6 +146,7 @@ export class Heap {
     const size = this.live.get(ptr);
     if (size === undefined) return;
     this.live.delete(ptr);
+    if (this.userBytes.delete(ptr)) this.userStarts.splice(this.userIndex(ptr), 1);
     let lo = 0;
     let hi = this.free.length;
     while (lo < hi) {

@@ -100,3 +100,30 @@ describe('Heap past 2 GiB', () => {
     expect(heap.liveBytes).toBe(112 + 16);
   });
 });
+
+describe('Heap.holds: which bytes belong to live user blocks', () => {
+  it('answers for exact, interior and straddling ranges, and forgets released blocks', () => {
+    const heap = new Heap(new CountingMemory(), BASE);
+    const internal = heap.alloc(1000); // like the scratch block: never the user's
+    const a = heap.allocUser(100);
+    const b = heap.allocUser(64);
+    const c = heap.allocUser(0);
+    expect(heap.holds(internal, 16)).toBe(false);
+    expect(heap.holds(a, 100)).toBe(true);
+    expect(heap.holds(a, 101)).toBe(false); // the rounding to 16 bytes is not the user's to write
+    expect(heap.holds(a + 40, 60)).toBe(true);
+    expect(heap.holds(a + 40, 61)).toBe(false);
+    expect(heap.holds(a - 4, 8)).toBe(false);
+    expect(heap.holds(b + 60, 4)).toBe(true);
+    expect(heap.holds(b + 60, 8)).toBe(false); // runs into c's block
+    expect(heap.holds(c, 0)).toBe(true);
+    expect(heap.holds(c, 4)).toBe(false);
+    heap.release(a);
+    expect(heap.holds(a, 100)).toBe(false);
+    expect(heap.holds(a + 40, 4)).toBe(false);
+    expect(heap.holds(b, 64)).toBe(true);
+    // The freed memory reused for an internal block stays refused.
+    expect(heap.alloc(100)).toBe(a);
+    expect(heap.holds(a, 4)).toBe(false);
+  });
+});

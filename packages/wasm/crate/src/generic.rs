@@ -92,11 +92,50 @@ unsafe fn fill<E: Elem>(out: *mut E, n: usize, v: f64) {
     }
 }
 
+/// Temperatures whose reciprocal can stand in for a division: 1/T is then a normal float64
+/// (within 2 roundings of d/T), and where x − max overflows, |(x − max)/T| > 2^24 so its exp is
+/// 0 either way. Outside it 1/T is subnormal or infinite (T < 5.6e-309 gives 0·∞ = NaN at the
+/// max), and rows are computed by division, as @softmax/core's reference does.
+pub const RECIPROCAL_T_MIN: f64 = 9.332636185032189e-302; // 2^-1000
+pub const RECIPROCAL_T_MAX: f64 = 1.0715086071862673e301; // 2^1000
+
+/// Whether `temperature` may be applied as a product with 1/T (see RECIPROCAL_T_MIN).
+#[inline(always)]
+pub fn reciprocal_ok(temperature: f64) -> bool {
+    (RECIPROCAL_T_MIN..=RECIPROCAL_T_MAX).contains(&temperature)
+}
+
+/// d/T: a product with `inv_t` = 1/T, or with DIVIDE a true division.
+#[inline(always)]
+fn over_t<const DIVIDE: bool>(d: f64, temperature: f64, inv_t: f64) -> f64 {
+    if DIVIDE {
+        d / temperature
+    } else {
+        d * inv_t
+    }
+}
+
 /// Forward softmax / log-softmax of one row, computed in float64.
 ///
 /// # Safety
 /// `x` and `out` must be valid for `n` elements (they may be the same memory).
 pub unsafe fn forward_row<E: Elem>(x: *const E, out: *mut E, n: usize, temperature: f64, log: bool, zero_masked: bool) {
+    if reciprocal_ok(temperature) {
+        forward_row_by::<E, false>(x, out, n, temperature, log, zero_masked);
+    } else {
+        forward_row_by::<E, true>(x, out, n, temperature, log, zero_masked);
+    }
+}
+
+#[inline(always)]
+unsafe fn forward_row_by<E: Elem, const DIVIDE: bool>(
+    x: *const E,
+    out: *mut E,
+    n: usize,
+    temperature: f64,
+    log: bool,
+    zero_masked: bool,
+) {
     let mut max = f64::NEG_INFINITY;
     let mut has_nan = false;
     for j in 0..n {
@@ -111,6 +150,15 @@ pub unsafe fn forward_row<E: Elem>(x: *const E, out: *mut E, n: usize, temperatu
         return;
     }
     let inv_t = 1.0 / temperature;
+    // Dividing, T may be huge: then (x − max)/T is finite where x − max overflows, so the sum
+    // takes the overflow-safe difference too (with a reciprocal its exp is 0 either way).
+    let shifted = |v: f64| {
+        if DIVIDE {
+            scaled_difference_by::<true>(v, max, temperature, inv_t)
+        } else {
+            (v - max) * inv_t
+        }
+    };
     if log {
         // The max's own 1 is kept out of `rest` so that ln1p keeps the max's log-prob accurate.
         let mut at_max = 0usize;
@@ -120,17 +168,17 @@ pub unsafe fn forward_row<E: Elem>(x: *const E, out: *mut E, n: usize, temperatu
                 at_max += 1;
                 0.0
             } else {
-                exp64((v - max) * inv_t)
+                exp64(shifted(v))
             }
         });
         let log_sum = if at_max == 1 { ln1p64(rest) } else { ln64(at_max as f64 + rest) };
         for j in 0..n {
             // Both terms are ≤ 0: no cancellation.
-            *out.add(j) = E::put(scaled_difference((*x.add(j)).get(), max, inv_t) - log_sum);
+            *out.add(j) = E::put(scaled_difference_by::<DIVIDE>((*x.add(j)).get(), max, temperature, inv_t) - log_sum);
         }
     } else {
         let sum = sum_f64(n, |j| {
-            let e = exp64(((*x.add(j)).get() - max) * inv_t);
+            let e = exp64(shifted((*x.add(j)).get()));
             *out.add(j) = E::put(e);
             e
         });
@@ -145,11 +193,16 @@ pub unsafe fn forward_row<E: Elem>(x: *const E, out: *mut E, n: usize, temperatu
 /// largest float and T > 1): then v/T - max/T, whose two roundings are relative to |v - max|.
 #[inline(always)]
 pub fn scaled_difference(v: f64, max: f64, inv_t: f64) -> f64 {
+    scaled_difference_by::<false>(v, max, 0.0, inv_t)
+}
+
+#[inline(always)]
+fn scaled_difference_by<const DIVIDE: bool>(v: f64, max: f64, temperature: f64, inv_t: f64) -> f64 {
     let d = v - max;
     if d == f64::NEG_INFINITY && v != f64::NEG_INFINITY {
-        v * inv_t - max * inv_t
+        over_t::<DIVIDE>(v, temperature, inv_t) - over_t::<DIVIDE>(max, temperature, inv_t)
     } else {
-        d * inv_t
+        over_t::<DIVIDE>(d, temperature, inv_t)
     }
 }
 
@@ -158,12 +211,21 @@ pub fn scaled_difference(v: f64, max: f64, inv_t: f64) -> f64 {
 /// # Safety
 /// `y`, `dy`, `out` valid for `n` elements; `out` may be `y` or `dy`.
 pub unsafe fn softmax_backward_row<E: Elem>(y: *const E, dy: *const E, out: *mut E, n: usize, temperature: f64) {
+    if reciprocal_ok(temperature) {
+        softmax_backward_row_by::<E, false>(y, dy, out, n, temperature);
+    } else {
+        softmax_backward_row_by::<E, true>(y, dy, out, n, temperature);
+    }
+}
+
+#[inline(always)]
+unsafe fn softmax_backward_row_by<E: Elem, const DIVIDE: bool>(y: *const E, dy: *const E, out: *mut E, n: usize, temperature: f64) {
     let dot = sum_f64(n, |j| (*dy.add(j)).get() * (*y.add(j)).get());
     let inv_t = 1.0 / temperature;
     for j in 0..n {
         let yj = (*y.add(j)).get();
         let dyj = (*dy.add(j)).get();
-        *out.add(j) = E::put(yj * (dyj - dot) * inv_t);
+        *out.add(j) = E::put(over_t::<DIVIDE>(yj * (dyj - dot), temperature, inv_t));
     }
 }
 
@@ -172,11 +234,20 @@ pub unsafe fn softmax_backward_row<E: Elem>(y: *const E, dy: *const E, out: *mut
 /// # Safety
 /// `y`, `dy`, `out` valid for `n` elements; `out` may be `y` or `dy`.
 pub unsafe fn log_softmax_backward_row<E: Elem>(y: *const E, dy: *const E, out: *mut E, n: usize, temperature: f64) {
+    if reciprocal_ok(temperature) {
+        log_softmax_backward_row_by::<E, false>(y, dy, out, n, temperature);
+    } else {
+        log_softmax_backward_row_by::<E, true>(y, dy, out, n, temperature);
+    }
+}
+
+#[inline(always)]
+unsafe fn log_softmax_backward_row_by<E: Elem, const DIVIDE: bool>(y: *const E, dy: *const E, out: *mut E, n: usize, temperature: f64) {
     let total = sum_f64(n, |j| (*dy.add(j)).get());
     let inv_t = 1.0 / temperature;
     for j in 0..n {
         let yj = (*y.add(j)).get();
         let dyj = (*dy.add(j)).get();
-        *out.add(j) = E::put((dyj - exp64(yj) * total) * inv_t);
+        *out.add(j) = E::put(over_t::<DIVIDE>(dyj - exp64(yj) * total, temperature, inv_t));
     }
 }

@@ -11,7 +11,7 @@
 use core::arch::wasm32::*;
 
 use crate::exp64::{exp64, C, LN2_HI, LN2_LO, LOG2E, MAGIC};
-use crate::generic::{scaled_difference, special_row, Elem};
+use crate::generic::{self, reciprocal_ok, scaled_difference, special_row, Elem};
 use crate::log64::{ln1p64, ln64};
 use crate::sum::BlockSum;
 
@@ -196,6 +196,10 @@ unsafe fn stats(x: *const f64, n: usize) -> (f64, bool) {
 /// # Safety
 /// `x` and `out` valid for `n` elements (they may be the same memory).
 pub unsafe fn forward_row_f64(x: *const f64, out: *mut f64, n: usize, temperature: f64, log: bool, zero_masked: bool) {
+    if !reciprocal_ok(temperature) {
+        // 1/T is subnormal or infinite: the scalar row divides instead.
+        return generic::forward_row::<f64>(x, out, n, temperature, log, zero_masked);
+    }
     let (max, has_nan) = stats(x, n);
     if special_row::<f64>(x, out, n, max, has_nan, log, zero_masked) {
         return;
@@ -334,6 +338,9 @@ unsafe fn row_sum(n: usize, vec: impl Fn(usize) -> [v128; 4], one: impl Fn(usize
 /// # Safety
 /// `y`, `dy`, `out` valid for `n` elements; `out` may be `y` or `dy`.
 pub unsafe fn softmax_backward_row<E: Lanes>(y: *const E, dy: *const E, out: *mut E, n: usize, temperature: f64) {
+    if !reciprocal_ok(temperature) {
+        return generic::softmax_backward_row::<E>(y, dy, out, n, temperature);
+    }
     let dot = row_sum(
         n,
         |j| {
@@ -363,6 +370,9 @@ pub unsafe fn softmax_backward_row<E: Lanes>(y: *const E, dy: *const E, out: *mu
 /// # Safety
 /// `y`, `dy`, `out` valid for `n` elements; `out` may be `y` or `dy`.
 pub unsafe fn log_softmax_backward_row<E: Lanes>(y: *const E, dy: *const E, out: *mut E, n: usize, temperature: f64) {
+    if !reciprocal_ok(temperature) {
+        return generic::log_softmax_backward_row::<E>(y, dy, out, n, temperature);
+    }
     let total = row_sum(n, |j| E::load8(dy.add(j)), |j| (*dy.add(j)).get());
     let inv_t = 1.0 / temperature;
     let v = V64::new();

@@ -1,6 +1,7 @@
 import type { Dtype, FloatArray } from '@softmax/core';
 import type { KernelExports } from '../abi.js';
 import type { Heap } from '../heap.js';
+import { copyInto, part } from '../intrinsics.js';
 import { MAX_CHUNKS } from './chunks.js';
 import { type Job, ThreadPool, WORKER_STACK_BYTES } from './pool.js';
 
@@ -183,11 +184,11 @@ export class ThreadedCalls {
       const buffer = (k: number) => buffers[k % 2];
       const copyIn = (k: number) => {
         const start = first(k) * cols;
-        if (xAt < 0) view.set(input.subarray(start, start + count(k) * cols), buffer(k) / bpe);
+        if (xAt < 0) copyInto(view, part(input, dtype, start, count(k) * cols), buffer(k) / bpe);
       };
       const copyOut = (k: number) => {
         const at = buffer(k) / bpe;
-        result.set(view.subarray(at, at + count(k) * cols), first(k) * cols);
+        copyInto(result, view.subarray(at, at + count(k) * cols), first(k) * cols);
       };
       copyIn(0);
       for (let k = 0; k < blocks; k++) {
