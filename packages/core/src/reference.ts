@@ -218,6 +218,20 @@ export interface BackwardArgs {
   temperature: number;
 }
 
+const MIN_NORMAL = 2 ** -1022;
+
+/**
+ * a·b / t. Below 1, t brings a subnormal product a·b back into range, with the bits its rounding
+ * lost: then the smaller factor is scaled by 2^600 first (exact: it is below 2^-511, so nothing
+ * overflows, and the product is normal) and the quotient scaled back once.
+ */
+function productOver(a: number, b: number, t: number): number {
+  const p = a * b;
+  if (t >= 1 || !(Math.abs(p) < MIN_NORMAL) || a === 0 || b === 0) return p / t;
+  const up = Math.abs(a) < Math.abs(b) ? a * 2 ** 600 * b : a * (b * 2 ** 600);
+  return (up / t) * 2 ** -600;
+}
+
 /** dx = y ⊙ (dy − Σ dy·y) / T, per row; y is the softmax output. */
 export function referenceSoftmaxBackward({ y, dy, out, rows, cols, temperature }: BackwardArgs): void {
   const state: RowScratch = { values: new Float64Array(0) };
@@ -226,7 +240,7 @@ export function referenceSoftmaxBackward({ y, dy, out, rows, cols, temperature }
     const t = scratchFor(state, cols);
     for (let j = 0; j < cols; j++) t[j] = dy[offset + j] * y[offset + j];
     const dot = compensatedSum(t, cols);
-    for (let j = 0; j < cols; j++) t[j] = (y[offset + j] * (dy[offset + j] - dot)) / temperature;
+    for (let j = 0; j < cols; j++) t[j] = productOver(y[offset + j], dy[offset + j] - dot, temperature);
     for (let j = 0; j < cols; j++) out[offset + j] = t[j];
   }
 }

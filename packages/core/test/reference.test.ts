@@ -79,6 +79,12 @@ describe('reference kernels', () => {
     expect(ulps(t[1], 1.4577697436157795e-291)).toBeLessThanOrEqual(2);
   });
 
+  it('keeps the bits of a subnormal y·(dy − Σ dy·y) that a tiny temperature brings back', () => {
+    // Exact values from rational arithmetic (Python fractions), each rounded once.
+    const dx = softmaxBackward([0.75, 3e-320, 0.25], [1, -3, 0.1], { temperature: 1e-300 });
+    expect(Array.from(dx)).toEqual([1.6875e299, -1.1324873920843885e-19, -1.6875e299]);
+  });
+
   it('divides by the temperature: softmax([0, 2 ln 3], T = 2) = [1/4, 3/4]', () => {
     const y = softmax([0, 2 * Math.log(3)], { temperature: 2 });
     expect(ulps(y[0], 0.25)).toBeLessThanOrEqual(2);
