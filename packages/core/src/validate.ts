@@ -1,4 +1,5 @@
 import { describeValue, SoftmaxError } from './errors.js';
+import { bufferOf, byteLengthOf, byteOffsetOf, floatDtypeOf, isShared, lengthOf, unusable } from './typed-arrays.js';
 import type { Dtype, FloatArray, FullyMasked } from './types.js';
 
 /**
@@ -8,7 +9,10 @@ import type { Dtype, FloatArray, FullyMasked } from './types.js';
  */
 
 export interface ForwardRequest {
-  /** The input as a float typed array (a number[] is copied into a new Float64Array). */
+  /**
+   * The input as a float typed array: the caller's, or a copy (a number[] becomes a new
+   * Float64Array; an input that may share memory with `out` unseen is copied, see validate.ts).
+   */
   x: FloatArray;
   dtype: Dtype;
   rows: number;
@@ -34,50 +38,114 @@ const FORWARD_OPTIONS = new Set(['cols', 'temperature', 'out', 'fullyMasked']);
 const BACKWARD_OPTIONS = new Set(['cols', 'temperature', 'out']);
 const FULLY_MASKED: readonly FullyMasked[] = ['nan', 'zero'];
 
-/** Converts an input argument to a float typed array, or throws INVALID_INPUT / UNSUPPORTED_DTYPE. */
-function toFloatArray(value: unknown, name: string, dtypes: readonly Dtype[]): { array: FloatArray; dtype: Dtype } {
-  let array: FloatArray;
-  if (value instanceof Float32Array || value instanceof Float64Array) {
-    array = value;
-  } else if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      if (typeof value[i] !== 'number') {
-        throw new SoftmaxError('INVALID_INPUT', `${name}[${i}] must be a number, got ${describeValue(value[i])}`);
-      }
+/** What an absent options argument reads as. */
+const NONE: Readonly<Record<string, undefined>> = Object.freeze({});
+
+/** Array.isArray, which throws (instead of answering) for a revoked Proxy. */
+function isArray(value: unknown, name: string): value is readonly unknown[] {
+  try {
+    return Array.isArray(value);
+  } catch (cause) {
+    throw new SoftmaxError(
+      'INVALID_INPUT',
+      `${name} must be a Float32Array, Float64Array or number[], got a revoked Proxy`,
+      {
+        cause,
+      },
+    );
+  }
+}
+
+/**
+ * A number[] copied into a new Float64Array, each element read exactly once and checked as read:
+ * checking first and converting after (through the iterator) would let a Proxy, an accessor or a
+ * custom Symbol.iterator hand over other values than the ones checked.
+ */
+function copyNumbers(value: readonly unknown[], name: string): Float64Array {
+  const length = value.length;
+  // A Proxy can claim any length; a real array's is always an integer in [0, 2^32 − 1].
+  if (typeof length !== 'number' || !Number.isInteger(length) || length < 0 || length > 2 ** 32 - 1) {
+    throw new SoftmaxError('INVALID_INPUT', `${name}.length must be an array length, got ${describeValue(length)}`);
+  }
+  let array: Float64Array;
+  try {
+    array = new Float64Array(length);
+  } catch (cause) {
+    throw new SoftmaxError('INVALID_INPUT', `${name}.length (${length}) is too large to copy into a Float64Array`, {
+      cause,
+    });
+  }
+  for (let i = 0; i < length; i++) {
+    const v = value[i];
+    if (typeof v !== 'number') {
+      throw new SoftmaxError('INVALID_INPUT', `${name}[${i}] must be a number, got ${describeValue(v)}`);
     }
-    array = Float64Array.from(value as number[]);
+    array[i] = v;
+  }
+  return array;
+}
+
+/**
+ * Converts an input argument to a float typed array, or throws INVALID_INPUT / UNSUPPORTED_DTYPE.
+ * `typed` is floatDtypeOf(value): typed arrays are recognised by their internal tag, not
+ * `instanceof`, so arrays of another realm count, and are passed through as they are (no copy,
+ * no per-element work).
+ */
+function readInput(value: unknown, typed: Dtype | undefined, name: string, dtypes: readonly Dtype[]): FloatArray {
+  let array: FloatArray;
+  if (typed !== undefined) {
+    array = value as FloatArray;
   } else if (ArrayBuffer.isView(value)) {
     throw new SoftmaxError(
       'UNSUPPORTED_DTYPE',
       `${name} must be a Float32Array, Float64Array or number[], got ${describeValue(value)}`,
     );
+  } else if (isArray(value, name)) {
+    array = copyNumbers(value, name);
   } else {
     throw new SoftmaxError(
       'INVALID_INPUT',
       `${name} must be a Float32Array, Float64Array or number[], got ${describeValue(value)}`,
     );
   }
-  const dtype: Dtype = array instanceof Float32Array ? 'float32' : 'float64';
+  const dtype: Dtype = typed ?? 'float64';
   if (!dtypes.includes(dtype)) {
     throw new SoftmaxError(
       'UNSUPPORTED_DTYPE',
-      `${name} is ${dtype === 'float32' ? 'Float32Array' : Array.isArray(value) ? 'number[] (computed as float64)' : 'Float64Array'}, but this backend supports only ${dtypes.join(', ')}`,
+      `${name} is ${dtype === 'float32' ? 'Float32Array' : typed === undefined ? 'number[] (computed as float64)' : 'Float64Array'}, but this backend supports only ${dtypes.join(', ')}`,
     );
   }
-  return { array, dtype };
+  return array;
 }
 
-function readOptions(options: unknown, allowed: ReadonlySet<string>): Record<string, unknown> {
-  if (options === undefined || options === null) return {};
-  if (typeof options !== 'object' || Array.isArray(options)) {
-    throw new SoftmaxError('INVALID_OPTION', `options must be an object, got ${describeValue(options)}`);
-  }
+/** Rejects a view that reads as empty (length 0) because its buffer was detached or shrank below it. */
+function checkUsable(array: FloatArray, length: number, name: string): void {
+  const why = length === 0 ? unusable(array) : undefined;
+  if (why) throw new SoftmaxError('INVALID_INPUT', `${name} cannot be read: ${why}, got ${describeValue(array)}`);
+}
+
+/** Object.prototype of this realm or another (the prototypes whose own prototype is null), or none. */
+function isPlainObject(value: object): boolean {
+  const proto = Object.getPrototypeOf(value);
+  return proto === null || proto === Object.prototype || Object.getPrototypeOf(proto) === null;
+}
+
+/**
+ * The options object to read (undefined when there is none), or the message of why it cannot be
+ * read (thrown by the caller after the
+ * inputs' own errors, which came first before and still do). A Map, a Date, an array or a class
+ * instance is refused: its entries or accessors would otherwise be silently ignored.
+ */
+function optionSource(
+  options: unknown,
+  allowed: ReadonlySet<string>,
+): Readonly<Record<string, unknown>> | string | undefined {
+  if (options === undefined || options === null) return undefined;
+  if (typeof options !== 'object') return `options must be an object, got ${describeValue(options)}`;
+  if (!isPlainObject(options)) return `options must be a plain object, got ${describeValue(options)}`;
   for (const key of Object.keys(options)) {
     if (!allowed.has(key)) {
-      throw new SoftmaxError(
-        'INVALID_OPTION',
-        `options.${key} is not a known option (expected one of ${[...allowed].join(', ')})`,
-      );
+      return `options.${key} is not a known option (expected one of ${[...allowed].join(', ')})`;
     }
   }
   return options as Record<string, unknown>;
@@ -117,54 +185,88 @@ function readFullyMasked(value: unknown): FullyMasked {
   return value as FullyMasked;
 }
 
-/** Whether two views share bytes without being the very same range. */
-function partiallyOverlaps(a: ArrayBufferView, b: ArrayBufferView): boolean {
-  if (a.buffer !== b.buffer) return false;
-  if (a.byteOffset === b.byteOffset && a.byteLength === b.byteLength) return false;
-  return a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
+/** Whether two views of one buffer share bytes without being the very same range. */
+function partiallyOverlaps(a: FloatArray, b: FloatArray): boolean {
+  const ao = byteOffsetOf(a);
+  const al = byteLengthOf(a);
+  const bo = byteOffsetOf(b);
+  const bl = byteLengthOf(b);
+  if (ao === bo && al === bl) return false;
+  return ao < bo + bl && bo < ao + al;
 }
 
-/** Rejects an `out` that shares bytes with `input` without being the very same range. */
-function checkOverlap(out: FloatArray, input: unknown, name: string): void {
-  // Rows are read before they are written, which is safe for out === input but not for a shifted view.
-  if (ArrayBuffer.isView(input) && partiallyOverlaps(out, input)) {
-    throw new SoftmaxError(
-      'INVALID_OPTION',
-      `options.out partially overlaps ${name}: pass ${name} itself for in-place, or a separate array`,
-    );
+/**
+ * The input as the backend may read it while it writes `out`: the input itself, or a copy when
+ * the two may share memory that no check can see. Rows are read before they are written, which
+ * is safe for out === input but not for a shifted view, so a partial overlap is refused when it
+ * can be seen: both views of one buffer object. Views of two different SharedArrayBuffer objects
+ * can still be one memory (a structuredClone'd SharedArrayBuffer, a WebAssembly.Memory's buffer
+ * fetched again after it grew), and no API tells whether they are: then the input is copied, so
+ * the result is right however they overlap. (Other buffers never share memory.)
+ */
+function readableWhileWriting(input: FloatArray, out: FloatArray | undefined, name: string): FloatArray {
+  if (!out) return input;
+  const inputBuffer = bufferOf(input);
+  const outBuffer = bufferOf(out);
+  if (inputBuffer === outBuffer) {
+    if (partiallyOverlaps(out, input)) {
+      throw new SoftmaxError(
+        'INVALID_OPTION',
+        `options.out partially overlaps ${name}: pass ${name} itself for in-place, or a separate array`,
+      );
+    }
+    return input;
   }
+  if (!isShared(outBuffer) || !isShared(inputBuffer)) return input;
+  return floatDtypeOf(input) === 'float32' ? new Float32Array(input) : new Float64Array(input);
 }
 
 function readOut(value: unknown, dtype: Dtype, length: number): FloatArray | undefined {
   if (value === undefined) return undefined;
-  const Expected = dtype === 'float32' ? Float32Array : Float64Array;
-  if (!(value instanceof Expected)) {
+  if (floatDtypeOf(value) !== dtype) {
     throw new SoftmaxError(
       'INVALID_OPTION',
-      `options.out must be a ${Expected.name} (the result's type), got ${describeValue(value)}`,
+      `options.out must be a ${dtype === 'float32' ? 'Float32Array' : 'Float64Array'} (the result's type), got ${describeValue(value)}`,
     );
   }
-  if (value.length !== length) {
+  const out = value as FloatArray;
+  if (lengthOf(out) !== length) {
     throw new SoftmaxError('INVALID_OPTION', `options.out must have length ${length}, got ${describeValue(value)}`);
   }
-  return value;
+  const why = length === 0 ? unusable(out) : undefined;
+  if (why) throw new SoftmaxError('INVALID_OPTION', `options.out cannot be written: ${why}, got ${describeValue(out)}`);
+  return out;
 }
+
+/*
+ * Order of work in both checks: first everything that can run the caller's code — the options'
+ * getters (each read exactly once, into locals) and a number[]'s elements — then the typed arrays'
+ * lengths and buffers. A getter that ran later could detach, shrink or rewrite an input after its
+ * checks, and the backend would read stale or missing memory.
+ */
 
 /** Validates a forward call (softmax / logSoftmax). Never modifies its arguments. */
 export function checkForward(x: unknown, options?: unknown, dtypes: readonly Dtype[] = ALL_DTYPES): ForwardRequest {
-  const { array, dtype } = toFloatArray(x, 'x', dtypes);
-  const opts = readOptions(options, FORWARD_OPTIONS);
-  const { rows, cols } = readCols(opts.cols, array.length, 'x');
-  const out = readOut(opts.out, dtype, array.length);
-  if (out) checkOverlap(out, x, 'x');
+  const source = optionSource(options, FORWARD_OPTIONS);
+  const o = typeof source === 'object' ? source : undefined;
+  const { cols, temperature, out, fullyMasked } = o ?? NONE;
+  const typed = floatDtypeOf(x);
+  const array = readInput(x, typed, 'x', dtypes);
+  const length = lengthOf(array);
+  checkUsable(array, length, 'x');
+  if (typeof source === 'string') throw new SoftmaxError('INVALID_OPTION', source);
+  const dtype = typed ?? 'float64';
+  const shape = readCols(cols, length, 'x');
+  const result = readOut(out, dtype, length);
+  const input = readableWhileWriting(array, result, 'x');
   return {
-    x: array,
+    x: input,
     dtype,
-    rows,
-    cols,
-    temperature: readTemperature(opts.temperature),
-    fullyMasked: readFullyMasked(opts.fullyMasked),
-    out,
+    rows: shape.rows,
+    cols: shape.cols,
+    temperature: readTemperature(temperature),
+    fullyMasked: readFullyMasked(fullyMasked),
+    out: result,
   };
 }
 
@@ -175,35 +277,43 @@ export function checkBackward(
   options?: unknown,
   dtypes: readonly Dtype[] = ALL_DTYPES,
 ): BackwardRequest {
-  const yy = toFloatArray(y, 'y', dtypes);
-  const dd = toFloatArray(dy, 'dy', dtypes);
-  if (yy.dtype !== dd.dtype) {
+  const source = optionSource(options, BACKWARD_OPTIONS);
+  const o = typeof source === 'object' ? source : undefined;
+  const { cols, temperature, out } = o ?? NONE;
+  const yTyped = floatDtypeOf(y);
+  const yArray = readInput(y, yTyped, 'y', dtypes);
+  const dyTyped = floatDtypeOf(dy);
+  const dyArray = readInput(dy, dyTyped, 'dy', dtypes);
+  const length = lengthOf(yArray);
+  const dyLength = lengthOf(dyArray);
+  checkUsable(yArray, length, 'y');
+  checkUsable(dyArray, dyLength, 'dy');
+  const dtype = yTyped ?? 'float64';
+  if ((dyTyped ?? 'float64') !== dtype) {
     throw new SoftmaxError(
       'UNSUPPORTED_DTYPE',
       `y and dy must have the same type, got y: ${describeValue(y)}, dy: ${describeValue(dy)}`,
     );
   }
-  if (yy.array.length !== dd.array.length) {
+  if (length !== dyLength) {
     throw new SoftmaxError(
       'INVALID_SHAPE',
-      `y and dy must have the same length, got y.length ${yy.array.length} and dy.length ${dd.array.length}`,
+      `y and dy must have the same length, got y.length ${length} and dy.length ${dyLength}`,
     );
   }
-  const opts = readOptions(options, BACKWARD_OPTIONS);
-  const { rows, cols } = readCols(opts.cols, yy.array.length, 'y');
-  const out = readOut(opts.out, yy.dtype, yy.array.length);
-  if (out) {
-    checkOverlap(out, y, 'y');
-    checkOverlap(out, dy, 'dy');
-  }
+  if (typeof source === 'string') throw new SoftmaxError('INVALID_OPTION', source);
+  const shape = readCols(cols, length, 'y');
+  const result = readOut(out, dtype, length);
+  const yInput = readableWhileWriting(yArray, result, 'y');
+  const dyInput = readableWhileWriting(dyArray, result, 'dy');
   return {
-    y: yy.array,
-    dy: dd.array,
-    dtype: yy.dtype,
-    rows,
-    cols,
-    temperature: readTemperature(opts.temperature),
-    out,
+    y: yInput,
+    dy: dyInput,
+    dtype,
+    rows: shape.rows,
+    cols: shape.cols,
+    temperature: readTemperature(temperature),
+    out: result,
   };
 }
 
@@ -226,8 +336,10 @@ export function checkLayout(options: unknown): LayoutRequest {
   if (options === undefined || options === null) {
     throw new SoftmaxError('INVALID_SHAPE', 'options.rows and options.cols are required for this call');
   }
-  const opts = readOptions(options, LAYOUT_OPTIONS);
-  const { rows, cols } = opts;
+  const source = optionSource(options, LAYOUT_OPTIONS);
+  if (typeof source === 'string') throw new SoftmaxError('INVALID_OPTION', source);
+  // Each option read exactly once (a getter could answer differently the second time).
+  const { rows, cols, temperature, fullyMasked } = source ?? NONE;
   if (typeof cols !== 'number' || !Number.isSafeInteger(cols) || cols <= 0) {
     throw new SoftmaxError('INVALID_SHAPE', `options.cols must be a positive integer, got ${describeValue(cols)}`);
   }
@@ -237,8 +349,8 @@ export function checkLayout(options: unknown): LayoutRequest {
   return {
     rows,
     cols,
-    temperature: readTemperature(opts.temperature),
-    fullyMasked: readFullyMasked(opts.fullyMasked),
+    temperature: readTemperature(temperature),
+    fullyMasked: readFullyMasked(fullyMasked),
   };
 }
 
