@@ -92,6 +92,39 @@ export function div(ah: number, al: number, bh: number, bl: number): void {
   add(s, q2 - (s - q1), q3, 0);
 }
 
+/** The exponent e of a finite nonzero v: |v| = m·2^e with m in [1, 2) (or [0.5, 4): log2 may round). */
+function exponentOf(v: number): number {
+  return Math.floor(Math.log2(Math.abs(v)));
+}
+
+/**
+ * (ah + al) · b / t for a float64 t > 0, for factors of any magnitude. div's products underflow
+ * for operands far below 1 and its splits overflow far above it (so does a subnormal product's
+ * low part), so the mantissas are multiplied and divided (each factor scaled by a power of two
+ * into [0.5, 4), which is exact) and the quotient is scaled back once.
+ */
+export function mulDivFloat(ah: number, al: number, b: number, t: number): void {
+  if (ah === 0 || b === 0 || !Number.isFinite(ah) || !Number.isFinite(b)) {
+    R.h = (ah * b) / t;
+    R.l = 0;
+    return;
+  }
+  const ea = exponentOf(ah);
+  const eb = exponentOf(b);
+  const et = exponentOf(t);
+  mulD(scale(ah, -ea), scale(al, -ea), scale(b, -eb));
+  div(R.h, R.l, scale(t, -et), 0);
+  const k = ea + eb - et;
+  const h = scale(R.h, k);
+  R.l = Number.isFinite(h) ? scale(R.l, k) : 0;
+  R.h = h;
+}
+
+/** (h + l) / t for a float64 t > 0 of any magnitude (see mulDivFloat). */
+export function divFloat(h: number, l: number, t: number): void {
+  mulDivFloat(h, l, 1, t);
+}
+
 /** ln 2 as a double-double (QD library constant; correct to ~2^-107). */
 export const LN2_HI = Math.LN2;
 export const LN2_LO = 2.3190468138462996e-17;

@@ -1,5 +1,20 @@
 import type { Dtype, FloatArray, FullyMasked } from '@softmax/core';
-import { add, div, EXP_UNDERFLOW, expScaled, log, log1p, mul, mulD, R, scale, twoProd, twoSum } from './dd.js';
+import {
+  add,
+  div,
+  divFloat,
+  EXP_UNDERFLOW,
+  expScaled,
+  log,
+  log1p,
+  mul,
+  mulD,
+  mulDivFloat,
+  R,
+  scale,
+  twoProd,
+  twoSum,
+} from './dd.js';
 import { roundToFloat32 } from './dtypes.js';
 
 /**
@@ -66,16 +81,8 @@ function scaledLogit(x: number, max: number, temperature: number): void {
     twoSum(x * 0.5, -max * 0.5);
     doubled = true;
   }
-  if (temperature !== 1) {
-    // Veltkamp's split inside div overflows beyond 2^996: divide a scaled copy (exact powers of two).
-    const big = Math.abs(R.h) > 2 ** 900;
-    const f = big ? 2 ** -200 : 1;
-    div(R.h * f, R.l * f, temperature, 0);
-    if (big) {
-      R.h *= 2 ** 200;
-      R.l = Number.isFinite(R.h) ? R.l * 2 ** 200 : 0;
-    }
-  }
+  // Any temperature: from the smallest subnormal to the largest finite value.
+  if (temperature !== 1) divFloat(R.h, R.l, temperature);
   if (doubled) {
     R.h *= 2;
     R.l = Number.isFinite(R.h) ? R.l * 2 : 0;
@@ -288,8 +295,9 @@ export function oracleSoftmaxBackward(
     }
     for (let j = 0; j < cols; j++) {
       add(dy[o + j], 0, -sh, -sl);
-      mulD(R.h, R.l, y[o + j]);
-      if (temperature !== 1) div(R.h, R.l, temperature, 0);
+      // At T < 1 a subnormal product y_j·(dy_j − s) comes back into range: keep all of its bits.
+      if (temperature === 1) mulD(R.h, R.l, y[o + j]);
+      else mulDivFloat(R.h, R.l, y[o + j], temperature);
       out[o + j] = round(R.h, R.l);
     }
   }
@@ -325,7 +333,7 @@ export function oracleLogSoftmaxBackward(
       const ph = scale(R.h, R.k);
       const pl = scale(R.l, R.k);
       add(dy[o + j], 0, -ph, -pl);
-      if (temperature !== 1) div(R.h, R.l, temperature, 0);
+      if (temperature !== 1) divFloat(R.h, R.l, temperature);
       out[o + j] = round(R.h, R.l);
     }
   }

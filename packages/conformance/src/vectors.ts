@@ -40,6 +40,7 @@ export interface ForwardVector {
 }
 
 const ln = Math.log;
+const THIRD_PI = Math.PI / 3;
 
 /** Vectors checked against the oracle, for softmax and for log-softmax. */
 export const FORWARD_VECTORS: readonly ForwardVector[] = [
@@ -90,6 +91,23 @@ export const FORWARD_VECTORS: readonly ForwardVector[] = [
   { name: 'temperature 100', x: () => uniform(170, -300, 300, 5), cols: 17, temperature: 100 },
   { name: 'temperature 0.01', x: () => uniform(170, 0, 0.3, 6), cols: 17, temperature: 0.01 },
   { name: 'temperature 1e-30', x: () => [1e-30, 0, -2e-30, 3e-30], temperature: 1e-30 },
+  // exp turns an absolute error δ in z = (x − max)/T into a relative error δ, and float64's exp(z)
+  // stays normal down to z ≈ −708: x − max and the division must not be rounded plainly there.
+  // `uniform` values lie on a coarse grid (their differences are exact), so these are multiplied
+  // by π/3, which fills their mantissas. (float32 rows: integers, whose differences are exact, or
+  // |z| < 4, so a float32 kernel's own ε·|z| stays within its bound.)
+  { name: 'x − max ≈ −671 (a result near 1e-292)', x: () => [4.459351023873012, -666.5012658697093] },
+  {
+    name: 'rows from U(-740, 0): |z| up to 740',
+    x: (d) => uniform(600, -706, 0, 7).map((v) => (d.name === 'float32' ? Math.round(v) : v * THIRD_PI)),
+    cols: 60,
+  },
+  {
+    name: 'rows from U(-2000, 0), temperature 2.7',
+    x: (d) => uniform(600, d.name === 'float32' ? -10 : -1910, 0, 8).map((v) => v * THIRD_PI),
+    cols: 60,
+    temperature: 2.7,
+  },
 ];
 
 export interface SpecialVector {

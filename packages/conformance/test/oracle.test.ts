@@ -92,6 +92,50 @@ describe('oracle', () => {
     expect(oracleLogSumExp(new Float32Array([3, 1]))).toBeInstanceOf(Float32Array);
   });
 
+  it('is correctly rounded at extreme temperatures, where the division under- or overflows (against BigInt)', () => {
+    // Logits are multiples of T, so z = x/T is moderate while x and T are subnormal or huge.
+    const max = Number.MAX_VALUE;
+    const cases: [number[], number][] = [
+      [[3 * 5e-324, 0, -5 * 5e-324, -700 * 5e-324], Number.MIN_VALUE],
+      [[1e-310, 0, -2.5e-310, -6.7e-308], 1e-310],
+      [[1e-300, -3e-300, -1.2345e-298], 1e-300],
+      [[1e300, 0, -7.5e301], 1e300],
+      [[max, 0, -max / 2, -max], max],
+      [[1, -0.75, 0.3], max],
+    ];
+    for (const [x, temperature] of cases) {
+      const exact = exactRow(x, temperature);
+      expect(Array.from(oracleSoftmax(x, { temperature })), `softmax T=${temperature}`).toEqual(exact.softmax);
+      expect(Array.from(oracleLogSoftmax(x, { temperature })), `log T=${temperature}`).toEqual(exact.logSoftmax);
+    }
+  });
+
+  it('divides the gradients by extreme temperatures exactly (against BigInt)', () => {
+    const fixed = (v: number) => toFixed(v);
+    const one = toFixed(1);
+    const temperatures = [Number.MIN_VALUE, 1e-310, 1e-30, 1e30, 1e300, Number.MAX_VALUE];
+    // The second y has subnormal entries: y_j·(dy_j − s) is subnormal, y_j·(dy_j − s)/T need not be.
+    for (const [y, dy, temperature] of temperatures.flatMap((t) => [
+      [[0.5, 0.25, 0.125, 0.125], [1e20, -3, 0.1, 7], t] as const,
+      [[0.75, 3e-320, 0.25, 1e-310], [1, -3, 0.1, 7], t] as const,
+    ])) {
+      const t = fixed(temperature);
+      const dot = y.reduce((s, v, j) => s + (fixed(dy[j]) * fixed(v)) / one, 0n);
+      const softmaxExact = y.map((v, j) => fromFixed(((((fixed(dy[j]) - dot) * fixed(v)) / one) * one) / t));
+      // Results that underflow to zero are compared without their sign (the fixed point has none).
+      const unsigned = (a: ArrayLike<number>) => Array.from(a, (v) => (v === 0 ? 0 : v));
+      expect(unsigned(oracleSoftmaxBackward(y, dy, { temperature })), `T=${temperature}`).toEqual(
+        unsigned(softmaxExact),
+      );
+      const logY = [-1, -2.5, -0.1, -40];
+      const total = dy.reduce((s, v) => s + fixed(v), 0n);
+      const logExact = logY.map((v, j) => fromFixed(((fixed(dy[j]) - (expFixed(fixed(v)) * total) / one) * one) / t));
+      expect(unsigned(oracleLogSoftmaxBackward(logY, dy, { temperature })), `log T=${temperature}`).toEqual(
+        unsigned(logExact),
+      );
+    }
+  });
+
   it('keeps relative precision for log-softmax entries near 0 and for tiny probabilities', () => {
     const cases = [
       [0, -40],

@@ -44,6 +44,74 @@ function shifted(v: number, max: number, temperature: number): number {
   return d / temperature;
 }
 
+/** The temperature as m · 2^k (m near 1), so the division's remainder is formed without overflow or underflow. */
+interface Divisor {
+  temperature: number;
+  /** m, and its Veltkamp halves (26 bits each, products of halves are exact). */
+  m: number;
+  mHi: number;
+  mLo: number;
+  /** 2^-k as two factors, each a normal power of two (2^-k alone overflows for subnormal T). */
+  down1: number;
+  down2: number;
+}
+
+const SPLITTER = 134217729; // 2^27 + 1
+
+function divisorOf(temperature: number): Divisor {
+  const k = Math.floor(Math.log2(temperature));
+  const half = Math.trunc(-k / 2);
+  const down1 = 2 ** half;
+  const down2 = 2 ** (-k - half);
+  const m = temperature * down1 * down2;
+  const t = SPLITTER * m;
+  const mHi = t - (t - m);
+  return { temperature, m, mHi, mLo: m - mHi, down1, down2 };
+}
+
+/**
+ * exp((v − max) / T) with the rounding errors of its argument put back. exp turns an absolute
+ * error δ in its argument into a relative error δ, and rounding z = (v − max)/T costs up to
+ * 2u·|z|: 7e-14 at z ≈ −670, where exp(z) ≈ 1e-291 is still a normal number. So z is formed as
+ * zh + zl — Two-Sum for the difference, the exact remainder d − q·T for the quotient — and
+ * exp(z) = exp(zh)·(1 + zl): |zl| < 2^-42, so the dropped zl²/2 is far below an ulp.
+ */
+function expShifted(v: number, max: number, t: Divisor): number {
+  // x − max overflows only for huge values of opposite signs: halving both is exact there.
+  let f = 1;
+  let d = v - max;
+  if (d === Number.NEGATIVE_INFINITY) {
+    if (v === Number.NEGATIVE_INFINITY) return 0;
+    f = 0.5;
+    d = v * 0.5 - max * 0.5;
+  }
+  const q = d / t.temperature;
+  const zh = q / f;
+  // Below 1 in magnitude the argument's error is under 2u anyway; below −746 exp is 0.
+  if (!(zh < -1 && zh > -746)) return Math.exp(zh);
+  // Two-Sum: d + dl = v·f − max·f exactly.
+  const b = d - v * f;
+  const dl = v * f - (d - b) + (-max * f - b);
+  if (t.temperature === 1) return withLow(Math.exp(zh), dl / f);
+  // Scaled by 2^-k, d becomes q·m (|q| in [0.5, 746]): the products below neither overflow nor underflow.
+  const ds = d * t.down1 * t.down2;
+  const dls = dl * t.down1 * t.down2;
+  // Dekker's product: p + pe = q·m exactly.
+  const s = SPLITTER * q;
+  const qHi = s - (s - q);
+  const qLo = q - qHi;
+  const p = q * t.m;
+  const pe = qHi * t.mHi - p + qHi * t.mLo + qLo * t.mHi + qLo * t.mLo;
+  // ds − p is exact (they are within a few ulp of each other); the rest is the remainder.
+  const zl = (ds - p - pe + dls) / t.m / f;
+  return withLow(Math.exp(zh), zl);
+}
+
+/** e·(1 + zl) ≈ exp(zh + zl) for e = exp(zh), as e + e·zl: forming 1 + zl first would round zl away. */
+function withLow(e: number, zl: number): number {
+  return e + e * zl;
+}
+
 interface RowScratch {
   values: Float64Array;
 }
@@ -59,7 +127,7 @@ function scratchFor(state: RowScratch, cols: number): Float64Array {
  * Keeping the max's own 1 out of `rest` lets log-softmax use log1p(rest), which keeps
  * full relative accuracy when the max dominates and log(sum) is tiny.
  */
-function exponentials(x: FloatArray, offset: number, cols: number, max: number, temperature: number, e: Float64Array) {
+function exponentials(x: FloatArray, offset: number, cols: number, max: number, t: Divisor, e: Float64Array) {
   let atMax = 0;
   for (let j = 0; j < cols; j++) {
     const v = x[offset + j];
@@ -67,7 +135,7 @@ function exponentials(x: FloatArray, offset: number, cols: number, max: number, 
       atMax++;
       e[j] = 0;
     } else {
-      e[j] = Math.exp(shifted(v, max, temperature));
+      e[j] = expShifted(v, max, t);
     }
   }
   const rest = compensatedSum(e, cols);
@@ -101,6 +169,7 @@ export interface ForwardArgs {
 function forward(args: ForwardArgs, log: boolean): void {
   const { x, out, rows, cols, temperature, fullyMasked } = args;
   const state: RowScratch = { values: new Float64Array(0) };
+  const divisor = divisorOf(temperature);
   for (let r = 0; r < rows; r++) {
     const offset = r * cols;
     const { max, hasNaN, posInf } = rowMax(x, offset, cols);
@@ -116,7 +185,7 @@ function forward(args: ForwardArgs, log: boolean): void {
       out.fill(value, offset, offset + cols);
     } else {
       const e = scratchFor(state, cols);
-      const { atMax, rest } = exponentials(x, offset, cols, max, temperature, e);
+      const { atMax, rest } = exponentials(x, offset, cols, max, divisor, e);
       if (log) {
         const logSum = atMax === 1 ? Math.log1p(rest) : Math.log(atMax + rest);
         for (let j = 0; j < cols; j++) {
@@ -149,6 +218,20 @@ export interface BackwardArgs {
   temperature: number;
 }
 
+const MIN_NORMAL = 2 ** -1022;
+
+/**
+ * a·b / t. Below 1, t brings a subnormal product a·b back into range, with the bits its rounding
+ * lost: then the smaller factor is scaled by 2^600 first (exact: it is below 2^-511, so nothing
+ * overflows, and the product is normal) and the quotient scaled back once.
+ */
+function productOver(a: number, b: number, t: number): number {
+  const p = a * b;
+  if (t >= 1 || !(Math.abs(p) < MIN_NORMAL) || a === 0 || b === 0) return p / t;
+  const up = Math.abs(a) < Math.abs(b) ? a * 2 ** 600 * b : a * (b * 2 ** 600);
+  return (up / t) * 2 ** -600;
+}
+
 /** dx = y ⊙ (dy − Σ dy·y) / T, per row; y is the softmax output. */
 export function referenceSoftmaxBackward({ y, dy, out, rows, cols, temperature }: BackwardArgs): void {
   const state: RowScratch = { values: new Float64Array(0) };
@@ -157,7 +240,7 @@ export function referenceSoftmaxBackward({ y, dy, out, rows, cols, temperature }
     const t = scratchFor(state, cols);
     for (let j = 0; j < cols; j++) t[j] = dy[offset + j] * y[offset + j];
     const dot = compensatedSum(t, cols);
-    for (let j = 0; j < cols; j++) t[j] = (y[offset + j] * (dy[offset + j] - dot)) / temperature;
+    for (let j = 0; j < cols; j++) t[j] = productOver(y[offset + j], dy[offset + j] - dot, temperature);
     for (let j = 0; j < cols; j++) out[offset + j] = t[j];
   }
 }
@@ -192,6 +275,7 @@ export interface RowStatArgs {
  */
 export function referenceLogSumExp({ x, out, rows, cols, temperature }: RowStatArgs): void {
   const state: RowScratch = { values: new Float64Array(0) };
+  const t = divisorOf(temperature);
   for (let r = 0; r < rows; r++) {
     const offset = r * cols;
     const { max, hasNaN, posInf } = rowMax(x, offset, cols);
@@ -199,7 +283,7 @@ export function referenceLogSumExp({ x, out, rows, cols, temperature }: RowStatA
     else if (posInf > 0) out[r] = Number.POSITIVE_INFINITY;
     else if (max === Number.NEGATIVE_INFINITY) out[r] = Number.NEGATIVE_INFINITY;
     else {
-      const { atMax, rest } = exponentials(x, offset, cols, max, temperature, scratchFor(state, cols));
+      const { atMax, rest } = exponentials(x, offset, cols, max, t, scratchFor(state, cols));
       out[r] = max / temperature + (atMax === 1 ? Math.log1p(rest) : Math.log(atMax + rest));
     }
   }

@@ -1,100 +1,159 @@
 import { describeValue, SoftmaxError } from './errors.js';
 import type { ElementKind, OpCall, OpDecl, OperandArray, OperandDecl, OutputDecl } from './ops/declaration.js';
 import { fullyMasked, temperature } from './ops/options.js';
+import {
+  bufferOf,
+  byteLengthOf,
+  byteOffsetOf,
+  floatDtypeOf,
+  isShared,
+  lengthOf,
+  typedArrayTag,
+  unusable,
+} from './typed-arrays.js';
 import type { Dtype, FloatArray, FullyMasked } from './types.js';
 
 /**
  * Validation, written once over the op table's declarations. Every backend's calls go through
- * `validateCall` (via `defineBackend`), so every backend rejects the same inputs with the same
+ * `validateCall` (via `BackendBase`), so every backend rejects the same inputs with the same
  * codes and messages, and kernels only ever see typed arrays of a known shape.
+ *
+ * Order of work: first everything that can run the caller's code — the options' getters (each
+ * read exactly once) and a number[]'s elements — then the typed arrays' lengths and buffers. A
+ * getter that ran later could detach, shrink or rewrite an input after its checks, and the backend
+ * would read stale or missing memory. Errors are still reported in the order of the arguments.
  */
 
 const ALL_DTYPES: readonly Dtype[] = ['float32', 'float64'];
 
-/** Converts a float operand to a float typed array, or throws INVALID_INPUT / UNSUPPORTED_DTYPE. */
-function toFloatArray(value: unknown, name: string, dtypes: readonly Dtype[]): { array: FloatArray; dtype: Dtype } {
-  let array: FloatArray;
-  if (value instanceof Float32Array || value instanceof Float64Array) {
-    array = value;
-  } else if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      if (typeof value[i] !== 'number') {
-        throw new SoftmaxError('INVALID_INPUT', `${name}[${i}] must be a number, got ${describeValue(value[i])}`);
-      }
-    }
-    array = Float64Array.from(value as number[]);
-  } else if (ArrayBuffer.isView(value)) {
-    throw new SoftmaxError(
-      'UNSUPPORTED_DTYPE',
-      `${name} must be a Float32Array, Float64Array or number[], got ${describeValue(value)}`,
-    );
-  } else {
+/** Array.isArray, which throws (instead of answering) for a revoked Proxy. */
+function isArray(value: unknown, name: string): value is readonly unknown[] {
+  try {
+    return Array.isArray(value);
+  } catch (cause) {
     throw new SoftmaxError(
       'INVALID_INPUT',
-      `${name} must be a Float32Array, Float64Array or number[], got ${describeValue(value)}`,
+      `${name} must be a Float32Array, Float64Array or number[], got a revoked Proxy`,
+      { cause },
     );
   }
-  const dtype: Dtype = array instanceof Float32Array ? 'float32' : 'float64';
-  if (!dtypes.includes(dtype)) {
-    throw new SoftmaxError(
-      'UNSUPPORTED_DTYPE',
-      `${name} is ${dtype === 'float32' ? 'Float32Array' : Array.isArray(value) ? 'number[] (computed as float64)' : 'Float64Array'}, but this backend supports only ${dtypes.join(', ')}`,
-    );
-  }
-  return { array, dtype };
 }
 
-const INDEX_TYPES = { int32: Int32Array, uint32: Uint32Array } as const;
-
-/** Converts an integer operand (its typed array, or a number[] of integers in range). */
-function toIndexArray(value: unknown, name: string, element: 'int32' | 'uint32'): OperandArray {
-  const Type = INDEX_TYPES[element];
-  if (value instanceof Type) return value;
-  if (!Array.isArray(value)) {
-    const code = ArrayBuffer.isView(value) ? 'UNSUPPORTED_DTYPE' : 'INVALID_INPUT';
-    throw new SoftmaxError(code, `${name} must be an ${Type.name} or number[], got ${describeValue(value)}`);
+/**
+ * A number[] copied into a new typed array, each element read exactly once and checked as read:
+ * checking first and converting after (through the iterator) would let a Proxy, an accessor or a
+ * custom Symbol.iterator hand over other values than the ones checked. `integer`: the element
+ * type an integer operand holds (each element must be exactly representable in it).
+ */
+function copyNumbers(value: readonly unknown[], name: string, element: ElementKind): OperandArray {
+  const length = value.length;
+  // A Proxy can claim any length; a real array's is always an integer in [0, 2^32 − 1].
+  if (typeof length !== 'number' || !Number.isInteger(length) || length < 0 || length > 2 ** 32 - 1) {
+    throw new SoftmaxError('INVALID_INPUT', `${name}.length must be an array length, got ${describeValue(length)}`);
   }
-  const array = new Type(value.length);
-  for (let i = 0; i < value.length; i++) {
-    const v: unknown = value[i];
-    array[i] = v as number;
-    if (typeof v !== 'number' || array[i] !== v) {
+  const Type = element === 'float' ? Float64Array : INDEX_TYPES[element];
+  let array: OperandArray;
+  try {
+    array = new Type(length);
+  } catch (cause) {
+    throw new SoftmaxError('INVALID_INPUT', `${name}.length (${length}) is too large to copy into a ${Type.name}`, {
+      cause,
+    });
+  }
+  for (let i = 0; i < length; i++) {
+    const v = value[i];
+    if (typeof v !== 'number') {
+      throw new SoftmaxError('INVALID_INPUT', `${name}[${i}] must be a number, got ${describeValue(v)}`);
+    }
+    array[i] = v;
+    if (element !== 'float' && array[i] !== v) {
       throw new SoftmaxError('INVALID_INPUT', `${name}[${i}] must be an ${element} integer, got ${describeValue(v)}`);
     }
   }
   return array;
 }
 
-/** The options of a call: each known key read once, up front; problems reported in order later. */
-interface OptionValues {
-  values: Record<string, unknown>;
-  /** Set when `options` is not an object or has an unknown key (thrown after the operands are checked). */
-  problem?: SoftmaxError;
+const INDEX_TYPES = { int32: Int32Array, uint32: Uint32Array } as const;
+const TAGS: Record<'int32' | 'uint32', string> = { int32: 'Int32Array', uint32: 'Uint32Array' };
+
+/**
+ * Converts a float operand to a float typed array, or throws INVALID_INPUT / UNSUPPORTED_DTYPE.
+ * Typed arrays are recognised by their internal tag, not `instanceof`, so arrays of another realm
+ * count, and are passed through as they are (no copy, no per-element work).
+ */
+function readFloat(value: unknown, name: string, dtypes: readonly Dtype[]): { array: FloatArray; dtype: Dtype } {
+  const typed = floatDtypeOf(value);
+  let array: FloatArray;
+  if (typed !== undefined) {
+    array = value as FloatArray;
+  } else if (ArrayBuffer.isView(value)) {
+    throw new SoftmaxError(
+      'UNSUPPORTED_DTYPE',
+      `${name} must be a Float32Array, Float64Array or number[], got ${describeValue(value)}`,
+    );
+  } else if (isArray(value, name)) {
+    array = copyNumbers(value, name, 'float') as FloatArray;
+  } else {
+    throw new SoftmaxError(
+      'INVALID_INPUT',
+      `${name} must be a Float32Array, Float64Array or number[], got ${describeValue(value)}`,
+    );
+  }
+  const dtype: Dtype = typed ?? 'float64';
+  if (!dtypes.includes(dtype)) {
+    throw new SoftmaxError(
+      'UNSUPPORTED_DTYPE',
+      `${name} is ${dtype === 'float32' ? 'Float32Array' : typed === undefined ? 'number[] (computed as float64)' : 'Float64Array'}, but this backend supports only ${dtypes.join(', ')}`,
+    );
+  }
+  return { array, dtype };
 }
 
-function readOptions(options: unknown, allowed: readonly string[]): OptionValues {
-  const values: Record<string, unknown> = {};
-  if (options === undefined || options === null) return { values };
-  if (typeof options !== 'object' || Array.isArray(options)) {
-    return {
-      values,
-      problem: new SoftmaxError('INVALID_OPTION', `options must be an object, got ${describeValue(options)}`),
-    };
+/** Converts an integer operand: its typed array (of any realm), or a number[] of integers in range. */
+function readIndex(value: unknown, name: string, element: 'int32' | 'uint32'): OperandArray {
+  if (typedArrayTag(value) === TAGS[element]) return value as OperandArray;
+  if (ArrayBuffer.isView(value) || !isArray(value, name)) {
+    const code = ArrayBuffer.isView(value) ? 'UNSUPPORTED_DTYPE' : 'INVALID_INPUT';
+    throw new SoftmaxError(code, `${name} must be an ${TAGS[element]} or number[], got ${describeValue(value)}`);
   }
+  return copyNumbers(value, name, element);
+}
+
+/** Rejects a view that reads as empty (length 0) because its buffer was detached or shrank below it. */
+function checkUsable(array: OperandArray, length: number, name: string): void {
+  const why = length === 0 ? unusable(array) : undefined;
+  if (why) throw new SoftmaxError('INVALID_INPUT', `${name} cannot be read: ${why}, got ${describeValue(array)}`);
+}
+
+/** Object.prototype of this realm or another (the prototypes whose own prototype is null), or none. */
+function isPlainObject(value: object): boolean {
+  const proto = Object.getPrototypeOf(value);
+  return proto === null || proto === Object.prototype || Object.getPrototypeOf(proto) === null;
+}
+
+/**
+ * The options object to read (undefined when there is none), or the message of why it cannot be
+ * read (thrown after the inputs' own errors, which come first). A Map, a Date, an array or a
+ * class instance is refused: its entries or accessors would otherwise be silently ignored.
+ */
+function optionSource(
+  options: unknown,
+  allowed: readonly string[],
+): Readonly<Record<string, unknown>> | string | undefined {
+  if (options === undefined || options === null) return undefined;
+  if (typeof options !== 'object') return `options must be an object, got ${describeValue(options)}`;
+  if (!isPlainObject(options)) return `options must be a plain object, got ${describeValue(options)}`;
   for (const key of Object.keys(options)) {
-    if (!allowed.includes(key)) {
-      return {
-        values,
-        problem: new SoftmaxError(
-          'INVALID_OPTION',
-          `options.${key} is not a known option (expected one of ${allowed.join(', ')})`,
-        ),
-      };
-    }
+    if (!allowed.includes(key)) return `options.${key} is not a known option (expected one of ${allowed.join(', ')})`;
   }
-  const source = options as Record<string, unknown>;
-  for (const key of allowed) values[key] = source[key];
-  return { values };
+  return options as Record<string, unknown>;
+}
+
+/** Each allowed option read exactly once (a getter could answer differently the second time). */
+function readOptions(source: Readonly<Record<string, unknown>> | string | undefined, allowed: readonly string[]) {
+  const values: Record<string, unknown> = {};
+  if (typeof source === 'object') for (const key of allowed) values[key] = source[key];
+  return values;
 }
 
 function readCols(value: unknown, length: number, name: string): { rows: number; cols: number } {
@@ -108,129 +167,168 @@ function readCols(value: unknown, length: number, name: string): { rows: number;
   return { rows: length / value, cols: value };
 }
 
-/** Whether two views share bytes without being the very same range. */
-function partiallyOverlaps(a: ArrayBufferView, b: ArrayBufferView): boolean {
-  if (a.buffer !== b.buffer) return false;
-  if (a.byteOffset === b.byteOffset && a.byteLength === b.byteLength) return false;
-  return a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
+/** Whether two views of one buffer share bytes without being the very same range. */
+function partiallyOverlaps(a: OperandArray, b: OperandArray): boolean {
+  const ao = byteOffsetOf(a);
+  const al = byteLengthOf(a);
+  const bo = byteOffsetOf(b);
+  const bl = byteLengthOf(b);
+  if (ao === bo && al === bl) return false;
+  return ao < bo + bl && bo < ao + al;
 }
 
-/** Rejects an output that shares bytes with an input without being the very same range. */
-function checkOverlap(out: OperandArray, option: string, input: unknown, name: string): void {
-  // Rows are read before they are written, which is safe for out === input but not for a shifted view.
-  if (ArrayBuffer.isView(input) && partiallyOverlaps(out, input)) {
-    throw new SoftmaxError(
-      'INVALID_OPTION',
-      `options.${option} partially overlaps ${name}: pass ${name} itself for in-place, or a separate array`,
-    );
+/**
+ * The input as the backend may read it while it writes `out`: the input itself, or a copy when
+ * the two may share memory that no check can see. Rows are read before they are written, which
+ * is safe for out === input but not for a shifted view, so a partial overlap is refused when it
+ * can be seen: both views of one buffer object. Views of two different SharedArrayBuffer objects
+ * can still be one memory (a structuredClone'd SharedArrayBuffer, a WebAssembly.Memory's buffer
+ * fetched again after it grew), and no API tells whether they are: then the input is copied, so
+ * the result is right however they overlap. (Other buffers never share memory.)
+ */
+function readableWhileWriting(input: OperandArray, out: OperandArray, option: string, name: string): OperandArray {
+  const inputBuffer = bufferOf(input);
+  const outBuffer = bufferOf(out);
+  if (inputBuffer === outBuffer) {
+    if (partiallyOverlaps(out, input)) {
+      throw new SoftmaxError(
+        'INVALID_OPTION',
+        `options.${option} partially overlaps ${name}: pass ${name} itself for in-place, or a separate array`,
+      );
+    }
+    return input;
   }
+  if (!isShared(outBuffer) || !isShared(inputBuffer)) return input;
+  return input.slice();
 }
 
-const typeFor = (element: ElementKind, dtype: Dtype) =>
-  element === 'float' ? (dtype === 'float32' ? Float32Array : Float64Array) : INDEX_TYPES[element];
+function tagFor(element: ElementKind, dtype: Dtype): string {
+  if (element !== 'float') return TAGS[element];
+  return dtype === 'float32' ? 'Float32Array' : 'Float64Array';
+}
 
-function lengthOf(decl: OperandDecl, rows: number, cols: number): number {
+function arrayFor(element: ElementKind, dtype: Dtype, length: number): OperandArray {
+  if (element !== 'float') return new INDEX_TYPES[element](length);
+  return dtype === 'float32' ? new Float32Array(length) : new Float64Array(length);
+}
+
+function lengthFor(decl: OperandDecl, rows: number, cols: number): number {
   return decl.shape === 'matrix' ? rows * cols : decl.shape === 'rows' ? rows : 1;
 }
 
 function readOut(value: unknown, decl: OutputDecl, dtype: Dtype, length: number): OperandArray | undefined {
   if (value === undefined) return undefined;
-  const Expected = typeFor(decl.element, dtype);
   const name = `options.${decl.outOption}`;
-  if (!(value instanceof Expected)) {
+  const tag = tagFor(decl.element, dtype);
+  if (typedArrayTag(value) !== tag) {
     throw new SoftmaxError(
       'INVALID_OPTION',
-      `${name} must be a ${Expected.name} (the result's type), got ${describeValue(value)}`,
+      `${name} must be a ${tag} (the result's type), got ${describeValue(value)}`,
     );
   }
-  if (value.length !== length) {
+  const out = value as OperandArray;
+  if (lengthOf(out) !== length) {
     throw new SoftmaxError('INVALID_OPTION', `${name} must have length ${length}, got ${describeValue(value)}`);
   }
-  return value;
+  const why = length === 0 ? unusable(out) : undefined;
+  if (why) throw new SoftmaxError('INVALID_OPTION', `${name} cannot be written: ${why}, got ${describeValue(out)}`);
+  return out;
 }
 
-/** The names a call of `op` accepts in its options object. */
+/** The names a call of `op` accepts in its options object: cols, its options, its outputs' `out`. */
+const OPTION_NAMES = new WeakMap<OpDecl, readonly string[]>();
 function optionNames(op: OpDecl): readonly string[] {
-  const names = ['cols', ...Object.keys(op.options)];
-  for (const o of op.outputs) if (o.outOption) names.push(o.outOption);
+  let names = OPTION_NAMES.get(op);
+  if (!names) {
+    names = ['cols', ...Object.keys(op.options), ...op.outputs.flatMap((o) => (o.outOption ? [o.outOption] : []))];
+    OPTION_NAMES.set(op, names);
+  }
   return names;
 }
-const OPTION_NAMES = new WeakMap<OpDecl, readonly string[]>();
 
 /**
  * Validates one call of `op`: `args` are its operands in declaration order, then the options
- * object. Options are read once, before the operands are looked at (a getter cannot change an
- * operand after it was checked), operands are converted once, and the result arrays are the
- * caller's `out` arrays or new ones. Never modifies its arguments. `dtypes`: the float types
- * this backend computes this op in.
+ * object. Returns the call as a kernel receives it: the operands as typed arrays (a number[]
+ * converted once; an input copied where it may share memory with an `out` unseen), the shape,
+ * the parsed options, and the outputs (the caller's `out` arrays or new ones). Never modifies its
+ * arguments. `dtypes`: the float types this backend computes this op in.
  */
 export function validateCall(op: OpDecl, args: ArrayLike<unknown>, dtypes: readonly Dtype[] = ALL_DTYPES): OpCall {
-  let names = OPTION_NAMES.get(op);
-  if (!names) {
-    names = optionNames(op);
-    OPTION_NAMES.set(op, names);
-  }
-  const { values, problem } = readOptions(args[op.inputs.length], names);
+  const names = optionNames(op);
+  const source = optionSource(args[op.inputs.length], names);
+  const values = readOptions(source, names);
 
-  let dtype: Dtype | undefined;
-  let firstFloat: { name: string; value: unknown } | undefined;
+  // The operands, in order; a number[]'s elements (caller code, through a Proxy) are read here.
   const inputs: OperandArray[] = [];
+  const floatTypes: Array<Dtype | undefined> = [];
   for (let i = 0; i < op.inputs.length; i++) {
     const decl = op.inputs[i];
-    const value = args[i];
-    if (decl.element !== 'float') {
-      inputs.push(toIndexArray(value, decl.name, decl.element));
-      continue;
+    if (decl.element === 'float') {
+      const { array, dtype } = readFloat(args[i], decl.name, dtypes);
+      inputs.push(array);
+      floatTypes.push(dtype);
+    } else {
+      inputs.push(readIndex(args[i], decl.name, decl.element));
+      floatTypes.push(undefined);
     }
-    const converted = toFloatArray(value, decl.name, dtypes);
-    if (firstFloat && converted.dtype !== dtype) {
+  }
+  // Then the typed arrays' lengths, once each.
+  const lengths = inputs.map((array, i) => {
+    const length = lengthOf(array);
+    checkUsable(array, length, op.inputs[i].name);
+    return length;
+  });
+  const firstFloat = floatTypes.findIndex((d) => d !== undefined);
+  const dtype = floatTypes[firstFloat] ?? 'float64';
+  for (let i = firstFloat + 1; i < op.inputs.length; i++) {
+    if (floatTypes[i] !== undefined && floatTypes[i] !== dtype) {
+      const [a, b] = [op.inputs[firstFloat].name, op.inputs[i].name];
       throw new SoftmaxError(
         'UNSUPPORTED_DTYPE',
-        `${firstFloat.name} and ${decl.name} must have the same type, got ${firstFloat.name}: ${describeValue(firstFloat.value)}, ${decl.name}: ${describeValue(value)}`,
+        `${a} and ${b} must have the same type, got ${a}: ${describeValue(args[firstFloat])}, ${b}: ${describeValue(args[i])}`,
       );
     }
-    firstFloat ??= { name: decl.name, value };
-    dtype = converted.dtype;
-    inputs.push(converted.array);
   }
   const first = op.inputs.findIndex((d) => d.shape === 'matrix');
-  const length = inputs[first].length;
+  const length = lengths[first];
   for (let i = first + 1; i < op.inputs.length; i++) {
-    if (op.inputs[i].shape === 'matrix' && inputs[i].length !== length) {
-      const a = op.inputs[first].name;
-      const b = op.inputs[i].name;
+    if (op.inputs[i].shape === 'matrix' && lengths[i] !== length) {
+      const [a, b] = [op.inputs[first].name, op.inputs[i].name];
       throw new SoftmaxError(
         'INVALID_SHAPE',
-        `${a} and ${b} must have the same length, got ${a}.length ${length} and ${b}.length ${inputs[i].length}`,
+        `${a} and ${b} must have the same length, got ${a}.length ${length} and ${b}.length ${lengths[i]}`,
       );
     }
   }
-  if (problem) throw problem;
+  if (typeof source === 'string') throw new SoftmaxError('INVALID_OPTION', source);
   const { rows, cols } = readCols(values.cols, length, op.inputs[first].name);
   for (let i = 0; i < op.inputs.length; i++) {
     const decl = op.inputs[i];
-    if (decl.shape !== 'matrix' && inputs[i].length !== lengthOf(decl, rows, cols)) {
+    const want = lengthFor(decl, rows, cols);
+    if (decl.shape !== 'matrix' && lengths[i] !== want) {
       throw new SoftmaxError(
         'INVALID_SHAPE',
-        `${decl.name}.length must be ${lengthOf(decl, rows, cols)} (${decl.shape === 'rows' ? 'one per row' : 'one value'}), got ${inputs[i].length}`,
+        `${decl.name}.length must be ${want} (${decl.shape === 'rows' ? 'one per row' : 'one value'}), got ${lengths[i]}`,
       );
     }
   }
-  const callDtype = dtype ?? 'float64';
+
   const outputs: OperandArray[] = [];
   const provided: boolean[] = [];
   for (const decl of op.outputs) {
-    const n = lengthOf(decl, rows, cols);
-    const given = decl.outOption ? readOut(values[decl.outOption], decl, callDtype, n) : undefined;
+    const n = lengthFor(decl, rows, cols);
+    const given = decl.outOption ? readOut(values[decl.outOption], decl, dtype, n) : undefined;
     if (given) {
-      for (let i = 0; i < op.inputs.length; i++) checkOverlap(given, decl.outOption!, args[i], op.inputs[i].name);
+      for (let i = 0; i < inputs.length; i++) {
+        inputs[i] = readableWhileWriting(inputs[i], given, decl.outOption as string, op.inputs[i].name);
+      }
     }
-    outputs.push(given ?? new (typeFor(decl.element, callDtype))(n));
+    outputs.push(given ?? arrayFor(decl.element, dtype, n));
     provided.push(given !== undefined);
   }
   const options: Record<string, unknown> = {};
   for (const key in op.options) options[key] = op.options[key](values[key], `options.${key}`);
-  return { op, dtype: callDtype, rows, cols, inputs, outputs, provided, options };
+  return { op, dtype, rows, cols, inputs, outputs, provided, options };
 }
 
 export interface LayoutRequest {
@@ -252,9 +350,9 @@ export function checkLayout(options: unknown): LayoutRequest {
   if (options === undefined || options === null) {
     throw new SoftmaxError('INVALID_SHAPE', 'options.rows and options.cols are required for this call');
   }
-  const { values: opts, problem } = readOptions(options, LAYOUT_OPTIONS);
-  if (problem) throw problem;
-  const { rows, cols } = opts;
+  const source = optionSource(options, LAYOUT_OPTIONS);
+  if (typeof source === 'string') throw new SoftmaxError('INVALID_OPTION', source);
+  const { rows, cols, temperature: t, fullyMasked: masked } = readOptions(source, LAYOUT_OPTIONS);
   if (typeof cols !== 'number' || !Number.isSafeInteger(cols) || cols <= 0) {
     throw new SoftmaxError('INVALID_SHAPE', `options.cols must be a positive integer, got ${describeValue(cols)}`);
   }
@@ -264,7 +362,7 @@ export function checkLayout(options: unknown): LayoutRequest {
   return {
     rows,
     cols,
-    temperature: temperature(opts.temperature, 'options.temperature'),
-    fullyMasked: fullyMasked(opts.fullyMasked, 'options.fullyMasked'),
+    temperature: temperature(t, 'options.temperature'),
+    fullyMasked: fullyMasked(masked, 'options.fullyMasked'),
   };
 }

@@ -68,6 +68,23 @@ describe('reference kernels', () => {
     expect(y[1]).toBeCloseTo(-40, 14);
   });
 
+  it('does not round x − max where exp(x − max) is tiny but normal (issue #9)', () => {
+    // Exact value from a 60-digit decimal computation (Python decimal) of exp(d)/(1 + exp(d)),
+    // d = x1 − x0 = −670.960616893582312059… exactly; rounding d alone costs 5.7e-14 relative.
+    const y = softmax([4.459351023873012, -666.5012658697093]);
+    expect(ulps(y[1], 4.031869889096316e-292)).toBeLessThanOrEqual(2);
+    expect(y[0]).toBe(1);
+    // With a temperature, the division's rounding as well (plainly rounded, 1.9e-15 off here).
+    const t = softmax([0, -1808.1234567891233], { temperature: 2.7 });
+    expect(ulps(t[1], 1.4577697436157795e-291)).toBeLessThanOrEqual(2);
+  });
+
+  it('keeps the bits of a subnormal y·(dy − Σ dy·y) that a tiny temperature brings back', () => {
+    // Exact values from rational arithmetic (Python fractions), each rounded once.
+    const dx = softmaxBackward([0.75, 3e-320, 0.25], [1, -3, 0.1], { temperature: 1e-300 });
+    expect(Array.from(dx)).toEqual([1.6875e299, -1.1324873920843885e-19, -1.6875e299]);
+  });
+
   it('divides by the temperature: softmax([0, 2 ln 3], T = 2) = [1/4, 3/4]', () => {
     const y = softmax([0, 2 * Math.log(3)], { temperature: 2 });
     expect(ulps(y[0], 0.25)).toBeLessThanOrEqual(2);
