@@ -77,14 +77,11 @@ function divisorOf(temperature: number): Divisor {
  * exp(z) = exp(zh)·(1 + zl): |zl| < 2^-42, so the dropped zl²/2 is far below an ulp.
  */
 function expShifted(v: number, max: number, t: Divisor): number {
-  // x − max overflows only for huge values of opposite signs: halving both is exact there.
-  let f = 1;
-  let d = v - max;
-  if (d === Number.NEGATIVE_INFINITY) {
-    if (v === Number.NEGATIVE_INFINITY) return 0;
-    f = 0.5;
-    d = v * 0.5 - max * 0.5;
-  }
+  if (v === Number.NEGATIVE_INFINITY) return 0;
+  // Beyond 2^1022 in magnitude, v − max and the Two-Sum below (d − v) can overflow for values of
+  // opposite signs: halving both is exact there (neither is subnormal).
+  const f = Math.abs(v) >= 2 ** 1022 || Math.abs(max) >= 2 ** 1022 ? 0.5 : 1;
+  const d = f === 1 ? v - max : v * 0.5 - max * 0.5;
   const q = d / t.temperature;
   const zh = q / f;
   // Below 1 in magnitude the argument's error is under 2u anyway; below −746 exp is 0.

@@ -109,3 +109,20 @@ describe('reference kernels', () => {
     expect(Array.from(logSoftmaxBackward([-inf, 0], [3, 1]))).toEqual([3, 1 - 4]);
   });
 });
+
+describe('huge logits of opposite signs', () => {
+  it('never overflow the difference or its error term (x = [MAX, −MAX, 5.87e307] at T = 4.5e307)', () => {
+    const M = Number.MAX_VALUE;
+    const x = [M, -M, 5.86664288485667e307];
+    const T = 4.5e307;
+    // Exact in the limit: z_j = (x_j − M)/T; softmax = exp(z)/Σexp(z), each term well inside the range.
+    const z = x.map((v) => v / T - M / T);
+    const e = z.map(Math.exp);
+    const sum = e.reduce((a, b) => a + b, 0);
+    const y = softmax(x, { temperature: T });
+    y.forEach((v, j) => {
+      expect(Math.abs(v - e[j] / sum) / (e[j] / sum)).toBeLessThan(1e-13);
+    });
+    expect(logSoftmax(x, { temperature: T }).every(Number.isFinite)).toBe(true);
+  });
+});

@@ -4,8 +4,8 @@ import {
   type BackwardCallOptions,
   describeValue,
   type ForwardCallOptions,
-  type OpCall,
   OPS,
+  type OpCall,
   type OpSupport,
   validateCall,
 } from '@softmax/core/backend';
