@@ -92,8 +92,14 @@ interface DeviceState {
   kernels: Kernels;
   pool: BufferPool;
   lost: boolean;
-  /** Rejects with DEVICE_LOST when the device is lost: every call in flight races it. */
-  lostSignal: Promise<never>;
+  /** Why, once lost. */
+  lostError?: SoftmaxError;
+  /**
+   * Calls in flight, each as the function that ends its wait: device.lost calls them all with
+   * DEVICE_LOST, and each removes itself when it settles. (Racing every call against one promise
+   * that settles only on a loss left a reaction on it per call: a leak without bound.)
+   */
+  waiters: Set<(lost: SoftmaxError) => void>;
   /** Scratch of the GPU-resident API; replaced ones stay alive until dispose (an encoder may still use them). */
   scratch: { parts?: GPUBuffer; copy?: GPUBuffer; retired: GPUBuffer[] };
 }
@@ -166,9 +172,27 @@ function traitsOf(device: GPUDevice, info: GPUAdapterInfo | undefined, tuning: T
   };
 }
 
-async function isSettled(p: Promise<unknown>): Promise<boolean> {
-  const marker = {};
-  return (await Promise.race([p, Promise.resolve(marker)])) !== marker;
+/** `work`'s outcome, or DEVICE_LOST as soon as the device is lost (the work then ends unobserved). */
+function orLost<T>(state: DeviceState, work: Promise<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    if (state.lostError) reject(state.lostError);
+    state.waiters.add(reject);
+    work.then(resolve, reject).finally(() => state.waiters.delete(reject));
+  });
+}
+
+/** Whether the device is lost within `ms` milliseconds (a failed map may come just before the loss). */
+function lostWithin(state: DeviceState, ms: number): Promise<boolean> {
+  if (state.lost) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      state.waiters.delete(done);
+      resolve(state.lost);
+    };
+    const timer = setTimeout(done, ms);
+    state.waiters.add(done);
+  });
 }
 
 /** Splits a GPU-resident call's options into the layout (validated by core) and the pass's extras. */
@@ -202,22 +226,20 @@ class Impl implements WebGPUBackend {
   }
 
   private adopt(device: GPUDevice): DeviceState {
-    let reject!: (e: unknown) => void;
-    const lostSignal = new Promise<never>((_, r) => {
-      reject = r;
-    });
-    lostSignal.catch(() => {}); // observed by the calls that race it
     const state: DeviceState = {
       device,
       kernels: new Kernels(device, traitsOf(device, this.adapterInfo, this.options.tuning ?? {})),
       pool: new BufferPool(device),
       lost: false,
-      lostSignal,
+      waiters: new Set(),
       scratch: { retired: [] },
     };
     device.lost.then((info) => {
       state.lost = true;
-      reject(new SoftmaxError('DEVICE_LOST', `the GPU device was lost (${info.reason}): ${info.message}`));
+      const error = new SoftmaxError('DEVICE_LOST', `the GPU device was lost (${info.reason}): ${info.message}`);
+      state.lostError = error;
+      for (const wake of [...state.waiters]) wake(error);
+      state.waiters.clear();
     });
     return state;
   }
@@ -352,7 +374,7 @@ class Impl implements WebGPUBackend {
   private async settle(state: DeviceState, call: Call, op: Op, params: OpParams, out: Float32Array): Promise<void> {
     const work = this.finish(state, call, op, params, out);
     try {
-      await Promise.race([work, state.lostSignal]);
+      await orLost(state, work);
     } catch (error) {
       // dispose() during the call (which may destroy the device, and so reject its map) is not a loss.
       if (this.disposed) {
@@ -360,8 +382,7 @@ class Impl implements WebGPUBackend {
       }
       if (error instanceof SoftmaxError) throw error;
       // A failed map or pipeline may come just before device.lost settles: give it a moment.
-      await Promise.race([state.device.lost, new Promise((resolve) => setTimeout(resolve, 100))]);
-      if (state.lost || (await isSettled(state.device.lost))) {
+      if (await lostWithin(state, 100)) {
         throw new SoftmaxError('DEVICE_LOST', 'the GPU device was lost during the call', { cause: error });
       }
       throw new SoftmaxError('BACKEND_UNAVAILABLE', `the WebGPU call failed: ${String(error)}`, { cause: error });
@@ -470,7 +491,7 @@ class Impl implements WebGPUBackend {
       // T = 1 and an ordinary T (pipelines differ by temperature class; a T past 2^116 compiles on first use).
       for (const op of ops) for (const t of [1, 2]) jobs.push(state.kernels.prepare(op, plan, t));
     }
-    await Promise.race([Promise.all(jobs), state.lostSignal]);
+    await orLost(state, Promise.all(jobs));
   }
 
   /** A scratch buffer of the GPU-resident API that is at least `size` bytes. */
