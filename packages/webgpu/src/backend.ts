@@ -172,6 +172,8 @@ function traitsOf(device: GPUDevice, info: GPUAdapterInfo | undefined, tuning: T
   };
 }
 
+const isShared = (b: ArrayBufferLike) => Object.prototype.toString.call(b) === '[object SharedArrayBuffer]';
+
 /** `work`'s outcome, or DEVICE_LOST as soon as the device is lost (the work then ends unobserved). */
 function orLost<T>(state: DeviceState, work: Promise<T>): Promise<T> {
   return new Promise<T>((resolve, reject) => {
@@ -335,7 +337,9 @@ class Impl implements WebGPUBackend {
     let ok = false;
     device.pushErrorScope('validation');
     try {
-      for (const x of inputs) {
+      for (const input of inputs) {
+        // The spec's writeBuffer takes shared memory too, Dawn's does not: such an input is copied.
+        const x = isShared(input.buffer) ? input.slice() : input;
         const b = pool.acquire(bytes, STORAGE | COPY_DST);
         call.held.push(b);
         device.queue.writeBuffer(b, 0, x.buffer, x.byteOffset, bytes);
