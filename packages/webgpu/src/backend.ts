@@ -12,42 +12,13 @@ import {
   type SoftmaxInput,
   type SoftmaxOptions,
 } from '@softmax/core';
-import { type Acquired, acquireDevice, type DeviceSource } from './device.js';
+import { type Acquired, acquireDevice } from './device.js';
 import { Kernels, type OpParams, partBytes } from './kernels.js';
+import { checkBackendOptions, type Tuning, type WebGPUBackendOptions } from './options.js';
 import type { DeviceTraits, Plan } from './plan.js';
 import { BufferPool } from './pool.js';
 import { OPS, type Op } from './shaders.js';
 import { COPY_DST, COPY_SRC, MAP_MODE_READ, MAP_READ, STORAGE } from './usage.js';
-
-/** Knobs for tuning and for tests (e.g. forcing chunked or 2-D dispatches on small inputs). */
-export interface Tuning {
-  /** Workgroups a call aims for: long rows split into segments below it. Default 256 (8 on CPU adapters). */
-  targetWorkgroups?: number;
-  /** Fewest lanes (vec4 or scalar) per thread in a segment of a split row. Default 8. */
-  minLanesPerThread?: number;
-  /** Lanes (vec4 or scalar) per thread that sets the threads per row. Default 4 (16 on CPU adapters). */
-  lanesPerThread?: number;
-  /** Cap on the bytes bound at once (default: the device's maxStorageBufferBindingSize). */
-  maxBindingBytes?: number;
-  /** Cap on workgroups per dispatch dimension (default: the device's limit). */
-  maxWorkgroupsPerDimension?: number;
-  /** Set false to use workgroup-memory reductions even where subgroups exist. */
-  subgroups?: boolean;
-  /** Cap on the threads that share one row or segment. Default 256 (the subgroup size, or 1, on CPU adapters). */
-  maxUnitThreads?: number;
-  /** Fewest threads per workgroup. Default 64 (1 on CPU adapters). */
-  minWorkgroupSize?: number;
-  /**
-   * Keep the shader compiler from cancelling the terms of compensated sums (TwoSum, Kahan), at
-   * one integer OR each. Default on, except on SwiftShader, which keeps float order as written;
-   * Mesa's lavapipe does not (it rewrites (a + b) − a as b).
-   */
-  guardCompensation?: boolean;
-}
-
-export interface WebGPUBackendOptions extends DeviceSource {
-  tuning?: Tuning;
-}
 
 /** Shape and options of a GPU-resident call. Buffers hold rows × cols float32 values from byte 0. */
 export interface EncodeShape {
@@ -595,11 +566,13 @@ class Impl implements WebGPUBackend {
 /**
  * Creates the WebGPU backend: on `options.device`, else an adapter of `options.gpu`, of
  * `navigator.gpu`, or (in Node) of the optional `webgpu` package. Rejects with
- * BACKEND_UNAVAILABLE, and the reason, when there is no usable adapter.
+ * BACKEND_UNAVAILABLE, and the reason, when there is no usable adapter, and with INVALID_OPTION
+ * when an option is unknown or out of its range.
  */
-export async function createWebGPUBackend(options: WebGPUBackendOptions = {}): Promise<WebGPUBackend> {
-  const acquired = await acquireDevice(options);
-  return new Impl(acquired, options);
+export async function createWebGPUBackend(options?: WebGPUBackendOptions): Promise<WebGPUBackend> {
+  const checked = checkBackendOptions(options); // INVALID_OPTION, naming the option
+  const acquired = await acquireDevice(checked);
+  return new Impl(acquired, checked);
 }
 
-export type { Plan };
+export type { Plan, Tuning, WebGPUBackendOptions };
