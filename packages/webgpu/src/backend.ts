@@ -15,6 +15,7 @@ import {
 import { type Acquired, acquireDevice } from './device.js';
 import { Kernels, type OpParams, partBytes } from './kernels.js';
 import { checkBackendOptions, type Tuning, type WebGPUBackendOptions } from './options.js';
+import { checkBuffer, checkEncoder, checkQuerySet, trackDevice } from './ownership.js';
 import type { DeviceTraits, Plan } from './plan.js';
 import { BufferPool } from './pool.js';
 import { OPS, type Op } from './shaders.js';
@@ -199,6 +200,7 @@ class Impl implements WebGPUBackend {
   }
 
   private adopt(device: GPUDevice): DeviceState {
+    trackDevice(device); // so that the GPU-resident API can refuse another device's buffers
     const state: DeviceState = {
       device,
       kernels: new Kernels(device, traitsOf(device, this.adapterInfo, this.options.tuning ?? {})),
@@ -489,10 +491,28 @@ class Impl implements WebGPUBackend {
     shape: EncodeShape,
   ): void {
     const state = this.liveSync();
+    // Another device's objects must not reach Dawn: it reports the mismatch only asynchronously.
+    // Every object of a device this backend created was recorded; a caller's device may own
+    // buffers made before the backend existed, so only those recorded for another device fail.
+    const { device } = state;
+    checkEncoder(device, this.replaceable, encoder);
+    const named: Array<[GPUBuffer, string]> = b
+      ? [
+          [a, 'y'],
+          [b, 'dy'],
+          [out, 'output'],
+        ]
+      : [
+          [a, 'input'],
+          [out, 'output'],
+        ];
+    const inPlace = a === out || b === out; // then that buffer is copied first
+    for (const [buffer, name] of named) checkBuffer(device, this.replaceable, buffer, name, inPlace && buffer === out);
     const { layout, timestampWrites } = splitShape(shape);
+    checkQuerySet(device, this.replaceable, timestampWrites);
     const { rows, cols, temperature, fullyMasked } = checkLayout(layout);
     const bytes = rows * cols * 4;
-    for (const buffer of b ? [a, b, out] : [a, out]) {
+    for (const [buffer] of named) {
       if (buffer.size < bytes) {
         throw new SoftmaxError(
           'INVALID_SHAPE',
