@@ -33,8 +33,12 @@ fn write_grad(u: Unit, dot: f32) {
     } else {
       dx = y * (d - V(dot));
     }
-    if (TEMP != 0u) {
+    if (TEMP == 1u) {
       dx = dx * V(P.invTemp);
+    } else if (TEMP == 2u) {
+      dx = temp_scale(dx * V(P.invTemp)); // 1/T = (1/τ)·2^-p, scaled down
+    } else if (TEMP == 3u) {
+      dx = temp_scale((dx * V(P.invTemp)) * V(TWO_64)); // scaled up: 2^64, then 2^(-p-64)
     }
     dst[u.rowBase + i] = dx;
   }

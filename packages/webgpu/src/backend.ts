@@ -465,7 +465,7 @@ class Impl implements WebGPUBackend {
     const jobs: Promise<void>[] = [];
     for (const { rows, cols } of shapes) {
       const plan = state.kernels.plan(rows, cols);
-      // T = 1 and an ordinary T (pipelines differ by temperature class; a T past 2^116 compiles on first use).
+      // T = 1 and an ordinary T (pipelines differ by temperature class; a T past 2^±64 compiles on first use).
       for (const op of ops) for (const t of [1, 2]) jobs.push(state.kernels.prepare(op, plan, t));
     }
     await orLost(state, Promise.all(jobs));
