@@ -33,7 +33,7 @@ struct Params {
 
 struct Partial {
   mkey: u32, // ordered key of the segment's max (NaN → 0xffffffff)
-  cnt: u32,  // entries equal to that max
+  cnt: u32,  // entries equal to that max (backward: 1 when a product had a subnormal factor)
   rest: f32, // sum of exp((x − max) / T) over the other entries (backward: the segment's dot)
   pad: u32,
 }
@@ -100,22 +100,6 @@ fn exp_poly(r: V) -> V {
   p = p * r + V(0.4999999403953552);
   p = p * r + V(1.0);
   return p * r + V(1.0);
-}
-
-// e^r · 2^k, in two steps so that 2^k never overflows on its own for k = 128.
-fn exp_reduced(r: V, k: V) -> V {
-  let k1 = VI(k * V(0.5));
-  return ldexp(ldexp(exp_poly(r), k1), VI(k) - k1);
-}
-
-// exp(y) for any finite y (the gradient of log-softmax): Cody–Waite with ln 2 = 0.693359375 −
-// 2.12194440e-4, the first part of 9 significant bits so k·0.693359375 is exact.
-fn exp_plain(y: V) -> V {
-  let h = clamp(y, V(-104.0), V(89.0));
-  let k = round(h * V(1.4426950408889634));
-  let r = (h - k * V(0.693359375)) - k * V(-2.12194440e-4);
-  let e = select(exp_reduced(r, k), V(0.0), y < V(-104.0));
-  return select(e, from_bits(POS_INF_BITS), y > V(88.8));
 }
 
 // log(a + b) for a ≥ 1 (a count, exact) and b ≥ 0, to a few ulp. With a = 1 and small b it is
