@@ -54,11 +54,11 @@ export abstract class BackendBase<R extends Sync | Async = Sync> {
   /**
    * Optional, for synchronous backends: called before a call's validation and after its run
    * (`ok`: it returned). A backend that must refuse a call made while another runs (from a getter
-   * of the options, say) throws from `begin`; `end` may throw to fail a call that returned (the
+   * of the options, say) throws from `beforeCall`; `afterCall` may throw to fail a call that returned (the
    * backend was disposed while it ran).
    */
-  begin?(): void;
-  end?(ok: boolean): void;
+  beforeCall?(): void;
+  afterCall?(ok: boolean): void;
 
   get dtypes(): readonly Dtype[] {
     const all = new Set<Dtype>();
@@ -87,16 +87,16 @@ function dispatch(backend: BackendBase<Sync | Async>, op: OpDecl, args: ArrayLik
   }
 }
 
-/** A synchronous call between the backend's begin() and end(ok). */
+/** A synchronous call between the backend's beforeCall() and afterCall(ok). */
 function guarded(backend: BackendBase<Sync | Async>, op: OpDecl, args: ArrayLike<unknown>): unknown {
-  backend.begin?.();
+  backend.beforeCall?.();
   let ok = false;
   try {
     const result = dispatch(backend, op, args);
     ok = true;
     return result;
   } finally {
-    backend.end?.(ok);
+    backend.afterCall?.(ok);
   }
 }
 
@@ -104,7 +104,7 @@ for (const name of OP_NAMES) {
   const op = OPS[name];
   Object.defineProperty(BackendBase.prototype, name, {
     value: function (this: BackendBase<Sync | Async>, ...args: unknown[]) {
-      return this.begin ? guarded(this, op, args) : dispatch(this, op, args);
+      return this.beforeCall ? guarded(this, op, args) : dispatch(this, op, args);
     },
     writable: true,
     configurable: true,

@@ -90,16 +90,16 @@ export class WasmBackend extends BackendBase {
     if (threads && threads.threads > 1) this.#threaded = new ThreadedCalls(threads, kernel, this.#heap);
   }
 
-  // Every public method brackets its work in #enter() / #leave() (the op methods through begin and
-  // end, which BackendBase calls around validation and run): a call made while another runs (from a
+  // Every public method brackets its work in #enter() / #leave() (the op methods through beforeCall
+  // and afterCall, which BackendBase calls around validation and run): a call made while another runs (from a
   // getter of the options, say) would share the running call's scratch block and, on several
   // threads, overwrite its posted job.
 
-  begin(): void {
+  beforeCall(): void {
     this.#enter();
   }
 
-  end(ok: boolean): void {
+  afterCall(ok: boolean): void {
     this.#leave();
     if (ok) this.#done(undefined);
   }

@@ -4,9 +4,9 @@
 override G: u32 = 64u;  // threads that cooperate on one (row, segment) unit: a power of two
 override WG: u32 = 64u; // threads per workgroup: a multiple of G
 override LOG: bool = false;
-// Temperature class: 0 when T is exactly 1, 2 when T > 2^116, else 1. A pipeline constant, not a
-// uniform, because SwiftShader runs both sides of a uniform branch under a lane mask: as uniform
-// tests, the T = 1 and huge-T cases cost a fifth of a long row's time.
+// Temperature class (see temperature.wgsl): 0 when T is exactly 1, 1 for 2^-64 ≤ T ≤ 2^64, 2 above,
+// 3 below. A pipeline constant, not a uniform, because SwiftShader runs both sides of a uniform
+// branch under a lane mask: as uniform tests, the rare classes cost a fifth of a long row's time.
 override TEMP: u32 = 1u;
 // Hides the rounding errors that TwoSum and Kahan summation capture from compilers that apply
 // float identities such as (a + b) − a → b (Mesa's NIR does, for lavapipe, which then loses
@@ -21,18 +21,19 @@ struct Params {
   baseV: u32,     // offset of row 0 in the bound arrays, in lanes of V
   gridX: u32,     // workgroups along x: the dispatch is 2-D past maxComputeWorkgroupsPerDimension
   maskedZero: u32, // fullyMasked: 0 → NaN, 1 → zero
-  unitTemp: u32,  // 1 when the temperature is exactly 1 (the kernels use TEMP == 0 instead)
-  temp: f32,      // T
-  ln2THi: f32,    // ln 2 · T = ln2THi + ln2TLo, ln2THi with 15 significant bits
+  temp: f32,      // τ: T itself in classes 0–1; in classes 2–3 T = τ·2^p with τ in (1/2, 1]
+  ln2THi: f32,    // ln 2 · τ = ln2THi + ln2TLo, ln2THi with 15 significant bits
   ln2TLo: f32,
-  invTemp: f32,   // fl(1 / T)
-  hugeTemp: u32,  // 1 when T > 2^116 (the kernels use TEMP == 2 instead)
+  invTemp: f32,   // fl(1 / τ)
+  scale0: f32,    // classes 2–3: three powers of two whose product is 2^-p (class 3: 2^(-p-64))
+  scale1: f32,
+  scale2: f32,
   zero: u32,      // always 0, unknown to the compiler (see hide)
 }
 
 struct Partial {
   mkey: u32, // ordered key of the segment's max (NaN → 0xffffffff)
-  cnt: u32,  // entries equal to that max
+  cnt: u32,  // entries equal to that max (backward: 1 when a product had a subnormal factor)
   rest: f32, // sum of exp((x − max) / T) over the other entries (backward: the segment's dot)
   pad: u32,
 }
@@ -99,90 +100,6 @@ fn exp_poly(r: V) -> V {
   p = p * r + V(0.4999999403953552);
   p = p * r + V(1.0);
   return p * r + V(1.0);
-}
-
-// e^r · 2^k, in two steps so that 2^k never overflows on its own for k = 128.
-fn exp_reduced(r: V, k: V) -> V {
-  let k1 = VI(k * V(0.5));
-  return ldexp(ldexp(exp_poly(r), k1), VI(k) - k1);
-}
-
-// 1, or 1/4 when x − m is huge: it may overflow to −Inf although (x − m)/T is finite (x and m
-// huge, of opposite signs), and k·ln2·T in exp_scaled may pass the float32 limit when T is
-// huge too. Scaling by 1/4 is exact for x and m ≥ 2^-124 (smaller ones only lose bits far
-// below the ulp of a difference past 1e38); all later steps work in units of s, so
-// (x − m)/T = (x·s − m·s)/(T·s). Overflow is detected by bit pattern: WGSL may assume floats
-// are finite. x = −Inf keeps s = 1 so that it stays −Inf.
-fn overflow_scale(x: V, m: V) -> V {
-  let d = x - m;
-  let huge = (d < V(-1e38)) | (bitcast<VU>(d) == VU(NEG_INF_BITS));
-  return select(V(1.0), V(0.25), huge & (bitcast<VU>(x) != VU(NEG_INF_BITS)));
-}
-
-// exp((x − m) / T) for x ≤ m without rounding (x − m) / T first: that rounding would cost
-// |t|·2^-24 of relative accuracy (1e-6 already at t = −17). Instead k = round(t·log2 e) and
-// r·T = (x − m) − k·ln2·T is formed exactly: x − m as an exact pair (TwoSum), ln2·T as
-// LN2T_HI + LN2T_LO with LN2T_HI of 15 significant bits so k·LN2T_HI is exact (|k| ≤ 126), and
-// the subtraction exact by Sterbenz. Only then is r divided by T, an error relative to r.
-// With a huge T everything is in units of s (see overflow_scale), exact powers of two.
-// Results below 2^-126 (t < −87.34) are flushed to zero, within the contract's 2^-126 atol, so
-// 2^k (−126 ≤ k ≤ 0) is built from its exponent bits in one step.
-fn exp_scaled(x: V, m: V) -> V {
-  var a = x;
-  var b = m;
-  var temp = V(P.temp);
-  var hi = V(P.ln2THi);
-  var lo = V(P.ln2TLo);
-  if (TEMP == 2u) {
-    // A difference past 1e38 gives t < −104 unless T > 2^116: only then may it matter.
-    let s = overflow_scale(x, m);
-    a = x * s;
-    b = m * s;
-    temp = temp * s;
-    hi = hi * s;
-    lo = lo * s;
-  }
-  let d = two_diff(a, b);
-  var q = d.hi;
-  if (TEMP != 0u) {
-    q = d.hi / temp;
-  }
-  // k = round(t·log2 e) by adding 1.5·2^23: the sum's low mantissa bits are then k itself (round
-  // to nearest even, as round() does), read as an integer; 2^k's exponent field is
-  // (bits + 127) << 23 (the bits of 1.5·2^23 above bit 8 shift out). Cheaper than round() on
-  // SwiftShader. (kb − 1.5·2^23 in float would be folded back to the unrounded sum by compilers.)
-  let kb = bitcast<VU>(max(q * V(1.4426950408889634), V(-126.0)) + V(12582912.0));
-  let k = V(bitcast<VI>(kb - VU(0x4b400000u)));
-  var r = ((d.hi - k * hi) - k * lo) + d.lo;
-  if (TEMP != 0u) {
-    r = r / temp;
-  }
-  let two_k = bitcast<V>((kb + VU(127u)) << VU(23u));
-  return select(exp_poly(r) * two_k, V(0.0), q < V(-87.34));
-}
-
-// (x − m) / T to within a few ulp of its own size (log-softmax adds it to −log(sum), and both
-// are ≤ 0, so no cancellation magnifies this error). Formed in units of s (see overflow_scale)
-// and scaled back last, which overflows only when the true result does.
-// −Inf (x = −Inf) stays −Inf rather than −Inf + NaN from the error term.
-fn scaled_diff(x: V, m: V) -> V {
-  let s = overflow_scale(x, m);
-  let d = two_diff(x * s, m * s);
-  var t = d.hi + d.lo;
-  if (TEMP != 0u) {
-    t = d.hi / V(P.temp) + d.lo / V(P.temp);
-  }
-  return select(t / s, d.hi, bitcast<VU>(d.hi) == VU(NEG_INF_BITS));
-}
-
-// exp(y) for any finite y (the gradient of log-softmax): Cody–Waite with ln 2 = 0.693359375 −
-// 2.12194440e-4, the first part of 9 significant bits so k·0.693359375 is exact.
-fn exp_plain(y: V) -> V {
-  let h = clamp(y, V(-104.0), V(89.0));
-  let k = round(h * V(1.4426950408889634));
-  let r = (h - k * V(0.693359375)) - k * V(-2.12194440e-4);
-  let e = select(exp_reduced(r, k), V(0.0), y < V(-104.0));
-  return select(e, from_bits(POS_INF_BITS), y > V(88.8));
 }
 
 // log(a + b) for a ≥ 1 (a count, exact) and b ≥ 0, to a few ulp. With a = 1 and small b it is

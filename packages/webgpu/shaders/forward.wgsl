@@ -17,24 +17,38 @@ fn segment_stats(u: Unit, ids: Ids) -> Stats {
   // to an ordered key for the reduction and the partials.
   var mx = neg_inf_v();
   var mag = VU(0u);
+  var kmax = VU(NEG_INF_KEY);
   for (var i = u.start + u.lane; i < u.end; i += G) {
     let x = src[u.rowBase + i];
-    mx = max(mx, x);
-    mag = max(mag, bitcast<VU>(x) & VU(0x7fffffffu));
+    if (TEMP >= 2u) {
+      // Keys are exact for subnormals, which hardware may flush in float max and comparisons:
+      // with T below 2^-64 they are whole units of t (class 2 takes the same path: it is rare).
+      kmax = max(kmax, key_of(x));
+    } else {
+      mx = max(mx, x);
+      mag = max(mag, bitcast<VU>(x) & VU(0x7fffffffu));
+    }
   }
-  let own_key = select(hmax_u(key_of(V(hmax(mx)))), NAN_KEY, hmax_u(mag) > POS_INF_BITS);
+  var own_key = hmax_u(kmax);
+  if (TEMP < 2u) {
+    own_key = select(hmax_u(key_of(V(hmax(mx)))), NAN_KEY, hmax_u(mag) > POS_INF_BITS);
+  }
   let mkey = group_max_u(own_key, ids);
   let m = V(from_key(mkey));
   // Entries equal to the max: the float comparison makes ±0 equal, the bit comparison keeps
-  // +Inf exact even where a compiler assumes finite floats. Terms are taken only when the max
-  // is finite and x is neither the max nor −Inf; otherwise write_row does not use them.
+  // +Inf exact even where a compiler assumes finite floats (classes 2–3 compare keys, which
+  // fold −0 onto +0). Terms are taken only when the max is finite and x is neither the max nor
+  // −Inf; otherwise write_row does not use them.
   let mbits = VU(bitcast<u32>(first(m)));
   var cnt = VU(0u);
   var acc = Kahan1(0.0, 0.0);
   for (var i = u.start + u.lane; i < u.end; i += G) {
     let x = src[u.rowBase + i];
     let xb = bitcast<VU>(x);
-    let eq = (x == m) | (xb == mbits);
+    var eq = (x == m) | (xb == mbits);
+    if (TEMP >= 2u) {
+      eq = key_of(x) == VU(mkey);
+    }
     cnt += select(VU(0u), VU(1u), eq);
     let term = select(V(0.0), exp_scaled(x, m), !eq & (xb != VU(NEG_INF_BITS)));
     // The lanes are added first: positive terms, so this costs at most 2^-23 of the sum.

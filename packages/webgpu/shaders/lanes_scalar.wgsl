@@ -16,6 +16,10 @@ fn hmax_u(v: VU) -> u32 {
   return v;
 }
 
+fn hmin_u(v: VU) -> u32 {
+  return v;
+}
+
 fn first(v: V) -> f32 {
   return v;
 }

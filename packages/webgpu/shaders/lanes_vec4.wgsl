@@ -16,6 +16,10 @@ fn hmax_u(v: VU) -> u32 {
   return max(max(v.x, v.y), max(v.z, v.w));
 }
 
+fn hmin_u(v: VU) -> u32 {
+  return min(min(v.x, v.y), min(v.z, v.w));
+}
+
 fn first(v: V) -> f32 {
   return v.x;
 }

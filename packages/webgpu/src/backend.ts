@@ -9,42 +9,14 @@ import {
   type OpName,
   type OpSupport,
 } from '@softmax/core/backend';
-import { type Acquired, acquireDevice, type DeviceSource } from './device.js';
+import { type Acquired, acquireDevice } from './device.js';
 import { Kernels, type OpParams, partBytes } from './kernels.js';
+import { checkBackendOptions, type Tuning, type WebGPUBackendOptions } from './options.js';
+import { checkBuffer, checkEncoder, checkQuerySet, trackDevice } from './ownership.js';
 import type { DeviceTraits, Plan } from './plan.js';
 import { BufferPool } from './pool.js';
 import { OPS, type Op } from './shaders.js';
 import { COPY_DST, COPY_SRC, MAP_MODE_READ, MAP_READ, STORAGE } from './usage.js';
-
-/** Knobs for tuning and for tests (e.g. forcing chunked or 2-D dispatches on small inputs). */
-export interface Tuning {
-  /** Workgroups a call aims for: long rows split into segments below it. Default 256 (8 on CPU adapters). */
-  targetWorkgroups?: number;
-  /** Fewest lanes (vec4 or scalar) per thread in a segment of a split row. Default 8. */
-  minLanesPerThread?: number;
-  /** Lanes (vec4 or scalar) per thread that sets the threads per row. Default 4 (16 on CPU adapters). */
-  lanesPerThread?: number;
-  /** Cap on the bytes bound at once (default: the device's maxStorageBufferBindingSize). */
-  maxBindingBytes?: number;
-  /** Cap on workgroups per dispatch dimension (default: the device's limit). */
-  maxWorkgroupsPerDimension?: number;
-  /** Set false to use workgroup-memory reductions even where subgroups exist. */
-  subgroups?: boolean;
-  /** Cap on the threads that share one row or segment. Default 256 (the subgroup size, or 1, on CPU adapters). */
-  maxUnitThreads?: number;
-  /** Fewest threads per workgroup. Default 64 (1 on CPU adapters). */
-  minWorkgroupSize?: number;
-  /**
-   * Keep the shader compiler from cancelling the terms of compensated sums (TwoSum, Kahan), at
-   * one integer OR each. Default on, except on SwiftShader, which keeps float order as written;
-   * Mesa's lavapipe does not (it rewrites (a + b) − a as b).
-   */
-  guardCompensation?: boolean;
-}
-
-export interface WebGPUBackendOptions extends DeviceSource {
-  tuning?: Tuning;
-}
 
 /** Shape and options of a GPU-resident call. Buffers hold rows × cols float32 values from byte 0. */
 export interface EncodeShape {
@@ -89,8 +61,14 @@ interface DeviceState {
   kernels: Kernels;
   pool: BufferPool;
   lost: boolean;
-  /** Rejects with DEVICE_LOST when the device is lost: every call in flight races it. */
-  lostSignal: Promise<never>;
+  /** Why, once lost. */
+  lostError?: SoftmaxError;
+  /**
+   * Calls in flight, each as the function that ends its wait: device.lost calls them all with
+   * DEVICE_LOST, and each removes itself when it settles. (Racing every call against one promise
+   * that settles only on a loss left a reaction on it per call: a leak without bound.)
+   */
+  waiters: Set<(lost: SoftmaxError) => void>;
   /** Scratch of the GPU-resident API; replaced ones stay alive until dispose (an encoder may still use them). */
   scratch: { parts?: GPUBuffer; copy?: GPUBuffer; retired: GPUBuffer[] };
 }
@@ -163,9 +141,29 @@ function traitsOf(device: GPUDevice, info: GPUAdapterInfo | undefined, tuning: T
   };
 }
 
-async function isSettled(p: Promise<unknown>): Promise<boolean> {
-  const marker = {};
-  return (await Promise.race([p, Promise.resolve(marker)])) !== marker;
+const isShared = (b: ArrayBufferLike) => Object.prototype.toString.call(b) === '[object SharedArrayBuffer]';
+
+/** `work`'s outcome, or DEVICE_LOST as soon as the device is lost (the work then ends unobserved). */
+function orLost<T>(state: DeviceState, work: Promise<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    if (state.lostError) reject(state.lostError);
+    state.waiters.add(reject);
+    work.then(resolve, reject).finally(() => state.waiters.delete(reject));
+  });
+}
+
+/** Whether the device is lost within `ms` milliseconds (a failed map may come just before the loss). */
+function lostWithin(state: DeviceState, ms: number): Promise<boolean> {
+  if (state.lost) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      state.waiters.delete(done);
+      resolve(state.lost);
+    };
+    const timer = setTimeout(done, ms);
+    state.waiters.add(done);
+  });
 }
 
 /** Splits a GPU-resident call's options into the layout (validated by core) and the pass's extras. */
@@ -209,22 +207,21 @@ class Impl extends BackendBase<Async> implements WebGPUBackend {
   }
 
   private adopt(device: GPUDevice): DeviceState {
-    let reject!: (e: unknown) => void;
-    const lostSignal = new Promise<never>((_, r) => {
-      reject = r;
-    });
-    lostSignal.catch(() => {}); // observed by the calls that race it
+    trackDevice(device); // so that the GPU-resident API can refuse another device's buffers
     const state: DeviceState = {
       device,
       kernels: new Kernels(device, traitsOf(device, this.adapterInfo, this.options.tuning ?? {})),
       pool: new BufferPool(device),
       lost: false,
-      lostSignal,
+      waiters: new Set(),
       scratch: { retired: [] },
     };
     device.lost.then((info) => {
       state.lost = true;
-      reject(new SoftmaxError('DEVICE_LOST', `the GPU device was lost (${info.reason}): ${info.message}`));
+      const error = new SoftmaxError('DEVICE_LOST', `the GPU device was lost (${info.reason}): ${info.message}`);
+      state.lostError = error;
+      for (const wake of [...state.waiters]) wake(error);
+      state.waiters.clear();
     });
     return state;
   }
@@ -320,7 +317,9 @@ class Impl extends BackendBase<Async> implements WebGPUBackend {
     let ok = false;
     device.pushErrorScope('validation');
     try {
-      for (const x of inputs) {
+      for (const input of inputs) {
+        // The spec's writeBuffer takes shared memory too, Dawn's does not: such an input is copied.
+        const x = isShared(input.buffer) ? input.slice() : input;
         const b = pool.acquire(bytes, STORAGE | COPY_DST);
         call.held.push(b);
         device.queue.writeBuffer(b, 0, x.buffer, x.byteOffset, bytes);
@@ -359,7 +358,7 @@ class Impl extends BackendBase<Async> implements WebGPUBackend {
   private async settle(state: DeviceState, call: Call, op: Op, params: OpParams, out: Float32Array): Promise<void> {
     const work = this.finish(state, call, op, params, out);
     try {
-      await Promise.race([work, state.lostSignal]);
+      await orLost(state, work);
     } catch (error) {
       // dispose() during the call (which may destroy the device, and so reject its map) is not a loss.
       if (this.disposed) {
@@ -367,8 +366,7 @@ class Impl extends BackendBase<Async> implements WebGPUBackend {
       }
       if (error instanceof SoftmaxError) throw error;
       // A failed map or pipeline may come just before device.lost settles: give it a moment.
-      await Promise.race([state.device.lost, new Promise((resolve) => setTimeout(resolve, 100))]);
-      if (state.lost || (await isSettled(state.device.lost))) {
+      if (await lostWithin(state, 100)) {
         throw new SoftmaxError('DEVICE_LOST', 'the GPU device was lost during the call', { cause: error });
       }
       throw new SoftmaxError('BACKEND_UNAVAILABLE', `the WebGPU call failed: ${String(error)}`, { cause: error });
@@ -435,10 +433,10 @@ class Impl extends BackendBase<Async> implements WebGPUBackend {
     const jobs: Promise<void>[] = [];
     for (const { rows, cols } of shapes) {
       const plan = state.kernels.plan(rows, cols);
-      // T = 1 and an ordinary T (pipelines differ by temperature class; a T past 2^116 compiles on first use).
+      // T = 1 and an ordinary T (pipelines differ by temperature class; a T past 2^±64 compiles on first use).
       for (const op of ops) for (const t of [1, 2]) jobs.push(state.kernels.prepare(op, plan, t));
     }
-    await Promise.race([Promise.all(jobs), state.lostSignal]);
+    await orLost(state, Promise.all(jobs));
   }
 
   /** A scratch buffer of the GPU-resident API that is at least `size` bytes. */
@@ -461,10 +459,28 @@ class Impl extends BackendBase<Async> implements WebGPUBackend {
     shape: EncodeShape,
   ): void {
     const state = this.liveSync();
+    // Another device's objects must not reach Dawn: it reports the mismatch only asynchronously.
+    // Every object of a device this backend created was recorded; a caller's device may own
+    // buffers made before the backend existed, so only those recorded for another device fail.
+    const { device } = state;
+    checkEncoder(device, this.replaceable, encoder);
+    const named: Array<[GPUBuffer, string]> = b
+      ? [
+          [a, 'y'],
+          [b, 'dy'],
+          [out, 'output'],
+        ]
+      : [
+          [a, 'input'],
+          [out, 'output'],
+        ];
+    const inPlace = a === out || b === out; // then that buffer is copied first
+    for (const [buffer, name] of named) checkBuffer(device, this.replaceable, buffer, name, inPlace && buffer === out);
     const { layout, timestampWrites } = splitShape(shape);
+    checkQuerySet(device, this.replaceable, timestampWrites);
     const { rows, cols, temperature, fullyMasked } = checkLayout(layout);
     const bytes = rows * cols * 4;
-    for (const buffer of b ? [a, b, out] : [a, out]) {
+    for (const [buffer] of named) {
       if (buffer.size < bytes) {
         throw new SoftmaxError(
           'INVALID_SHAPE',
@@ -538,11 +554,13 @@ class Impl extends BackendBase<Async> implements WebGPUBackend {
 /**
  * Creates the WebGPU backend: on `options.device`, else an adapter of `options.gpu`, of
  * `navigator.gpu`, or (in Node) of the optional `webgpu` package. Rejects with
- * BACKEND_UNAVAILABLE, and the reason, when there is no usable adapter.
+ * BACKEND_UNAVAILABLE, and the reason, when there is no usable adapter, and with INVALID_OPTION
+ * when an option is unknown or out of its range.
  */
-export async function createWebGPUBackend(options: WebGPUBackendOptions = {}): Promise<WebGPUBackend> {
-  const acquired = await acquireDevice(options);
-  return new Impl(acquired, options);
+export async function createWebGPUBackend(options?: WebGPUBackendOptions): Promise<WebGPUBackend> {
+  const checked = checkBackendOptions(options); // INVALID_OPTION, naming the option
+  const acquired = await acquireDevice(checked);
+  return new Impl(acquired, checked);
 }
 
-export type { Plan };
+export type { Plan, Tuning, WebGPUBackendOptions };

@@ -79,12 +79,14 @@ export function planFor(rows: number, cols: number, traits: DeviceTraits): Plan 
   const colsV = cols / vec;
   const maxWG = traits.maxWorkgroupSize;
   const maxG = Math.min(maxWG, traits.maxUnitThreads);
+  const maxDim = traits.maxWorkgroupsPerDimension;
   const G = Math.min(maxG, nextPow2(Math.ceil(colsV / traits.lanesPerThread)));
   let segs = 1;
   const wholeRowWGs = Math.ceil((rows * G) / maxWG);
   if (G === maxG && wholeRowWGs < traits.targetWorkgroups) {
     const most = Math.floor(colsV / (G * traits.minLanesPerThread));
-    segs = Math.max(1, Math.min(Math.ceil(traits.targetWorkgroups / rows), most, 256));
+    // At most maxDim² segments: a chunk must hold at least one row's units (see rowsPerChunk).
+    segs = Math.max(1, Math.min(Math.ceil(traits.targetWorkgroups / rows), most, 256, maxDim * maxDim));
   }
   const segLenV = Math.ceil(colsV / segs);
   segs = Math.ceil(colsV / segLenV);
@@ -105,7 +107,6 @@ export function planFor(rows: number, cols: number, traits: DeviceTraits): Plan 
     );
   }
   const unitsPerWG = WG / G;
-  const maxDim = traits.maxWorkgroupsPerDimension;
   rowsPerChunk = Math.min(rowsPerChunk, Math.floor((maxDim * maxDim * unitsPerWG) / segs));
   const chunks: Chunk[] = [];
   for (let firstRow = 0; firstRow < rows; firstRow += rowsPerChunk) {

@@ -7,6 +7,7 @@ import reduceShared from '../shaders/reduce_shared.wgsl';
 import reduceShuffle from '../shaders/reduce_shuffle.wgsl';
 import reduceSingle from '../shaders/reduce_single.wgsl';
 import reduceSubgroup from '../shaders/reduce_subgroup.wgsl';
+import temperature from '../shaders/temperature.wgsl';
 
 import type { Reduce } from './plan.js';
 
@@ -45,13 +46,14 @@ export function entryPoint(op: Op, stage: Stage): string {
   return `${OPS[op].backward ? 'bwd' : 'fwd'}_${stage}`;
 }
 
-/** The WGSL module for a kernel file and variant: enable directive, lanes, reductions, helpers, kernels. */
+/** The WGSL module for a kernel file and variant: enable directive, lanes, reductions, helpers, temperature, kernels. */
 export function moduleSource(backwardKernels: boolean, variant: Variant): string {
   return [
     REDUCTIONS[variant.reduce].enable,
     variant.vec === 4 ? lanesVec4 : lanesScalar,
     REDUCTIONS[variant.reduce].source,
     common,
+    temperature,
     backwardKernels ? backward : forward,
   ].join('\n');
 }

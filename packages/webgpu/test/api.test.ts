@@ -38,6 +38,28 @@ describe('array API', () => {
     expect(await backend.softmax(x, { cols: 8, out: x })).toBe(x);
     expect(mismatch(x, expected)).toBeUndefined();
   });
+
+  it('accepts Float32Arrays over a SharedArrayBuffer as inputs and as out', async () => {
+    const shared = (a: Float32Array, offset = 0) => {
+      const v = new Float32Array(new SharedArrayBuffer((a.length + offset) * 4), offset * 4, a.length);
+      v.set(a);
+      return v;
+    };
+    const x = random(24, 5, 2);
+    const dy = random(24, 1, 3);
+    const y = reference.softmax(x, { cols: 8 }) as Float32Array;
+    expect(
+      mismatch(await backend.softmax(shared(x, 3), { cols: 8 }), reference.softmax(x, { cols: 8 })),
+    ).toBeUndefined();
+    const out = shared(new Float32Array(24), 1);
+    expect(await backend.logSoftmax(shared(x), { cols: 8, out })).toBe(out);
+    expect(mismatch(out, reference.logSoftmax(x, { cols: 8 }))).toBeUndefined();
+    const inPlace = shared(x);
+    await backend.softmax(inPlace, { cols: 8, out: inPlace });
+    expect(mismatch(inPlace, reference.softmax(x, { cols: 8 }))).toBeUndefined();
+    const dx = await backend.softmaxBackward(shared(y), shared(dy, 2), { cols: 8, out: shared(new Float32Array(24)) });
+    expect(mismatch(dx, reference.softmaxBackward(y, dy, { cols: 8 }), 2e-6, 4e-7)).toBeUndefined();
+  });
 });
 
 describe('GPU-resident API', () => {

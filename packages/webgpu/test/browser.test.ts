@@ -121,6 +121,18 @@ describe('in headless Chromium', () => {
       { op: 'logSoftmaxBackward', inputs: [encode(x.map((v) => -Math.abs(v))), encode(dy)], options: { cols: 40 } },
       { op: 'softmax', inputs: [encode(special)], options: { cols: 4 } },
       { op: 'logSoftmax', inputs: [encode(long)], options: { cols: 4096, temperature: 2 } },
+      // The extreme temperature classes (past 2^±64) compile and run in Chromium too.
+      {
+        op: 'softmax',
+        inputs: [encode(Float32Array.from([1e38, -1e38, 3e38, -3e38]))],
+        options: { temperature: 3.5e38 },
+      },
+      {
+        op: 'logSoftmax',
+        inputs: [encode(Float32Array.from([0, -1, 1e-40, -3e-39]))],
+        options: { temperature: 1e-40 },
+      },
+      { op: 'softmaxBackward', inputs: [encode(y), encode(dy)], options: { cols: 40, temperature: 1e-50 } },
     ] as const;
     const result = await page.evaluate(
       ([c, tuning]) => (window as unknown as { run: (c: unknown, t: unknown) => Promise<unknown> }).run(c, tuning),
@@ -132,7 +144,8 @@ describe('in headless Chromium', () => {
     cases.forEach((c, i) => {
       const inputs = c.inputs.map((a) => Float32Array.from(a));
       const expected = (reference[c.op] as (...a: unknown[]) => Float32Array)(...inputs, c.options);
-      const atol = c.op.endsWith('Backward') ? 4e-7 : undefined;
+      const temperature = (c.options as { temperature?: number }).temperature ?? 1;
+      const atol = c.op.endsWith('Backward') ? 4e-7 / temperature : undefined;
       expect(mismatch(decode(out[i]), expected, 2e-6, atol), `${c.op} #${i}`).toBeUndefined();
     });
   });

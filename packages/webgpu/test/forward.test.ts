@@ -151,6 +151,22 @@ describe('forward kernels, layout paths', () => {
     }
   });
 
+  it('computes with one workgroup per dispatch dimension (maxWorkgroupsPerDimension: 1)', async () => {
+    const backend = await gpuBackend({ tuning: { maxWorkgroupsPerDimension: 1 } });
+    try {
+      for (const [rows, cols] of [
+        [1, 5000], // a long row: no more segments than one workgroup holds
+        [3, 40],
+      ]) {
+        const x = random(rows * cols, 20, cols);
+        const y = await backend.softmax(x, { cols });
+        expect(mismatch(y, reference.softmax(x, { cols })), `${rows} × ${cols}`).toBeUndefined();
+      }
+    } finally {
+      backend.dispose();
+    }
+  });
+
   it('handles 70,000 short rows (several rows per workgroup)', async () => {
     const backend = await gpuBackend();
     try {

@@ -73,6 +73,26 @@ describe('planFor (no GPU needed)', () => {
     expect(p.chunks[0]).toMatchObject({ gridX: 100, gridY: 10 });
   });
 
+  it('fits any maxWorkgroupsPerDimension ≥ 1: segments of a long row are capped, every chunk holds a row', () => {
+    for (const maxDim of [1, 2, 3]) {
+      const dims = { ...traits, maxWorkgroupsPerDimension: maxDim };
+      for (const [rows, cols] of [
+        [1, 1_000_000],
+        [3, 100_000],
+        [70, 64],
+      ]) {
+        const p = planFor(rows, cols, dims); // used to loop forever past maxDim² segments
+        expect(p.segs).toBeLessThanOrEqual(maxDim * maxDim);
+        expect(p.chunks.reduce((n, c) => n + c.rows, 0)).toBe(rows);
+        for (const c of p.chunks) {
+          expect(c.gridX).toBeLessThanOrEqual(maxDim);
+          expect(c.gridY).toBeLessThanOrEqual(maxDim);
+          expect(c.gridX * c.gridY * (p.WG / p.G)).toBeGreaterThanOrEqual(c.rows * p.segs);
+        }
+      }
+    }
+  });
+
   it('chunks inputs larger than a binding at aligned offsets', () => {
     const p = planFor(100, 37, { ...traits, maxBindingBytes: 4096 });
     expect(p.chunks.length).toBeGreaterThan(1);
