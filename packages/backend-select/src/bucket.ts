@@ -35,6 +35,10 @@ export class Bucket {
   exploreExcessMs = 0;
   /** Exploration is done (or not allowed): the fast path serves `chosen`. */
   settled = false;
+  /** The choice or the settling changed since the record was last saved. */
+  dirty = false;
+  /** The candidates that may serve changed: the next call decides again. */
+  stale = false;
   /** The candidates that could serve here, and the instance's state version they were computed at. */
   ready: CandidateId[] = [];
   readySync: CandidateId[] = [];

@@ -255,11 +255,9 @@ export class AutoSoftmax {
     if (this.#disposed) return;
     this.#disposed = true;
     await this.#settle();
-    if (this.#saveTimer !== undefined) {
-      clearTimeout(this.#saveTimer);
-      this.#saveTimer = undefined;
-      this.#save();
-    }
+    if (this.#saveTimer !== undefined) clearTimeout(this.#saveTimer);
+    this.#saveTimer = undefined;
+    if (this.#started) this.#save();
     await this.#saving;
     await Promise.all(this.#slots.map((s) => s.runnable?.dispose()));
   }
@@ -448,7 +446,8 @@ export class AutoSoftmax {
       ready.push(s.id);
     }
     // A candidate that joined (WebGPU once prepared, a backend back from its cool-down) is measured.
-    if (ready.some((id) => !b.ready.includes(id))) this.#selector.reopen(b);
+    if (ready.some((id) => !b.ready.includes(id) && !b.stats.get(id)?.size)) this.#selector.reopen(b);
+    if (ready.length !== b.ready.length || ready.some((id, i) => id !== b.ready[i])) b.stale = true;
     b.ready = ready;
     b.readySync = ready.filter((id) => this.#byId.get(id)!.sync);
     b.readyVersion = this.#version;
@@ -527,7 +526,9 @@ export class AutoSoftmax {
     const tried: CandidateId[] = [];
     let lastError: unknown;
     for (;;) {
-      const pick = this.#next(b, ready, tried);
+      // A bucket whose choice is asynchronous (WebGPU) keeps it: a sync call takes the cheapest sync candidate.
+      const asyncChoice = tried.length === 0 && b.chosen !== undefined && !ready.includes(b.chosen);
+      const pick = this.#next(b, ready, asyncChoice ? ['webgpu'] : tried);
       if (!pick) throw this.#exhausted(call, lastError, tried, true);
       const slot = this.#byId.get(pick.id)!;
       const attempt = tried.length === 0 ? call : this.#retry(call, originals, saved);
@@ -568,8 +569,6 @@ export class AutoSoftmax {
   }
 
   #served(slot: Slot, b: Bucket, ms: number, explore: boolean, tried: readonly CandidateId[]): void {
-    const wasSettled = b.settled;
-    const wasChosen = b.chosen;
     this.#selector.record(b, slot.id, ms, explore);
     slot.served++;
     if (slot.breaker.consecutive > 0 || slot.breaker.openUntil > 0) slot.breaker.success();
@@ -578,7 +577,10 @@ export class AutoSoftmax {
         this.failures[i].servedBy = slot.id;
       }
     }
-    if (this.#options.store && (b.settled !== wasSettled || b.chosen !== wasChosen)) this.#scheduleSave();
+    if (b.dirty && this.#options.store) {
+      b.dirty = false;
+      this.#scheduleSave();
+    }
   }
 
   #failed(slot: Slot, op: string, error: unknown): void {

@@ -86,7 +86,7 @@ export class Selector {
   pick(b: Bucket, ready: readonly CandidateId[]): Pick {
     b.calls++;
     const chosen = b.chosen;
-    if (b.settled && chosen !== undefined && b.calls % REDECIDE !== 0 && ready.includes(chosen)) {
+    if (b.settled && !b.stale && chosen !== undefined && b.calls % REDECIDE !== 0 && ready.includes(chosen)) {
       return { id: chosen, explore: false };
     }
     this.#decide(b, ready);
@@ -117,6 +117,7 @@ export class Selector {
 
   /** Picks the lowest estimate; the current choice keeps the bucket unless beaten beyond the noise. */
   #decide(b: Bucket, ready: readonly CandidateId[]): void {
+    b.stale = false;
     let best = ready[0];
     let bestMs = this.estimate(b, best);
     for (let i = 1; i < ready.length; i++) {
@@ -149,6 +150,7 @@ export class Selector {
       const s = b.stats.get(best);
       b.source = s && s.size > 0 ? (s.source === 'measured' ? 'measured' : s.source) : 'prior';
     }
+    if (b.chosen !== best) b.dirty = true;
     b.chosen = best;
   }
 
@@ -165,14 +167,18 @@ export class Selector {
     for (const id of ready) {
       if (id === b.chosen || b.dropped.has(id)) continue;
       const s = b.stats.get(id);
-      if ((s?.source === 'measured' ? s.size : 0) >= EXPLORE_SAMPLES) continue;
+      // Seeded (persisted, imported) timings count as measured: they are why a record is kept.
+      if ((s === undefined ? 0 : s.source === 'measured' ? s.size : EXPLORE_SAMPLES) >= EXPLORE_SAMPLES) continue;
       const ms = this.estimate(b, id);
       if (ms <= limit && ms < targetMs) {
         target = id;
         targetMs = ms;
       }
     }
-    if (target === undefined && (own.size >= EXPLORE_SAMPLES || own.source !== 'measured')) b.settled = true;
+    if (target === undefined && (own.size >= EXPLORE_SAMPLES || own.source !== 'measured')) {
+      b.settled = true;
+      b.dirty = true;
+    }
     return target;
   }
 
