@@ -2,6 +2,7 @@ import tfjsWasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.
 import tfjsWasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import tfjsWasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import type { Candidate, LoadContext } from './candidate.js';
+import { auto } from './candidates/auto.js';
 import { copy } from './candidates/copy.js';
 import { core } from './candidates/core.js';
 import { jsLoop } from './candidates/js-loop.js';
@@ -13,7 +14,18 @@ import { wasm } from './candidates/wasm.js';
 import { webgpu } from './candidates/webgpu.js';
 
 /** What the page can run: everything but the Node-only onnxruntime-node. */
-export const browserCandidates: Candidate[] = [core, wasm, webgpu, jsLoop, tfjsCpu, tfjsWasm, tfjsWebgpu, ortWeb, copy];
+export const browserCandidates: Candidate[] = [
+  auto,
+  core,
+  wasm,
+  webgpu,
+  jsLoop,
+  tfjsCpu,
+  tfjsWasm,
+  tfjsWebgpu,
+  ortWeb,
+  copy,
+];
 
 export async function browserContext(): Promise<{ context: LoadContext; adapter?: string }> {
   const context: LoadContext = {

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Candidate, LoadContext } from './candidate.js';
+import { auto } from './candidates/auto.js';
 import { copy } from './candidates/copy.js';
 import { core } from './candidates/core.js';
 import { jsLoop } from './candidates/js-loop.js';
@@ -16,6 +17,7 @@ import { nodeGpu } from './node-gpu.js';
 
 /** Every candidate the CLI knows, ours first, then the peers, then the floor. */
 export const nodeCandidates: Candidate[] = [
+  auto,
   core,
   wasm,
   wasmAllCores,

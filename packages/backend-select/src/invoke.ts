@@ -1,0 +1,66 @@
+import type { OpCall, OperandArray } from '@softmax/core/backend';
+import type { Backend } from './types.js';
+
+/**
+ * Running one validated call on a backend. auto validates each call once, with core's rules, and
+ * hands the validated call to the chosen backend's `run` (what `defineBackend`/`BackendBase` give
+ * every backend), so a call is validated once however many backends it is tried on.
+ */
+export interface Runnable extends Backend {
+  readonly returns?: 'sync' | 'async';
+  run(call: OpCall): void | Promise<void>;
+  begin?(): void;
+  end?(ok: boolean): void;
+}
+
+export function isRunnable(backend: Backend): backend is Runnable {
+  return typeof (backend as Partial<Runnable>).run === 'function';
+}
+
+export const isSync = (backend: Backend): boolean => (backend as Partial<Runnable>).returns === 'sync';
+
+/** A synchronous backend's run, inside its begin/end hooks (its re-entrancy guard, wasm's). */
+export function runSync(backend: Runnable, call: OpCall): void {
+  backend.begin?.();
+  let ok = false;
+  try {
+    backend.run(call);
+    ok = true;
+  } finally {
+    backend.end?.(ok);
+  }
+}
+
+/** What a call returns: its one output, or an object of its outputs by name (as core's dispatch). */
+export function resultOf(call: OpCall): unknown {
+  const { outputs } = call;
+  if (outputs.length === 1) return outputs[0];
+  const record: Record<string, OperandArray> = {};
+  call.op.outputs.forEach((o, i) => {
+    record[o.name] = outputs[i];
+  });
+  return record;
+}
+
+/** The same call with its own output list (a backend may replace outputs; a retry starts over). */
+export const attemptOf = (call: OpCall, outputs: readonly OperandArray[]): OpCall => ({
+  ...call,
+  outputs: [...outputs],
+});
+
+/**
+ * Copies of the inputs an output overwrites in place: a backend that fails half-way may have
+ * written part of its result over them, and the retry needs the caller's values back.
+ */
+export function inPlaceInputs(call: OpCall): Array<{ target: OperandArray; copy: OperandArray }> {
+  const saved: Array<{ target: OperandArray; copy: OperandArray }> = [];
+  call.outputs.forEach((out, i) => {
+    if (!call.provided[i]) return;
+    for (const input of call.inputs) {
+      if (input.buffer === out.buffer && saved.every((s) => s.target !== input)) {
+        saved.push({ target: input, copy: input.slice() });
+      }
+    }
+  });
+  return saved;
+}

@@ -1,0 +1,83 @@
+/**
+ * The timings of one candidate in one bucket: the last few whole-call times (ms). A ring buffer,
+ * so a machine that changes (thermal limits, another tenant) is followed rather than averaged away.
+ */
+export const RING = 32;
+
+export type SampleSource = 'measured' | 'persisted' | 'imported';
+
+export class Samples {
+  readonly values: number[] = [];
+  #next = 0;
+  /** Calls timed in all (the ring holds the last RING). */
+  count = 0;
+  /** Where the values came from: measured here, or seeded from a store or a profile. */
+  source: SampleSource = 'measured';
+  #sorted: number[] | undefined;
+
+  add(ms: number): void {
+    if (this.source !== 'measured') {
+      // The first real measurement replaces seeded values: they described another run.
+      this.values.length = 0;
+      this.#next = 0;
+      this.source = 'measured';
+    }
+    // A first call more than twice the second was a cold start (JIT, memory growth, workers
+    // waking): it says nothing about the steady cost, and would drop a good candidate.
+    if (this.count === 1 && this.values.length === 1 && this.values[0] > 2 * ms) {
+      this.values.length = 0;
+      this.#next = 0;
+    }
+    if (this.values.length < RING) this.values.push(ms);
+    else this.values[this.#next] = ms;
+    this.#next = (this.#next + 1) % RING;
+    this.count++;
+    this.#sorted = undefined;
+  }
+
+  /** Seeds from a summary (median and spread) read from a store or a profile. */
+  seed(median: number, spread: number, n: number, source: SampleSource): void {
+    this.values.length = 0;
+    this.#next = 0;
+    // Three values reproduce the median and the spread (half the relative interquartile range).
+    const k = Math.max(1, Math.min(3, n));
+    if (k === 1) this.values.push(median);
+    else this.values.push(median * (1 - spread), median, median * (1 + spread));
+    this.count = n;
+    this.source = source;
+    this.#sorted = undefined;
+  }
+
+  get size(): number {
+    return this.values.length;
+  }
+
+  #sortedValues(): number[] {
+    this.#sorted ??= [...this.values].sort((a, b) => a - b);
+    return this.#sorted;
+  }
+
+  quantile(q: number): number {
+    const s = this.#sortedValues();
+    if (s.length === 0) return Number.NaN;
+    const pos = (s.length - 1) * q;
+    const lo = Math.floor(pos);
+    const hi = Math.ceil(pos);
+    return s[lo] + (s[hi] - s[lo]) * (pos - lo);
+  }
+
+  get median(): number {
+    return this.quantile(0.5);
+  }
+
+  get min(): number {
+    return this.#sortedValues()[0] ?? Number.NaN;
+  }
+
+  /** Half the interquartile range over the median: the relative noise of these timings. */
+  get spread(): number {
+    if (this.values.length < 3) return 0;
+    const m = this.median;
+    return m > 0 ? (this.quantile(0.75) - this.quantile(0.25)) / 2 / m : 0;
+  }
+}

@@ -1,0 +1,73 @@
+import { execFileSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { OP_NAMES } from '@softmax/core/backend';
+import { describe, expect, it } from 'vitest';
+
+const dist = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'index.js');
+const node = (code: string, env: Record<string, string> = {}) =>
+  execFileSync(process.execPath, ['--input-type=module', '-e', code], {
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+  });
+
+describe('the package entry (built)', () => {
+  it('exports an async function and a sync twin for every op of core table', async () => {
+    const mod = (await import(dist)) as Record<string, unknown>;
+    for (const name of OP_NAMES) {
+      expect(typeof mod[name], name).toBe('function');
+      expect(typeof mod[`${name}Sync`], `${name}Sync`).toBe('function');
+    }
+  });
+
+  it('importing does no work: no wasm compiled or instantiated, nothing put on globalThis, no timers left', () => {
+    const out = node(`
+      const compile = WebAssembly.compile, instantiate = WebAssembly.instantiate;
+      let wasm = 0; WebAssembly.compile = (...a) => (wasm++, compile(...a)); WebAssembly.instantiate = (...a) => (wasm++, instantiate(...a));
+      const before = new Set(Object.keys(globalThis));
+      await import(${JSON.stringify(dist)});
+      await new Promise((r) => setTimeout(r, 50));
+      console.log(JSON.stringify({ wasm, globals: Object.keys(globalThis).filter((k) => !before.has(k)) }));
+    `);
+    expect(JSON.parse(out)).toEqual({ wasm: 0, globals: [] });
+  });
+
+  it('the first call compiles wasm in the background and returns core result at once; sync twins work', () => {
+    const out = node(`
+      const auto = await import(${JSON.stringify(dist)});
+      const y = auto.softmaxSync([1, 2, 3]);
+      const z = await auto.softmax(new Float32Array([1, 2, 3]));
+      await auto.ready();
+      const b = auto.defaultInstance().explain().backends.map((b) => b.id + ':' + b.status);
+      console.log(JSON.stringify({ y: Array.from(y), z: Array.from(z), b }));
+      await auto.defaultInstance().dispose();
+    `);
+    const r = JSON.parse(out);
+    expect(r.y[2]).toBeCloseTo(0.6652409557748219, 15);
+    expect(r.z[2]).toBeCloseTo(0.6652409557748219, 6);
+    expect(r.b).toContain('wasm:available');
+  });
+
+  it('SOFTMAX_BACKEND forces the default instance; a bad value is an error that says the choices', () => {
+    const code = `
+      const auto = await import(${JSON.stringify(dist)});
+      try { await auto.softmax(new Float32Array(2000)); } catch (e) { console.log(JSON.stringify({ error: e.code + ' ' + e.message })); process.exit(0); }
+      const e = auto.defaultInstance().explain();
+      console.log(JSON.stringify({ forced: e.forced, ids: e.backends.map((b) => b.id), source: e.buckets[0].source }));
+      await auto.defaultInstance().dispose();
+    `;
+    expect(JSON.parse(node(code, { SOFTMAX_BACKEND: 'wasm' }))).toEqual({
+      forced: 'wasm',
+      ids: ['wasm'],
+      source: 'forced',
+    });
+    expect(JSON.parse(node(code, { SOFTMAX_BACKEND: 'core' }))).toEqual({
+      forced: 'core',
+      ids: ['core'],
+      source: 'forced',
+    });
+    expect(JSON.parse(node(code, { SOFTMAX_BACKEND: 'gpu' })).error).toMatch(
+      /^INVALID_OPTION SOFTMAX_BACKEND must be one of 'core', 'wasm', 'webgpu'/,
+    );
+  });
+});
