@@ -5,6 +5,7 @@ import { ALL_DTYPES, DTYPES } from '../dtypes.js';
 import { registerBackwardTests } from './backward.js';
 import { registerErrorTests } from './errors.js';
 import { registerForwardTests } from './forward.js';
+import { registerHostileTests, registerOwnMemoryTests } from './hostile.js';
 import { registerOutTests } from './io.js';
 import type { SuiteContext } from './ops.js';
 import { registerPropertyTests } from './properties.js';
@@ -36,13 +37,17 @@ export function describeConformance(
         dtype: DTYPES[dtype],
         ...boundFor(contract, dtype),
         scale: contract.scale ?? 'full',
+        subnormalInputs: contract.subnormalInputs ?? 'preserve',
       };
+      const ownMemory = contract.ownMemory?.(backend);
       describe(dtype, () => {
         registerForwardTests(ctx);
         registerSpecialValueTests(ctx);
         registerOutTests(ctx);
         registerBackwardTests(ctx);
         registerPropertyTests(ctx);
+        registerHostileTests(ctx);
+        if (ownMemory) registerOwnMemoryTests(ctx, ownMemory);
       });
     }
     describe('bad inputs', () => registerErrorTests(backendOf, backend.dtypes));

@@ -26,6 +26,8 @@ export interface SuiteContext {
   rtol: number;
   atol: number;
   scale: 'full' | 'small';
+  /** ConformanceContract.subnormalInputs: 'flush' holds the backend to the oracle on flushed inputs. */
+  subnormalInputs: 'preserve' | 'flush';
 }
 
 export interface ForwardOp {
