@@ -28,6 +28,19 @@ export {
   ulpDistance,
 } from './dtypes.js';
 export {
+  caseSeed,
+  FUZZ_CASES,
+  FUZZ_SEED,
+  type FuzzCase,
+  type FuzzMethod,
+  fuzzCase,
+  LOGIT_PATTERNS,
+  type LogitPattern,
+  splitmix32,
+  UPSTREAM_PATTERNS,
+  type UpstreamPattern,
+} from './fuzz-cases.js';
+export {
   EXTREME_TEMPERATURES,
   HOSTILE_CASES,
   HOSTILE_COLS,

@@ -5,6 +5,7 @@ import { ALL_DTYPES, DTYPES } from '../dtypes.js';
 import { registerBackwardTests } from './backward.js';
 import { registerErrorTests } from './errors.js';
 import { registerForwardTests } from './forward.js';
+import { registerFuzzTests } from './fuzz.js';
 import { registerHostileTests, registerOwnMemoryTests } from './hostile.js';
 import { registerOutTests } from './io.js';
 import type { SuiteContext } from './ops.js';
@@ -48,6 +49,7 @@ export function describeConformance(
         registerPropertyTests(ctx);
         registerHostileTests(ctx);
         if (ownMemory) registerOwnMemoryTests(ctx, ownMemory);
+        registerFuzzTests(ctx);
       });
     }
     describe('bad inputs', () => registerErrorTests(backendOf, backend.dtypes));
