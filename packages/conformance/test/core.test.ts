@@ -1,5 +1,5 @@
 import { createCoreBackend } from '@softmax/core';
-import { describeConformance } from '../src/index.js';
+import { describeConformance, describeSoak } from '../src/index.js';
 
 /*
  * Core's declared bound. Core computes in float64 and rounds once:
@@ -17,3 +17,5 @@ describeConformance('core', () => createCoreBackend(), {
   rtol: 2 ** -23,
   float64: { rtol: 3e-14 },
 });
+
+describeSoak('core', () => createCoreBackend());
