@@ -105,9 +105,21 @@ export function softmaxBackwardScale(
   for (let o = 0; o < y.length; o += cols) {
     let total = 0;
     for (let j = 0; j < cols; j++) total += Math.abs(dy[o + j] * y[o + j]);
-    for (let j = 0; j < cols; j++) scale[o + j] = (Math.abs(y[o + j]) * (Math.abs(dy[o + j]) + total)) / temperature;
+    for (let j = 0; j < cols; j++)
+      scale[o + j] = productOver(Math.abs(y[o + j]), Math.abs(dy[o + j]) + total, temperature);
   }
   return scale;
+}
+
+/**
+ * a·b/t for a, b ≥ 0, t > 0, without a subnormal product losing what a t below 1 scales back up
+ * (the allowance would underflow to 0 for a subnormal y_j at a tiny temperature): a tiny factor
+ * is scaled by 2^600 first (exact) and the quotient scaled back once.
+ */
+function productOver(a: number, b: number, t: number): number {
+  const p = a * b;
+  if (t >= 1 || !(p < 2 ** -1022) || a === 0 || b === 0) return p / t;
+  return a < b ? ((a * 2 ** 600 * b) / t) * 2 ** -600 : ((a * (b * 2 ** 600)) / t) * 2 ** -600;
 }
 
 /**

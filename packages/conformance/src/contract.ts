@@ -1,4 +1,4 @@
-import type { Dtype } from '@softmax/core';
+import type { Backend, Dtype, FloatArray } from '@softmax/core';
 import { DTYPES } from './dtypes.js';
 
 /** An accuracy bound: |y − ref| ≤ rtol·scale + atol, atol counting only where |ref| is below the smallest normal. */
@@ -14,6 +14,26 @@ export interface ConformanceContract extends AccuracyBound {
   float64?: AccuracyBound;
   /** 'small' trims the largest shapes (1 × 1,000,000 and 4096 × 128) for very slow devices. Default 'full'. */
   scale?: 'full' | 'small';
+  /**
+   * What the backend does with subnormal *inputs*: 'preserve' (default) computes on them as they
+   * are; 'flush' treats them as zeros of the same sign (as GPUs may). With 'flush' the expected
+   * results are the oracle's on the inputs with every subnormal replaced by ±0 — still checked.
+   */
+  subnormalInputs?: 'preserve' | 'flush';
+  /**
+   * For a backend whose callers can hold views of its own memory (wasm's `alloc(n).view()`): how
+   * to make one. The hostile-input suite then passes such views as inputs and `out`; the promise
+   * is a correct result or a SoftmaxError, and the backend still correct on the next normal call.
+   */
+  ownMemory?: (backend: Backend) => OwnMemory;
+}
+
+/** Views of a backend's own memory, for the hostile-input suite (see `ConformanceContract.ownMemory`). */
+export interface OwnMemory {
+  /** A view of `length` elements of `dtype` in the backend's memory, live (contents unspecified). */
+  view(length: number, dtype: Dtype): FloatArray;
+  /** A view of memory the backend no longer gives the caller (e.g. of a freed buffer), if it has such a thing. */
+  stale?(length: number, dtype: Dtype): FloatArray;
 }
 
 /** The bound for one dtype, with atol filled in. */

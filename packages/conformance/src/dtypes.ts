@@ -78,3 +78,22 @@ export function ulpDistance(a: number, b: number, dtype: Dtype = 'float64'): num
   const d = orderedBits(a, dtype) - orderedBits(b, dtype);
   return Number(d < 0n ? -d : d);
 }
+
+/** %TypedArray%.prototype[Symbol.toStringTag]: the internal tag, undefined (never a throw) for non-typed-arrays. */
+const typedArrayTag = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype), Symbol.toStringTag)
+  ?.get as (this: unknown) => string | undefined;
+
+/** 'float32' / 'float64' for a Float32Array / Float64Array of any realm, undefined for anything else. */
+export function floatTagOf(value: unknown): Dtype | undefined {
+  const tag = typedArrayTag.call(value);
+  return tag === 'Float32Array' ? 'float32' : tag === 'Float64Array' ? 'float64' : undefined;
+}
+
+/**
+ * The values as a backend that flushes subnormal inputs sees them: every subnormal of `dtype`
+ * replaced by a zero of its sign (ConformanceContract.subnormalInputs 'flush').
+ */
+export function flushSubnormals(values: ArrayLike<number>, dtype: Dtype): number[] {
+  const { minNormal } = DTYPES[dtype];
+  return Array.from(values, (v) => (v !== 0 && Math.abs(v) < minNormal ? (v < 0 ? -0 : 0) : v));
+}

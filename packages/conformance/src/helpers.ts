@@ -16,8 +16,42 @@ export {
   softmaxBackwardScale,
   type Tolerance,
 } from './check.js';
-export { type AccuracyBound, boundFor, type ConformanceContract } from './contract.js';
-export { ALL_DTYPES, DTYPES, type DtypeInfo, dtypeOf, roundToFloat32, ulpDistance } from './dtypes.js';
+export { type AccuracyBound, boundFor, type ConformanceContract, type OwnMemory } from './contract.js';
+export {
+  ALL_DTYPES,
+  DTYPES,
+  type DtypeInfo,
+  dtypeOf,
+  floatTagOf,
+  flushSubnormals,
+  roundToFloat32,
+  ulpDistance,
+} from './dtypes.js';
+export {
+  caseSeed,
+  FUZZ_CASES,
+  FUZZ_SEED,
+  type FuzzCase,
+  type FuzzMethod,
+  fuzzCase,
+  LOGIT_PATTERNS,
+  type LogitPattern,
+  splitmix32,
+  UPSTREAM_PATTERNS,
+  type UpstreamPattern,
+} from './fuzz-cases.js';
+export {
+  EXTREME_TEMPERATURES,
+  HOSTILE_CASES,
+  HOSTILE_COLS,
+  HOSTILE_LOGITS,
+  HOSTILE_UPSTREAM,
+  type HostileCall,
+  type HostileCase,
+  type HostileEnv,
+  type HostileKind,
+  type HostileNeed,
+} from './hostile-inputs.js';
 export {
   type OracleBackwardOptions,
   type OracleForwardOptions,

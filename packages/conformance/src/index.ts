@@ -1,3 +1,11 @@
 // The vitest suite (ESM only: vitest cannot be require()d) plus every helper.
 export * from './helpers.js';
 export { describeConformance } from './suite/describe.js';
+export {
+  describeSoak,
+  describeSoakReport,
+  type SoakOptions,
+  type SoakReport,
+  soakBackend,
+  soakProblems,
+} from './suite/soak.js';

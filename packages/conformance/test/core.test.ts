@@ -1,7 +1,7 @@
 import { createCoreBackend } from '@softmax/core';
 import { OP_NAMES } from '@softmax/core/backend';
 import { describe, expect, it } from 'vitest';
-import { describeConformance } from '../src/index.js';
+import { describeConformance, describeSoak } from '../src/index.js';
 import { COVERED_OPS } from '../src/suite/coverage.js';
 
 /*
@@ -26,3 +26,4 @@ describe('the suite covers the op table', () => {
     expect([...COVERED_OPS].sort()).toEqual([...OP_NAMES].sort());
   });
 });
+describeSoak('core', () => createCoreBackend());

@@ -7,6 +7,8 @@ import { registerBackwardTests } from './backward.js';
 import { registerCoverageTests } from './coverage.js';
 import { registerErrorTests } from './errors.js';
 import { registerForwardTests } from './forward.js';
+import { registerFuzzTests } from './fuzz.js';
+import { registerHostileTests, registerOwnMemoryTests } from './hostile.js';
 import { registerOutTests } from './io.js';
 import { registerLogSumExpTests } from './log-sum-exp.js';
 import { BACKWARD_OPS, FORWARD_OPS, type SuiteContext } from './ops.js';
@@ -43,7 +45,9 @@ export function describeConformance(
         scale: contract.scale ?? 'full',
         forwardOps: FORWARD_OPS.filter((op) => declares(op.name, dtype)),
         backwardOps: BACKWARD_OPS.filter((op) => declares(op.name, dtype)),
+        subnormalInputs: contract.subnormalInputs ?? 'preserve',
       };
+      const ownMemory = contract.ownMemory?.(backend);
       describe(dtype, () => {
         registerForwardTests(ctx);
         registerSpecialValueTests(ctx);
@@ -51,6 +55,9 @@ export function describeConformance(
         registerBackwardTests(ctx);
         registerPropertyTests(ctx);
         if (declares('logSumExp', dtype)) registerLogSumExpTests(ctx);
+        registerHostileTests(ctx);
+        if (ownMemory) registerOwnMemoryTests(ctx, ownMemory);
+        registerFuzzTests(ctx);
       });
     }
     describe('bad inputs', () => registerErrorTests(backendOf, backend.dtypes));

@@ -12,7 +12,7 @@ const METHODS = {
 } as const;
 
 /** Runs a call that must fail; returns what it threw or rejected with (undefined if it succeeded). */
-async function failure(call: () => unknown): Promise<unknown> {
+export async function failure(call: () => unknown): Promise<unknown> {
   try {
     await call();
   } catch (error) {
@@ -34,7 +34,8 @@ function fill(args: unknown[]): unknown[] {
   return args;
 }
 
-function expectSoftmaxError(error: unknown, row: Pick<BadInput, 'code' | 'message'>, label: string): void {
+/** Asserts that `error` is a SoftmaxError (of any copy of @softmax/core) with the row's code and message parts. */
+export function expectSoftmaxError(error: unknown, row: Pick<BadInput, 'code' | 'message'>, label: string): void {
   expect(error, `${label}: the call did not fail`).toBeDefined();
   // instanceof fails when a backend bundles its own copy of @softmax/core; the name still tells.
   const isSoftmaxError = error instanceof SoftmaxError || (error as Error)?.name === 'SoftmaxError';

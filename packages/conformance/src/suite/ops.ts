@@ -30,6 +30,8 @@ export interface SuiteContext {
   forwardOps: readonly ForwardOp[];
   /** Likewise for the gradients. */
   backwardOps: readonly BackwardOp[];
+  /** ConformanceContract.subnormalInputs: 'flush' holds the backend to the oracle on flushed inputs. */
+  subnormalInputs: 'preserve' | 'flush';
 }
 
 export interface ForwardOp {
