@@ -1,11 +1,13 @@
 import { describeConformance } from '@softmax/conformance';
 import { expect, it } from 'vitest';
 import { createWasmBackend } from '../dist/index.js';
+import { wasmOwnMemory } from './helpers.js';
 
 describeConformance('wasm (scalar build)', () => createWasmBackend({ simd: false }), {
   rtol: 1e-6,
   float64: { rtol: 1e-12 },
   scale: 'full',
+  ownMemory: wasmOwnMemory,
 });
 
 it('simd: false gives the scalar build', async () => {

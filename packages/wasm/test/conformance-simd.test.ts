@@ -1,6 +1,7 @@
 import { describeConformance } from '@softmax/conformance';
 import { expect, it } from 'vitest';
 import { createWasmBackend } from '../dist/index.js';
+import { wasmOwnMemory } from './helpers.js';
 
 // threads: 1 keeps this on the SIMD build over its own memory; conformance-threads.test.ts runs
 // the threads build (shared memory).
@@ -8,6 +9,7 @@ describeConformance('wasm (SIMD128 build)', () => createWasmBackend({ simd: true
   rtol: 1e-6,
   float64: { rtol: 1e-12 },
   scale: 'full',
+  ownMemory: wasmOwnMemory,
 });
 
 it('the SIMD build is the one under test, and the default where the runtime has SIMD', async () => {

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { checkAgainstOracle, describeCheck, type Tolerance } from '@softmax/conformance/helpers';
-import type { FloatArray } from '@softmax/core';
+import type { Dtype, FloatArray } from '@softmax/core';
 import { expect } from 'vitest';
+import type { WasmBackend } from '../dist/index.js';
 
 /** pkg/ as the build lays it out (wasm-pack's layout). */
 export const pkgPath = (file: string) => fileURLToPath(new URL(`../pkg/${file}`, import.meta.url));
@@ -26,4 +27,21 @@ export function expectSame(got: ArrayLike<number>, want: ArrayLike<number>): voi
   let first = -1;
   for (let i = 0; i < want.length && first < 0; i++) if (!Object.is(got[i], want[i])) first = i;
   expect(first, first < 0 ? '' : `[${first}]: ${got[first]} ≠ ${want[first]}`).toBe(-1);
+}
+
+/**
+ * The conformance suite's `ownMemory` hook for the wasm backend: views of its linear memory,
+ * a live WasmBuffer's (which calls use in place), and a freed buffer's (which calls refuse).
+ */
+export function wasmOwnMemory(backend: unknown) {
+  const b = backend as WasmBackend;
+  return {
+    view: (length: number, dtype: Dtype) => b.alloc(length, dtype).view() as FloatArray,
+    stale: (length: number, dtype: Dtype) => {
+      const buffer = b.alloc(length, dtype);
+      const view = buffer.view() as FloatArray;
+      buffer.free();
+      return view;
+    },
+  };
 }

@@ -115,6 +115,22 @@ fn over_t<const DIVIDE: bool>(d: f64, temperature: f64, inv_t: f64) -> f64 {
     }
 }
 
+const TWO_600: f64 = 4.149515568880993e180; // 2^600
+const TWO_M600: f64 = 2.409919865102884e-181; // 2^-600
+
+/// a·b / T. Below T = 1 a subnormal product a·b comes back into range, with the bits its
+/// rounding lost: then the smaller factor is scaled by 2^600 first (exact: it is below 2^-511,
+/// so nothing overflows and the product is normal) and the quotient scaled back once.
+#[inline(always)]
+pub fn product_over<const DIVIDE: bool>(a: f64, b: f64, temperature: f64, inv_t: f64) -> f64 {
+    let p = a * b;
+    if temperature >= 1.0 || !(p.abs() < f64::MIN_POSITIVE) || a == 0.0 || b == 0.0 {
+        return over_t::<DIVIDE>(p, temperature, inv_t);
+    }
+    let up = if a.abs() < b.abs() { a * TWO_600 * b } else { a * (b * TWO_600) };
+    over_t::<DIVIDE>(up, temperature, inv_t) * TWO_M600
+}
+
 /// Forward softmax / log-softmax of one row, computed in float64.
 ///
 /// # Safety
@@ -225,7 +241,7 @@ unsafe fn softmax_backward_row_by<E: Elem, const DIVIDE: bool>(y: *const E, dy: 
     for j in 0..n {
         let yj = (*y.add(j)).get();
         let dyj = (*dy.add(j)).get();
-        *out.add(j) = E::put(over_t::<DIVIDE>(yj * (dyj - dot), temperature, inv_t));
+        *out.add(j) = E::put(product_over::<DIVIDE>(yj, dyj - dot, temperature, inv_t));
     }
 }
 

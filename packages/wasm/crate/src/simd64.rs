@@ -351,16 +351,35 @@ pub unsafe fn softmax_backward_row<E: Lanes>(y: *const E, dy: *const E, out: *mu
     );
     let inv_t = 1.0 / temperature;
     let (vdot, vit) = (f64x2_splat(dot), f64x2_splat(inv_t));
+    let (vmin, vzero) = (f64x2_splat(f64::MIN_POSITIVE), f64x2_splat(0.0));
+    // Below T = 1 a product y·(dy − Σ) under the smallest normal is brought back into range by the
+    // division: such a block (rare) is redone by product_over, which keeps the product's bits.
+    let rescue = temperature < 1.0;
     let mut j = 0;
     while j + 8 <= n {
         let (p, g) = (E::load8(y.add(j)), E::load8(dy.add(j)));
-        E::store8(out.add(j), [0, 1, 2, 3].map(|i| f64x2_mul(f64x2_mul(p[i], f64x2_sub(g[i], vdot)), vit)));
+        let d = [0, 1, 2, 3].map(|i| f64x2_sub(g[i], vdot));
+        let q = [0, 1, 2, 3].map(|i| f64x2_mul(p[i], d[i]));
+        // Lanes whose product of two nonzero factors is below the smallest normal (0 included).
+        let tiny = (0..4).any(|i| {
+            let nonzero = v128_and(f64x2_ne(p[i], vzero), f64x2_ne(d[i], vzero));
+            v128_any_true(v128_and(f64x2_lt(f64x2_abs(q[i]), vmin), nonzero))
+        });
+        if rescue && tiny {
+            // Read before written: `out` may be `y` or `dy`.
+            for k in j..j + 8 {
+                let d = (*dy.add(k)).get() - dot;
+                *out.add(k) = E::put(generic::product_over::<false>((*y.add(k)).get(), d, temperature, inv_t));
+            }
+        } else {
+            E::store8(out.add(j), q.map(|v| f64x2_mul(v, vit)));
+        }
         j += 8;
     }
     while j < n {
         let yj = (*y.add(j)).get();
         let dyj = (*dy.add(j)).get();
-        *out.add(j) = E::put(yj * (dyj - dot) * inv_t);
+        *out.add(j) = E::put(generic::product_over::<false>(yj, dyj - dot, temperature, inv_t));
         j += 1;
     }
 }
