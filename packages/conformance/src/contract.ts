@@ -21,6 +21,14 @@ export interface ConformanceContract extends AccuracyBound {
    */
   subnormalInputs?: 'preserve' | 'flush';
   /**
+   * What the gradients do with an intermediate *result* below the dtype's smallest normal (a
+   * product y·dy, a row sum): 'preserve' (default), or 'flush' to zero before the division by T, as
+   * GPUs may. With 'flush' each gradient element is allowed an extra absolute error of
+   * (2 + max(|y_j|, e^{y_j})·(cols + 1))·minNormal / T: at most cols + 1 flushed terms (the row
+   * sum's and the element's own), each below minNormal times its factor, then divided by T.
+   */
+  gradientIntermediates?: 'preserve' | 'flush';
+  /**
    * For a backend whose callers can hold views of its own memory (wasm's `alloc(n).view()`): how
    * to make one. The hostile-input suite then passes such views as inputs and `out`; the promise
    * is a correct result or a SoftmaxError, and the backend still correct on the next normal call.

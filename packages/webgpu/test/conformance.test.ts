@@ -6,4 +6,7 @@ import { gpuBackend } from './gpu.js';
 describeConformance('webgpu (Dawn, SwiftShader)', () => gpuBackend(), {
   rtol: 2e-6,
   scale: 'small',
+  // WGSL lets hardware flush floats below 2^-126: the gradients keep subnormal *inputs* (decoded
+  // from their bits) but may flush an intermediate result before dividing by T (README, accuracy).
+  gradientIntermediates: 'flush',
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BACKWARD_CASES, seededRandom, uniform } from '../vectors.js';
-import { expectUnchanged, expectWithinBound, type SuiteContext } from './ops.js';
+import { backwardScale, expectUnchanged, expectWithinBound, type SuiteContext } from './ops.js';
 
 /** Finite-difference set-up: rows × cols logits on a 2^-10 grid in [-4, 4]. */
 const FD_ROWS = 3;
@@ -27,7 +27,7 @@ export function registerBackwardTests(ctx: SuiteContext): void {
       const dx = await op.run(ctx.backend(), y, dy, { cols, temperature });
       expectUnchanged(y, ys, `${op.name} y`);
       expectUnchanged(dy, dys, `${op.name} dy`);
-      expectWithinBound(ctx, dx, ref, op.scale(y, dy, cols, temperature), `${op.name} ${c.name}`);
+      expectWithinBound(ctx, dx, ref, backwardScale(ctx, op, y, dy, cols, temperature), `${op.name} ${c.name}`);
     });
 
     // The backward result must be the derivative of the backend's own forward: ⟨dx, v⟩ equals

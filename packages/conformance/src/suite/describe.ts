@@ -46,6 +46,7 @@ export function describeConformance(
         forwardOps: FORWARD_OPS.filter((op) => declares(op.name, dtype)),
         backwardOps: BACKWARD_OPS.filter((op) => declares(op.name, dtype)),
         subnormalInputs: contract.subnormalInputs ?? 'preserve',
+        gradientIntermediates: contract.gradientIntermediates ?? 'preserve',
       };
       const ownMemory = contract.ownMemory?.(backend);
       describe(dtype, () => {

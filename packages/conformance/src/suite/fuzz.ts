@@ -4,7 +4,7 @@ import { checkAgainstOracle, checkRowSums, describeCheck } from '../check.js';
 import { floatTagOf, flushSubnormals } from '../dtypes.js';
 import { environmentVariable } from '../environment.js';
 import { FUZZ_CASES, FUZZ_SEED, type FuzzCase, fuzzCase } from '../fuzz-cases.js';
-import type { BackwardOp, SuiteContext } from './ops.js';
+import { type BackwardOp, backwardScale, type SuiteContext } from './ops.js';
 
 /** SOFTMAX_FUZZ_CASES and SOFTMAX_FUZZ_SEED (decimal or 0x hex) override the defaults. */
 function setting(name: string, fallback: number): number {
@@ -42,7 +42,7 @@ async function runCase(ctx: SuiteContext, c: FuzzCase): Promise<string | undefin
   } else {
     const op = backwardOp as BackwardOp;
     ref = op.oracle(flushed[0], flushed[1], { cols, temperature });
-    scale = op.scale(flushed[0], flushed[1], cols, temperature);
+    scale = backwardScale(ctx, op, flushed[0], flushed[1], cols, temperature);
     result = await op.run(backend, c.inputs[0], c.inputs[1], { cols, temperature });
   }
   if (c.inputs.some((v, i) => bytesOf(v).some((b, k) => b !== before[i][k]))) return 'an input was modified';

@@ -32,6 +32,30 @@ export interface SuiteContext {
   backwardOps: readonly BackwardOp[];
   /** ConformanceContract.subnormalInputs: 'flush' holds the backend to the oracle on flushed inputs. */
   subnormalInputs: 'preserve' | 'flush';
+  /** ConformanceContract.gradientIntermediates. */
+  gradientIntermediates: 'preserve' | 'flush';
+}
+
+/**
+ * The bound's per-element scale for a gradient (the op's condition-aware scale), plus, for a
+ * backend that flushes the gradients' intermediate results (see ConformanceContract), that flush's
+ * allowance expressed in units of rtol.
+ */
+export function backwardScale(
+  ctx: SuiteContext,
+  op: BackwardOp,
+  y: ArrayLike<number>,
+  dy: ArrayLike<number>,
+  cols: number,
+  temperature: number,
+): Float64Array {
+  const scale = op.scale(y, dy, cols, temperature);
+  if (ctx.gradientIntermediates !== 'flush') return scale;
+  const unit = ctx.dtype.minNormal / temperature / ctx.rtol;
+  for (let i = 0; i < scale.length; i++) {
+    scale[i] += (2 + Math.max(Math.abs(y[i]), Math.exp(y[i])) * (cols + 1)) * unit;
+  }
+  return scale;
 }
 
 export interface ForwardOp {
