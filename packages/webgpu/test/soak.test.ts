@@ -1,9 +1,9 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { describe, expect, it } from 'vitest';
+import { describeSoak } from '@softmax/conformance';
+import { afterAll, describe, expect, it } from 'vitest';
 import { findGPU } from '../src/device.js';
 import { createWebGPUBackend } from '../src/index.js';
-import { mismatch, random, reference } from './compare.js';
 import { countLiveBuffers } from './gpu.js';
 
 // Regression tests for per-call leaks: racing every call against one never-settling promise
@@ -72,41 +72,24 @@ async function soak(
 // 32 bytes per call is 10 times below the leak and well above that noise.
 const MAX_BYTES_PER_CALL = 32;
 
-describe('soak: no per-call growth', () => {
-  it('keeps the heap and the live GPU buffers flat over 100,000 array calls', { timeout: 900_000 }, async () => {
+// 100,000 mixed array calls (every op, out and in place, bad input among them) through the shared
+// soak of @softmax/conformance: the heap after gc() and the device's live GPU buffers must not grow.
+let device: GPUDevice | undefined;
+let buffers: { readonly live: number } | undefined;
+describeSoak(
+  'webgpu (Dawn, SwiftShader)',
+  async () => {
     const adapter = await (await findGPU({})).requestAdapter();
     if (!adapter) throw new Error('no Dawn adapter (SwiftShader): see test/gpu.ts');
-    const device = await adapter.requestDevice();
-    const buffers = countLiveBuffers(device);
-    const backend = await createWebGPUBackend({ device });
-    try {
-      const x = random(10, 5, 7);
-      const expected = reference.softmax(x, {});
-      let checked = 0;
-      const call = async () => {
-        const y = await backend.softmax(x);
-        if (checked++ % 10_000 === 0) expect(mismatch(y, expected)).toBeUndefined();
-      };
-      const r = await soak(call, {
-        calls: 100_000,
-        warmup: 2_000,
-        batch: 8,
-        samples: 20,
-        resources: () => buffers.live,
-      });
-      console.log(
-        `array calls: heap ${(r.first / 1e6).toFixed(2)} MB → ${(r.last / 1e6).toFixed(2)} MB, ` +
-          `${r.bytesPerCall.toFixed(2)} bytes per call; live buffers ${r.resources.join(', ')}`,
-      );
-      expect(r.bytesPerCall).toBeLessThan(MAX_BYTES_PER_CALL);
-      // Between batches no call is in flight: the pool's idle buffers and the uniform block only.
-      expect(Math.max(...r.resources)).toBeLessThanOrEqual(r.resources[0]);
-    } finally {
-      backend.dispose();
-      device.destroy();
-    }
-  });
+    device = await adapter.requestDevice();
+    buffers = countLiveBuffers(device);
+    return createWebGPUBackend({ device });
+  },
+  { resources: () => buffers?.live ?? 0, timeout: 900_000 },
+);
+afterAll(() => device?.destroy());
 
+describe('soak: no per-call growth', () => {
   it('keeps the heap flat over 100,000 prepare() calls', { timeout: 300_000 }, async () => {
     const backend = await createWebGPUBackend();
     try {
