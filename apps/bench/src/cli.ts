@@ -14,6 +14,8 @@ import {
   shapeLabel,
   suites,
 } from '@softmax/bench-scenarios';
+import { measureAutoFigures } from './auto-figures.js';
+import { autoSection } from './auto-report.js';
 import { chartSvg } from './chart.js';
 import { compareRuns, comparisonTable } from './compare.js';
 import { candidateLines, duration, markdownReport, summaryRows, terminalReport, textTable } from './format.js';
@@ -119,7 +121,10 @@ function writeFiles(result: RunResult, outDir: string, name: string, json = true
     return file;
   });
   if (json) writeFileSync(path.join(outDir, `${name}.json`), `${JSON.stringify(result, null, 1)}\n`);
-  writeFileSync(path.join(outDir, `${name}.md`), markdownReport(result, charts));
+  writeFileSync(
+    path.join(outDir, `${name}.md`),
+    [markdownReport(result, charts), ...autoSection(result, true), ''].join('\n'),
+  );
 
   return charts;
 }
@@ -178,6 +183,14 @@ async function run(flags: Map<string, string>): Promise<number> {
     },
   });
 
+  if (result.candidates.some((c) => c.id === 'auto' && c.available)) {
+    err('  @softmax/auto: first call after import, dispatch overhead');
+    try {
+      result.autoFigures = await measureAutoFigures();
+    } catch (e) {
+      err(`  @softmax/auto figures not measured: ${e instanceof Error ? e.message : e}`);
+    }
+  }
   // A shared machine's load explains noisy figures: record it after the run too.
   const git = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot, encoding: 'utf8' });
   if (git.status === 0) result.machine.commit = git.stdout.trim();
@@ -186,6 +199,8 @@ async function run(flags: Map<string, string>): Promise<number> {
 
   console.log(`\n${terminalReport(result)}\n`);
   console.log(`Ours against the fastest peer\n${textTable(summaryRows(result))}\n`);
+  const autoLines = autoSection(result, false);
+  if (autoLines.length > 0) console.log(`${autoLines.join('\n')}\n`);
   const unavailable = result.candidates.filter((c) => !c.available);
   for (const c of unavailable) console.log(`unavailable: ${c.label}: ${c.reason}`);
   const bad = result.scenarios.flatMap((s) =>
