@@ -176,6 +176,8 @@ export class AutoSoftmax {
       const op = OPS[name] as OpDecl;
       for (const dtype of options.dtypes ?? ['float32']) {
         for (const { rows, cols } of shapes) {
+          // Checked before the bucket is made, so explain() lists no bucket calibrate never called.
+          if (this.#clock() - t0 > budget) return;
           const n = rows * cols;
           const make = () =>
             dtype === 'float32'
