@@ -42,6 +42,8 @@ export interface Loaded {
   /** Which (op, dtype, mode) triples it implements. */
   supports(op: Op, dtype: BenchDtype, mode: Mode): boolean;
   prepare(problem: Problem): Promise<Prepared>;
+  /** What the candidate learned over the run, recorded once the last scenario ran (auto: explain()). */
+  summary?(): unknown;
   dispose(): unknown;
 }
 

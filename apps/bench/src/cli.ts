@@ -14,8 +14,10 @@ import {
   shapeLabel,
   suites,
 } from '@softmax/bench-scenarios';
+import { measureAutoFigures } from './auto-figures.js';
+import { autoSection } from './auto-report.js';
 import { chartSvg } from './chart.js';
-import { compareRuns, comparisonTable } from './compare.js';
+import { compareRuns, comparisonTable, driftLine } from './compare.js';
 import { candidateLines, duration, markdownReport, summaryRows, terminalReport, textTable } from './format.js';
 import { describeNodeMachine } from './machine-node.js';
 import { nodeCandidates, nodeContext } from './registry-node.js';
@@ -25,7 +27,9 @@ import { runSuite } from './runner.js';
 const usage = `softmax-bench: every softmax backend against TensorFlow.js, ONNX Runtime and plain JS.
 
   softmax-bench [options]             run the suite (default: the full suite, softmax only)
-  softmax-bench compare A.json B.json diff two result files; exit 1 on a regression beyond noise
+  softmax-bench compare A.json B.json diff two result files, each candidate judged against the copy
+                                      floor of its own run; exit 1 on a regression beyond noise
+                                      (--informational: report only, exit 0)
   softmax-bench report RESULT.json    write the Markdown report and SVG charts again from a result file
 
 options:
@@ -65,7 +69,7 @@ function parseArgs(argv: string[]) {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (!a.startsWith('--')) positional.push(a);
-    else if (['--quick', '--help'].includes(a)) flags.set(a.slice(2), 'true');
+    else if (['--quick', '--help', '--informational'].includes(a)) flags.set(a.slice(2), 'true');
     else {
       const [k, inline] = a.slice(2).split('=', 2);
       const v = inline ?? argv[++i];
@@ -94,17 +98,20 @@ const fromUser = (p: string): string => path.resolve(process.env.INIT_CWD ?? pro
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
-function compare(files: string[]): number {
+/** Exit 1 on a regression, unless `informational` (the main command's comparison, which must end cleanly). */
+function compare(files: string[], informational: boolean): number {
   if (files.length !== 2) throw new Error('compare needs two result files: compare A.json B.json');
   const [a, b] = files.map((f) => JSON.parse(readFileSync(fromUser(f), 'utf8')) as RunResult);
   const rows = compareRuns(a, b);
   console.log(comparisonTable(rows));
   const regressions = rows.filter((r) => r.verdict === 'regression');
   const improvements = rows.filter((r) => r.verdict === 'improvement');
+  const floors = rows.filter((r) => r.verdict === 'floor');
   console.log(
-    `\n${rows.length} pairs: ${regressions.length} regressions, ${improvements.length} improvements, ${rows.length - regressions.length - improvements.length} within noise (medians closer than the two half-IQRs together).`,
+    `\n${rows.length} pairs: ${regressions.length} regressions, ${improvements.length} improvements, ${rows.length - regressions.length - improvements.length - floors.length} within noise (changes smaller than the half-IQRs involved), ${floors.length} floor.`,
   );
-  return regressions.length > 0 ? 1 : 0;
+  console.log(driftLine(rows));
+  return regressions.length > 0 && !informational ? 1 : 0;
 }
 
 /** Writes NAME.json (every sample), NAME.md and one SVG chart per (op, dtype). Returns the chart files. */
@@ -119,7 +126,10 @@ function writeFiles(result: RunResult, outDir: string, name: string, json = true
     return file;
   });
   if (json) writeFileSync(path.join(outDir, `${name}.json`), `${JSON.stringify(result, null, 1)}\n`);
-  writeFileSync(path.join(outDir, `${name}.md`), markdownReport(result, charts));
+  writeFileSync(
+    path.join(outDir, `${name}.md`),
+    [markdownReport(result, charts), ...autoSection(result, true), ''].join('\n'),
+  );
 
   return charts;
 }
@@ -178,6 +188,14 @@ async function run(flags: Map<string, string>): Promise<number> {
     },
   });
 
+  if (result.candidates.some((c) => c.id === 'auto' && c.available)) {
+    err('  @softmax/auto: first call after import, dispatch overhead');
+    try {
+      result.autoFigures = await measureAutoFigures();
+    } catch (e) {
+      err(`  @softmax/auto figures not measured: ${e instanceof Error ? e.message : e}`);
+    }
+  }
   // A shared machine's load explains noisy figures: record it after the run too.
   const git = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot, encoding: 'utf8' });
   if (git.status === 0) result.machine.commit = git.stdout.trim();
@@ -186,6 +204,8 @@ async function run(flags: Map<string, string>): Promise<number> {
 
   console.log(`\n${terminalReport(result)}\n`);
   console.log(`Ours against the fastest peer\n${textTable(summaryRows(result))}\n`);
+  const autoLines = autoSection(result, false);
+  if (autoLines.length > 0) console.log(`${autoLines.join('\n')}\n`);
   const unavailable = result.candidates.filter((c) => !c.available);
   for (const c of unavailable) console.log(`unavailable: ${c.label}: ${c.reason}`);
   const bad = result.scenarios.flatMap((s) =>
@@ -206,7 +226,7 @@ async function main(): Promise<number> {
     console.log(usage);
     return 0;
   }
-  if (positional[0] === 'compare') return compare(positional.slice(1));
+  if (positional[0] === 'compare') return compare(positional.slice(1), flags.has('informational'));
   if (positional[0] === 'report') return report(positional.slice(1), flags);
   if (positional.length > 0 && positional[0] !== 'run')
     throw new Error(`unknown command "${positional[0]}"\n\n${usage}`);

@@ -15,6 +15,8 @@ export interface CandidateInfo {
   reason?: string;
   version?: string;
   details?: Record<string, string>;
+  /** Loaded.summary() after the last scenario (auto: its explain() and learning costs). */
+  summary?: unknown;
 }
 
 export type Status = 'ok' | 'wrong' | 'error';
@@ -68,4 +70,16 @@ export interface RunResult {
   machine: Record<string, unknown>;
   candidates: CandidateInfo[];
   scenarios: ScenarioResult[];
+  /** @softmax/auto's cold and dispatch costs, measured apart from the scenarios (Node CLI only). */
+  autoFigures?: AutoFigures;
+}
+
+/** Medians of repeated measurements, nanoseconds. */
+export interface AutoFigures {
+  /** A fresh process: import('@softmax/auto') and one softmax at [1, 10]. */
+  firstCallAuto: number;
+  /** A fresh process: import('@softmax/wasm'), createWasmBackend() and one softmax at [1, 10]. */
+  firstCallWasm: number;
+  /** Per call at [1, 10], float32, on a settled bucket: auto's and the backend it chose, called directly. */
+  dispatch: { chosen: string; autoSync: number; directSync: number; autoAsync: number; directAsync: number };
 }

@@ -263,8 +263,10 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
     emit({ type: 'scenario-done', scenario, index, total: plan.length });
   }
 
-  for (const l of loaded.values()) {
+  for (const [id, l] of loaded) {
     try {
+      const info = infos.find((i) => i.id === id)!;
+      if (l.summary) info.summary = l.summary();
       await l.dispose();
     } catch {}
   }

@@ -116,5 +116,9 @@ describe('softmax-bench --quick (the CLI, end to end)', () => {
     await expect(run([cli, 'compare', a, b])).rejects.toMatchObject({ code: 1 });
     const same = await run([cli, 'compare', a, a]);
     expect(same.stdout).toContain('0 regressions');
+    // The main command's comparison reports the regression and still exits 0.
+    const informational = await run([cli, 'compare', '--informational', a, b]);
+    expect(informational.stdout).toContain('1 regressions');
+    expect(informational.stdout).toContain('No copy floor in both runs');
   });
 });

@@ -79,6 +79,12 @@ describe('the benchmark page in headless Chromium (WebGPU via SwiftShader)', () 
         result.scenarios.reduce((n, s) => n + s.results.length, 0),
       );
       expect(await page.locator('#charts svg path').count()).toBeGreaterThan(0);
+      // And auto's section: regret per shape against the single candidates, and its explain() table.
+      const autoReport = (await page.locator('#auto-report').textContent()) ?? '';
+      expect(autoReport).toContain('@softmax/auto against each single candidate');
+      expect(autoReport).toMatch(/auto ÷ fastest: median [\d.]+×/);
+      expect(autoReport).toContain('explain() after the run:');
+      expect(autoReport).toContain('Buckets (median ± spread');
     } finally {
       await context.close();
       rmSync(profile, { recursive: true, force: true });

@@ -1,4 +1,5 @@
 import { type Op, parseShapes, type Suite, suites } from '@softmax/bench-scenarios';
+import { autoSection } from '../src/auto-report.js';
 import { chartSvg } from '../src/chart.js';
 import { candidateLines, scenarioHeader, scenarioNumeric, scenarioRows, scenarioTitle } from '../src/format.js';
 import { browserCandidates, browserContext, describeBrowser } from '../src/registry-browser.js';
@@ -47,6 +48,7 @@ async function run(suite: Suite) {
   button.disabled = true;
   $('candidates').innerHTML = '';
   $('tables').innerHTML = '';
+  $('auto-report').textContent = '';
   const done: ScenarioResult[] = [];
   const infos: CandidateInfo[] = [];
   try {
@@ -78,6 +80,8 @@ async function run(suite: Suite) {
     link.href = URL.createObjectURL(blob);
     link.hidden = false;
     status.textContent = `done: ${result.scenarios.length} scenarios, ${((Date.parse(result.finishedAt) - Date.parse(result.startedAt)) / 1000).toFixed(1)} s`;
+    // auto's regret per shape, learning cost and explain() table, as in the CLI's report.
+    $('auto-report').textContent = autoSection(result, false).join('\n') || '@softmax/auto did not run.';
     window.__bench = { done: true, result };
   } catch (e) {
     status.textContent = `failed: ${(e as Error).message}`;

@@ -24,6 +24,8 @@ export class Bucket {
   readonly rowsLog2: number;
   readonly colsLog2: number;
   readonly stats = new Map<CandidateId, Samples>();
+  /** The cost-model keys (`candidate op dtype`) of this bucket, built once: record() marks one on every call. */
+  readonly lineKeys: Partial<Record<CandidateId, string>> = {};
   /** Candidates measured far slower than the best here: not explored again (except rechecks). */
   readonly dropped = new Set<CandidateId>();
   chosen: CandidateId | undefined;

@@ -49,6 +49,10 @@ const PRIOR_WEIGHT = 0.25;
  * moves the line through it mostly along the prior's shape; two or more sizes pin both terms.
  */
 export function fit(points: ReadonlyArray<{ n: number; ms: number }>, p: Line): Line {
+  // A median of 0 ms is a call below the clock's resolution (browsers coarsen performance.now()
+  // to 100 µs without cross-origin isolation): it says the call is fast, not how fast, and its
+  // relative error (1/0) would make the whole line NaN, so that no bucket could be predicted.
+  points = points.filter((q) => q.ms > 0 && Number.isFinite(q.ms));
   if (points.length === 0 || !Number.isFinite(p.perElement)) return p;
   // Normal equations of Σ ((a + b n − t) / t)² + w ((a − a0) / a0)² + w ((b − b0) / b0)².
   const w = PRIOR_WEIGHT;

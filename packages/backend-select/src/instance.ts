@@ -73,6 +73,9 @@ interface Pending {
   buckets: ProfileBucket[];
 }
 
+/** A settled bucket times one call in this many (see #timed). */
+const TIME_EVERY = 8;
+
 const FORWARD_SHAPES = [
   { rows: 1, cols: 10 },
   { rows: 1, cols: 1000 },
@@ -176,6 +179,8 @@ export class AutoSoftmax {
       const op = OPS[name] as OpDecl;
       for (const dtype of options.dtypes ?? ['float32']) {
         for (const { rows, cols } of shapes) {
+          // Checked before the bucket is made, so explain() lists no bucket calibrate never called.
+          if (this.#clock() - t0 > budget) return;
           const n = rows * cols;
           const make = () =>
             dtype === 'float32'
@@ -381,8 +386,23 @@ export class AutoSoftmax {
     this.#version++;
   }
 
+  /** #dtypesOf's answers, valid while #version is unchanged (every call asks). */
+  #dtypesCache = new Map<OpName, readonly Dtype[] | undefined>();
+  #dtypesVersion = -1;
+
   /** The dtypes some ready candidate computes `name` in (undefined: none implements it). */
   #dtypesOf(name: OpName): readonly Dtype[] | undefined {
+    if (this.#dtypesVersion !== this.#version) {
+      this.#dtypesCache.clear();
+      this.#dtypesVersion = this.#version;
+    }
+    if (this.#dtypesCache.has(name)) return this.#dtypesCache.get(name);
+    const dtypes = this.#dtypesNow(name);
+    this.#dtypesCache.set(name, dtypes);
+    return dtypes;
+  }
+
+  #dtypesNow(name: OpName): readonly Dtype[] | undefined {
     let dtypes: Dtype[] | undefined;
     for (const s of this.#slots) {
       const d = s.status === 'ready' ? s.runnable?.ops[name] : undefined;
@@ -498,7 +518,8 @@ export class AutoSoftmax {
       if (!pick) throw this.#exhausted(call, lastError, tried);
       const slot = this.#byId.get(pick.id)!;
       const attempt = tried.length === 0 ? call : this.#retry(call, originals, saved);
-      const t0 = this.#clock();
+      const timed = this.#timed(b, pick.explore, tried);
+      const t0 = timed ? this.#clock() : 0;
       try {
         if (slot.sync) runSync(slot.runnable!, attempt);
         else await slot.runnable!.run(attempt);
@@ -508,7 +529,7 @@ export class AutoSoftmax {
         tried.push(pick.id);
         continue;
       }
-      this.#served(slot, b, this.#clock() - t0, pick.explore, tried);
+      this.#served(slot, b, timed ? this.#clock() - t0 : undefined, pick.explore, tried);
       return resultOf(attempt);
     }
   }
@@ -532,7 +553,8 @@ export class AutoSoftmax {
       if (!pick) throw this.#exhausted(call, lastError, tried, true);
       const slot = this.#byId.get(pick.id)!;
       const attempt = tried.length === 0 ? call : this.#retry(call, originals, saved);
-      const t0 = this.#clock();
+      const timed = this.#timed(b, pick.explore, tried);
+      const t0 = timed ? this.#clock() : 0;
       try {
         runSync(slot.runnable!, attempt);
       } catch (error) {
@@ -541,7 +563,7 @@ export class AutoSoftmax {
         tried.push(pick.id);
         continue;
       }
-      this.#served(slot, b, this.#clock() - t0, pick.explore, tried);
+      this.#served(slot, b, timed ? this.#clock() - t0 : undefined, pick.explore, tried);
       return resultOf(attempt);
     }
   }
@@ -568,8 +590,17 @@ export class AutoSoftmax {
     return attemptOf(call, originals);
   }
 
-  #served(slot: Slot, b: Bucket, ms: number, explore: boolean, tried: readonly CandidateId[]): void {
-    this.#selector.record(b, slot.id, ms, explore);
+  /**
+   * Whether to time this call. A settled bucket's choice is re-timed on one call in TIME_EVERY (the
+   * ring of samples still follows a machine that changes): the clock reads and the bookkeeping are
+   * most of auto's cost per call at small shapes, and the other calls need none of it.
+   */
+  #timed(b: Bucket, explore: boolean, tried: readonly CandidateId[]): boolean {
+    return explore || tried.length > 0 || !b.settled || b.calls % TIME_EVERY === 0;
+  }
+
+  #served(slot: Slot, b: Bucket, ms: number | undefined, explore: boolean, tried: readonly CandidateId[]): void {
+    if (ms !== undefined) this.#selector.record(b, slot.id, ms, explore);
     slot.served++;
     if (slot.breaker.consecutive > 0 || slot.breaker.openUntil > 0) slot.breaker.success();
     if (tried.length > 0) {

@@ -101,7 +101,12 @@ export class Selector {
     const s = b.samples(id);
     const predicted = explored && s.size === 0 ? predict(this.line(id, b.op, b.dtype), b.elements) : 0;
     s.add(ms);
-    this.#dirty.add(`${id} ${b.op} ${b.dtype}`);
+    let key = b.lineKeys[id];
+    if (key === undefined) {
+      key = `${id} ${b.op} ${b.dtype}`;
+      b.lineKeys[id] = key;
+    }
+    this.#dirty.add(key);
     if (!explored) return;
     b.exploreCalls++;
     b.exploreMs += ms;

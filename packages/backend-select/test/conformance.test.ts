@@ -1,10 +1,8 @@
 import { describeConformance } from '@softmax/conformance';
 import { createSoftmax } from '../src/index.js';
 
-// The shared suite through auto, forced to each backend. The default instance (every candidate)
-// passes all but the suite's "with out" cases, which expect a call with `out` to be bit-identical to
-// the same call without it: auto may serve the two on different backends (core vs wasm differ by an
-// ulp) while it explores. Left out until that contract is settled (see the issue thread).
+// The shared suite through auto: forced to each backend, and the default instance (every
+// candidate, choosing and exploring as it would for an application).
 const ready = async (options: Parameters<typeof createSoftmax>[0]) => {
   const auto = createSoftmax(options);
   await auto.ready();
@@ -20,3 +18,23 @@ describeConformance('auto forced to wasm', () => ready({ backend: 'wasm' }), {
   float64: { rtol: 1e-12 },
 });
 describeConformance('auto forced to webgpu', () => ready({ backend: 'webgpu' }), { rtol: 2e-6, scale: 'small' });
+
+// The default instance's bound is its loosest member's: WebGPU's float32 bound when WebGPU can
+// serve here (it joins the buckets where it is plausible once its pipelines compile).
+const probe = await ready({ backend: 'webgpu' }).then(
+  async (gpu) => {
+    const ok = gpu.explain().backends.some((b) => b.id === 'webgpu' && b.status === 'available');
+    await gpu.dispose();
+    return ok;
+  },
+  () => false,
+);
+// 'small': the trimmed shapes (1 × 1,000,000 and 4096 × 128) are run through every member by
+// the forced runs above; what this run adds is the dispatching between members (its calls may be
+// served by different backends, hence `dispatcher`), which the smaller shapes exercise as well.
+describeConformance('auto, the default instance', () => ready({}), {
+  rtol: probe ? 2e-6 : 1e-6,
+  float64: { rtol: 1e-12 },
+  scale: 'small',
+  dispatcher: true,
+});

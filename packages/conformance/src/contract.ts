@@ -34,6 +34,13 @@ export interface ConformanceContract extends AccuracyBound {
    * is a correct result or a SoftmaxError, and the backend still correct on the next normal call.
    */
   ownMemory?: (backend: Backend) => OwnMemory;
+  /**
+   * The backend dispatches each call to one of several member backends (as @softmax/auto does):
+   * the results of two calls may come from different members, each within this bound. The "with
+   * out" cases then check a call with `out` and the same call without it each against the oracle
+   * instead of against each other (two correct float implementations may differ by an ulp).
+   */
+  dispatcher?: true;
 }
 
 /** Views of a backend's own memory, for the hostile-input suite (see `ConformanceContract.ownMemory`). */

@@ -66,7 +66,6 @@ export abstract class BackendBase<R extends Sync | Async = Sync> {
     return (['float32', 'float64'] as const).filter((d) => all.has(d));
   }
 }
-// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: see the class.
 export interface BackendBase<R extends Sync | Async = Sync> extends OpMethods<R> {}
 
 /** Validates, answers an empty call, runs, and returns the result (rejecting, on an async backend). */

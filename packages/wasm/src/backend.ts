@@ -109,10 +109,12 @@ export class WasmBackend extends BackendBase {
     switch (call.op.name) {
       case 'softmax':
       case 'logSoftmax':
-        return this.#forward(call, call.op.name === 'logSoftmax');
+        this.#forward(call, call.op.name === 'logSoftmax');
+        return;
       case 'softmaxBackward':
       case 'logSoftmaxBackward':
-        return this.#backward(call, call.op.name === 'logSoftmaxBackward');
+        this.#backward(call, call.op.name === 'logSoftmaxBackward');
+        return;
     }
   }
 

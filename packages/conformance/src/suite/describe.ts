@@ -47,6 +47,7 @@ export function describeConformance(
         backwardOps: BACKWARD_OPS.filter((op) => declares(op.name, dtype)),
         subnormalInputs: contract.subnormalInputs ?? 'preserve',
         gradientIntermediates: contract.gradientIntermediates ?? 'preserve',
+        dispatcher: contract.dispatcher === true,
       };
       const ownMemory = contract.ownMemory?.(backend);
       describe(dtype, () => {

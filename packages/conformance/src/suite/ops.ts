@@ -34,6 +34,8 @@ export interface SuiteContext {
   subnormalInputs: 'preserve' | 'flush';
   /** ConformanceContract.gradientIntermediates. */
   gradientIntermediates: 'preserve' | 'flush';
+  /** ConformanceContract.dispatcher: two calls may be served by different member backends. */
+  dispatcher: boolean;
 }
 
 /**
