@@ -17,7 +17,12 @@ describeConformance('auto forced to wasm', () => ready({ backend: 'wasm' }), {
   rtol: 1e-6,
   float64: { rtol: 1e-12 },
 });
-describeConformance('auto forced to webgpu', () => ready({ backend: 'webgpu' }), { rtol: 2e-6, scale: 'small' });
+// WebGPU's contract, as packages/webgpu/test/conformance.test.ts declares it.
+describeConformance('auto forced to webgpu', () => ready({ backend: 'webgpu' }), {
+  rtol: 2e-6,
+  scale: 'small',
+  gradientIntermediates: 'flush',
+});
 
 // The default instance's bound is its loosest member's: WebGPU's float32 bound when WebGPU can
 // serve here (it joins the buckets where it is plausible once its pipelines compile).
@@ -37,4 +42,5 @@ describeConformance('auto, the default instance', () => ready({}), {
   float64: { rtol: 1e-12 },
   scale: 'small',
   dispatcher: true,
+  ...(probe ? { gradientIntermediates: 'flush' as const } : {}),
 });
