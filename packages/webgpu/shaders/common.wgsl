@@ -18,7 +18,8 @@ struct Params {
   colsV: u32,     // row length in lanes of V
   segLenV: u32,   // lanes of V per segment (one segment per row unless a long row is split)
   segs: u32,      // segments per row
-  baseV: u32,     // offset of row 0 in the bound arrays, in lanes of V
+  baseV: u32,     // offset of row 0 in the bound rows × cols arrays, in lanes of V
+  rowsBase: u32,  // offset of row 0 in the bound one-value-per-row arrays, in values
   gridX: u32,     // workgroups along x: the dispatch is 2-D past maxComputeWorkgroupsPerDimension
   maskedZero: u32, // fullyMasked: 0 → NaN, 1 → zero
   temp: f32,      // τ: T itself in classes 0–1; in classes 2–3 T = τ·2^p with τ in (1/2, 1]

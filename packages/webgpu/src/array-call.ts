@@ -1,8 +1,10 @@
 import { SoftmaxError } from '@softmax/core';
+import type { OpCall } from '@softmax/core/backend';
 import { type DeviceSlot, type DeviceState, disposedError, lostWithin, orLost } from './device-state.js';
-import { type OpParams, partBytes } from './kernels.js';
+import { partBytes } from './kernels.js';
+import { type GpuOp, operandBytes } from './ops.js';
+import type { OpParams } from './params.js';
 import type { Plan } from './plan.js';
-import type { Op } from './shaders.js';
 import { COPY_DST, COPY_SRC, MAP_MODE_READ, MAP_READ, STORAGE } from './usage.js';
 
 /**
@@ -14,13 +16,16 @@ import { COPY_DST, COPY_SRC, MAP_MODE_READ, MAP_READ, STORAGE } from './usage.js
 
 /** One array call on one device: its buffers, and the validation errors of its work. */
 interface Call {
+  op: GpuOp;
+  params: OpParams;
   plan: Plan;
-  bytes: number;
+  rows: number;
+  cols: number;
   ins: GPUBuffer[];
   /** Every pooled buffer the call holds: released (or destroyed) when it ends. */
   held: GPUBuffer[];
-  /** Set once the work is submitted: the output is copied here. */
-  staging?: GPUBuffer;
+  /** Set once the work is submitted: each output is copied into its own. */
+  staging?: GPUBuffer[];
   /** The popped validation scopes around the call's GPU work. */
   errors: Array<Promise<GPUError | null>>;
 }
@@ -33,29 +38,28 @@ const isShared = (b: ArrayBufferLike) => Object.prototype.toString.call(b) === '
  * is being replaced they are copied. So the result never depends on what the caller does to
  * its arrays once the call has returned its promise.
  */
-export function arrayCall(
-  slot: DeviceSlot,
-  op: Op,
-  inputs: Float32Array[],
-  rows: number,
-  cols: number,
-  params: OpParams,
-  out: Float32Array,
-): Promise<void> {
+export function arrayCall(slot: DeviceSlot, op: GpuOp, call: OpCall): Promise<void> {
   if (slot.disposed) return Promise.reject(disposedError());
+  const inputs = call.inputs as Float32Array[];
+  const outputs = call.outputs as Float32Array[];
+  const params = op.params(call.options);
   const current = slot.state;
-  if (!current.lost) return settle(slot, current, begin(current, op, inputs, rows, cols, params), op, params, out);
+  if (!current.lost) return settle(slot, current, begin(current, op, params, inputs, call), outputs);
   const copies = inputs.map((x) => x.slice());
-  return slot
-    .live()
-    .then((state) => settle(slot, state, begin(state, op, copies, rows, cols, params), op, params, out));
+  return slot.live().then((state) => settle(slot, state, begin(state, op, params, copies, call), outputs));
 }
 
 /**
  * Synchronously writes the inputs into pooled buffers and, when the pipelines are compiled
  * (every call but the first of a layout), also records and submits the work: one error scope.
  */
-function begin(state: DeviceState, op: Op, inputs: Float32Array[], rows: number, cols: number, params: OpParams): Call {
+function begin(
+  state: DeviceState,
+  op: GpuOp,
+  params: OpParams,
+  inputs: Float32Array[],
+  { rows, cols }: { rows: number; cols: number },
+): Call {
   const { device, kernels, pool } = state;
   const bytes = rows * cols * 4;
   // Each operand is one GPU buffer; past the limit createBuffer would only report a validation error.
@@ -65,19 +69,20 @@ function begin(state: DeviceState, op: Op, inputs: Float32Array[], rows: number,
       `${rows} × ${cols} float32 values take ${bytes} bytes, more than one buffer of this device holds (maxBufferSize ${device.limits.maxBufferSize} bytes)`,
     );
   }
-  const call: Call = { plan: kernels.plan(rows, cols), bytes, ins: [], held: [], errors: [] };
+  const call: Call = { op, params, plan: kernels.plan(rows, cols), rows, cols, ins: [], held: [], errors: [] };
   let ok = false;
   device.pushErrorScope('validation');
   try {
-    for (const input of inputs) {
+    for (let i = 0; i < inputs.length; i++) {
+      const size = operandBytes(op.inputs[i], rows, cols);
       // The spec's writeBuffer takes shared memory too, Dawn's does not: such an input is copied.
-      const x = isShared(input.buffer) ? input.slice() : input;
-      const b = pool.acquire(bytes, STORAGE | COPY_DST);
+      const x = isShared(inputs[i].buffer) ? inputs[i].slice() : inputs[i];
+      const b = pool.acquire(size, STORAGE | COPY_DST);
       call.held.push(b);
-      device.queue.writeBuffer(b, 0, x.buffer, x.byteOffset, bytes);
+      device.queue.writeBuffer(b, 0, x.buffer, x.byteOffset, size);
       call.ins.push(b);
     }
-    if (kernels.ready(op, call.plan, params.temperature)) submit(state, call, op, params);
+    if (kernels.ready(op, call.plan, params.temperature)) submit(state, call);
     ok = true;
   } finally {
     const popped = device.popErrorScope().catch(() => null);
@@ -87,36 +92,36 @@ function begin(state: DeviceState, op: Op, inputs: Float32Array[], rows: number,
   return call;
 }
 
-/** Records the call's compute pass and the copy to a staging buffer, and submits them. */
-function submit(state: DeviceState, call: Call, op: Op, params: OpParams): void {
+/** Records the call's compute pass and the copies to staging buffers, and submits them. */
+function submit(state: DeviceState, call: Call): void {
   const { device, kernels, pool } = state;
-  const { plan, bytes, ins, held } = call;
+  const { op, plan, rows, cols, held } = call;
   const take = (size: number, usage: number) => {
     const b = pool.acquire(size, usage);
     held.push(b);
     return b;
   };
-  const output = take(bytes, STORAGE | COPY_SRC);
-  const staging = take(bytes, MAP_READ | COPY_DST);
+  const outputs: GPUBuffer[] = [];
+  const staging: GPUBuffer[] = [];
+  for (const o of op.outputs) {
+    const size = operandBytes(o, rows, cols);
+    outputs.push(take(size, STORAGE | COPY_SRC));
+    staging.push(take(size, MAP_READ | COPY_DST));
+  }
   const pb = partBytes(plan);
   const parts = pb > 0 ? take(pb, STORAGE) : undefined;
   const encoder = device.createCommandEncoder();
-  kernels.encode(encoder, op, plan, { a: ins[0], b: ins[1], out: output, parts }, params, { external: false });
-  encoder.copyBufferToBuffer(output, 0, staging, 0, bytes);
+  kernels.encode(encoder, op, plan, { inputs: call.ins, outputs, parts }, call.params, { external: false });
+  for (let i = 0; i < outputs.length; i++) {
+    encoder.copyBufferToBuffer(outputs[i], 0, staging[i], 0, operandBytes(op.outputs[i], rows, cols));
+  }
   device.queue.submit([encoder.finish()]);
   call.staging = staging;
 }
 
 /** Awaits the call, turning what may go wrong into the backend's errors (a loss, dispose, rejected work). */
-async function settle(
-  slot: DeviceSlot,
-  state: DeviceState,
-  call: Call,
-  op: Op,
-  params: OpParams,
-  out: Float32Array,
-): Promise<void> {
-  const work = finish(slot, state, call, op, params, out);
+async function settle(slot: DeviceSlot, state: DeviceState, call: Call, out: Float32Array[]): Promise<void> {
+  const work = finish(slot, state, call, out);
   try {
     await orLost(state, work);
   } catch (error) {
@@ -133,30 +138,25 @@ async function settle(
   }
 }
 
-/** Submits the work if begin() could not (pipelines still compiling), then reads the result. */
-async function finish(
-  slot: DeviceSlot,
-  state: DeviceState,
-  call: Call,
-  op: Op,
-  params: OpParams,
-  out: Float32Array,
-): Promise<void> {
+/** Submits the work if begin() could not (pipelines still compiling), then reads the results. */
+async function finish(slot: DeviceSlot, state: DeviceState, call: Call, out: Float32Array[]): Promise<void> {
   const { device, kernels, pool } = state;
   try {
     if (!call.staging) {
-      await kernels.prepare(op, call.plan, params.temperature);
+      await kernels.prepare(call.op, call.plan, call.params.temperature);
       slot.checkOpen(state);
       device.pushErrorScope('validation');
       try {
-        submit(state, call, op, params);
+        submit(state, call);
       } finally {
         call.errors.push(device.popErrorScope().catch(() => null));
       }
     }
-    const staging = call.staging as GPUBuffer;
+    const staging = call.staging as GPUBuffer[];
+    const map = (i: number) => staging[i].mapAsync(MAP_MODE_READ, 0, out[i].byteLength);
     // A failed map is reported after the validation errors, which say why (settle() wraps it).
-    const mapped = await staging.mapAsync(MAP_MODE_READ, 0, call.bytes).then(
+    // (Every op has one output so far: its map is awaited alone, without Promise.all's extra turns.)
+    const mapped = await (staging.length === 1 ? map(0) : Promise.all(staging.map((_, i) => map(i)))).then(
       () => ({ ok: true as const }),
       (error: unknown) => ({ ok: false as const, error }),
     );
@@ -165,8 +165,10 @@ async function finish(
       if (error) throw new SoftmaxError('BACKEND_UNAVAILABLE', `WebGPU rejected the work: ${error.message}`);
     }
     if (!mapped.ok) throw mapped.error;
-    out.set(new Float32Array(staging.getMappedRange(0, call.bytes)));
-    staging.unmap();
+    staging.forEach((b, i) => {
+      out[i].set(new Float32Array(b.getMappedRange(0, out[i].byteLength)));
+      b.unmap();
+    });
   } finally {
     // Buffers of a lost device are dropped, not pooled (and a disposed pool destroys them);
     // a staging buffer still mapped (a failed call) is destroyed too.

@@ -2,7 +2,6 @@ import type { Backend } from '@softmax/core';
 import {
   type Async,
   BackendBase,
-  type ForwardCallOptions,
   type OpCall,
   type OpMethods,
   type OpName,
@@ -12,9 +11,9 @@ import { arrayCall } from './array-call.js';
 import { acquireDevice } from './device.js';
 import { DeviceSlot, orLost } from './device-state.js';
 import { type EncodeShape, encodeOp } from './encode.js';
+import { GPU_OPS, type GpuOp, gpuOp } from './ops.js';
 import { checkBackendOptions, type Tuning, type WebGPUBackendOptions } from './options.js';
 import type { Plan } from './plan.js';
-import { OPS, type Op } from './shaders.js';
 
 /**
  * The WebGPU backend: core's BackendBase (validation, results, empty calls) over the array-call
@@ -29,7 +28,7 @@ export interface WebGPUBackend extends Omit<Backend, OpName>, OpMethods<Async> {
   readonly device: GPUDevice;
   readonly adapterInfo: GPUAdapterInfo | undefined;
   /** Compiles, without blocking, the pipelines these shapes need (default: a spread of common ones). */
-  prepare(shapes?: ReadonlyArray<{ rows: number; cols: number }>, ops?: readonly Op[]): Promise<void>;
+  prepare(shapes?: ReadonlyArray<{ rows: number; cols: number }>, ops?: readonly OpName[]): Promise<void>;
   /** Records softmax of `input` into `output` on the caller's encoder. input === output is allowed. */
   encodeSoftmax(encoder: GPUCommandEncoder, input: GPUBuffer, output: GPUBuffer, shape: EncodeShape): void;
   encodeLogSoftmax(encoder: GPUCommandEncoder, input: GPUBuffer, output: GPUBuffer, shape: EncodeShape): void;
@@ -54,13 +53,10 @@ const DEFAULT_PREPARE_SHAPES = [
   { rows: 1, cols: 1_000_000 },
 ];
 
+const IMPLEMENTED = Object.keys(GPU_OPS) as OpName[];
+
 /** The ops of the table this backend implements: float32 only (WGSL has no float64). */
-const OP_SUPPORT: OpSupport = {
-  softmax: ['float32'],
-  logSoftmax: ['float32'],
-  softmaxBackward: ['float32'],
-  logSoftmaxBackward: ['float32'],
-};
+const OP_SUPPORT: OpSupport = Object.fromEntries(IMPLEMENTED.map((name) => [name, ['float32']]));
 
 class Impl extends BackendBase<Async> implements WebGPUBackend {
   readonly name = 'webgpu' as const;
@@ -81,42 +77,32 @@ class Impl extends BackendBase<Async> implements WebGPUBackend {
     return this.slot.adapterInfo;
   }
 
-  /** One validated call of an op of the table: its float32 operands in, its output read back. */
+  /** One validated call of an op of the table (BackendBase only runs those in `ops`): float32 in, read back. */
   run(call: OpCall): Promise<void> {
-    const op = call.op.name as Op;
-    const maskedZero = !OPS[op].backward && (call.options as unknown as ForwardCallOptions).fullyMasked === 'zero';
-    const params = { temperature: call.options.temperature as number, maskedZero };
-    return arrayCall(
-      this.slot,
-      op,
-      call.inputs as Float32Array[],
-      call.rows,
-      call.cols,
-      params,
-      call.outputs[0] as Float32Array,
-    );
+    return arrayCall(this.slot, GPU_OPS[call.op.name as OpName] as GpuOp, call);
   }
 
   async prepare(
     shapes: ReadonlyArray<{ rows: number; cols: number }> = DEFAULT_PREPARE_SHAPES,
-    ops: readonly Op[] = ['softmax', 'logSoftmax', 'softmaxBackward', 'logSoftmaxBackward'],
+    ops: readonly OpName[] = IMPLEMENTED,
   ): Promise<void> {
+    const gpuOps = ops.map(gpuOp); // UNSUPPORTED_OP before any work
     const state = await this.slot.live();
     const jobs: Promise<void>[] = [];
     for (const { rows, cols } of shapes) {
       const plan = state.kernels.plan(rows, cols);
       // T = 1 and an ordinary T (pipelines differ by temperature class; a T past 2^±64 compiles on first use).
-      for (const op of ops) for (const t of [1, 2]) jobs.push(state.kernels.prepare(op, plan, t));
+      for (const op of gpuOps) for (const t of [1, 2]) jobs.push(state.kernels.prepare(op, plan, t));
     }
     await orLost(state, Promise.all(jobs));
   }
 
   encodeSoftmax(encoder: GPUCommandEncoder, input: GPUBuffer, output: GPUBuffer, shape: EncodeShape): void {
-    encodeOp(this.slot, encoder, 'softmax', input, undefined, output, shape);
+    encodeOp(this.slot, 'softmax', encoder, { inputs: [input], outputs: [output] }, shape);
   }
 
   encodeLogSoftmax(encoder: GPUCommandEncoder, input: GPUBuffer, output: GPUBuffer, shape: EncodeShape): void {
-    encodeOp(this.slot, encoder, 'logSoftmax', input, undefined, output, shape);
+    encodeOp(this.slot, 'logSoftmax', encoder, { inputs: [input], outputs: [output] }, shape);
   }
 
   encodeSoftmaxBackward(
@@ -126,7 +112,7 @@ class Impl extends BackendBase<Async> implements WebGPUBackend {
     output: GPUBuffer,
     shape: EncodeShape,
   ): void {
-    encodeOp(this.slot, encoder, 'softmaxBackward', y, dy, output, shape);
+    encodeOp(this.slot, 'softmaxBackward', encoder, { inputs: [y, dy], outputs: [output] }, shape);
   }
 
   encodeLogSoftmaxBackward(
@@ -136,7 +122,7 @@ class Impl extends BackendBase<Async> implements WebGPUBackend {
     output: GPUBuffer,
     shape: EncodeShape,
   ): void {
-    encodeOp(this.slot, encoder, 'logSoftmaxBackward', y, dy, output, shape);
+    encodeOp(this.slot, 'logSoftmaxBackward', encoder, { inputs: [y, dy], outputs: [output] }, shape);
   }
 
   dispose(): void {

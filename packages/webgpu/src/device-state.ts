@@ -26,8 +26,11 @@ export interface DeviceState {
    * that settles only on a loss left a reaction on it per call: a leak without bound.)
    */
   waiters: Set<(lost: SoftmaxError) => void>;
-  /** Scratch of the GPU-resident API; replaced ones stay alive until dispose (an encoder may still use them). */
-  scratch: { parts?: GPUBuffer; copy?: GPUBuffer; retired: GPUBuffer[] };
+  /**
+   * Scratch of the GPU-resident API: the partials of split rows, and copies of inputs that are
+   * also outputs. Replaced ones stay alive until dispose (an encoder may still use them).
+   */
+  scratch: { parts?: GPUBuffer; copies: GPUBuffer[]; retired: GPUBuffer[] };
 }
 
 export const disposedError = (cause?: unknown) =>
@@ -86,7 +89,7 @@ export class DeviceSlot {
       pool: new BufferPool(device),
       lost: false,
       waiters: new Set(),
-      scratch: { retired: [] },
+      scratch: { copies: [], retired: [] },
     };
     device.lost.then((info) => {
       state.lost = true;
@@ -147,7 +150,7 @@ export class DeviceSlot {
     const s = this.state;
     s.pool.destroyAll();
     s.kernels.destroy();
-    for (const b of [s.scratch.parts, s.scratch.copy, ...s.scratch.retired]) b?.destroy();
+    for (const b of [s.scratch.parts, ...s.scratch.copies, ...s.scratch.retired]) b?.destroy();
     if (this.replaceable) s.device.destroy();
   }
 }

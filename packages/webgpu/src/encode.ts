@@ -1,10 +1,10 @@
 import { type FullyMasked, SoftmaxError } from '@softmax/core';
-import { checkLayout } from '@softmax/core/backend';
+import { checkLayout, describeValue } from '@softmax/core/backend';
 import type { DeviceSlot, DeviceState } from './device-state.js';
 import { partBytes } from './kernels.js';
+import { type GpuOp, gpuOp, type Operand, operandBytes } from './ops.js';
 import { checkBuffer, checkEncoder, checkQuerySet } from './ownership.js';
 import { BufferPool } from './pool.js';
-import { OPS, type Op } from './shaders.js';
 import { COPY_DST, STORAGE } from './usage.js';
 
 /**
@@ -14,7 +14,10 @@ import { COPY_DST, STORAGE } from './usage.js';
  * buffers), so a bad argument throws a SoftmaxError and leaves the encoder as it was.
  */
 
-/** Shape and options of a GPU-resident call. Buffers hold rows × cols float32 values from byte 0. */
+/**
+ * Shape and options of a GPU-resident call. Each buffer holds its operand from byte 0: rows × cols
+ * float32 values, or one per row (logSumExp's output).
+ */
 export interface EncodeShape {
   rows: number;
   cols: number;
@@ -23,6 +26,12 @@ export interface EncodeShape {
   fullyMasked?: FullyMasked;
   /** Optional timestamp writes for the compute pass (needs the 'timestamp-query' feature). */
   timestampWrites?: GPUComputePassTimestampWrites;
+}
+
+/** The buffers of a GPU-resident call, in the order of the op's declaration in core (x; or y, dy). */
+export interface EncodeBuffers {
+  inputs: readonly GPUBuffer[];
+  outputs: readonly GPUBuffer[];
 }
 
 /** Splits a GPU-resident call's options into the layout (validated by core) and the pass's extras. */
@@ -34,57 +43,79 @@ function splitShape(shape: EncodeShape): { layout: unknown; timestampWrites?: GP
 
 /**
  * A scratch buffer of the GPU-resident API that is at least `size` bytes: the partials of split
- * rows, or the copy of an operand that is also the output. One of each per device, grown as
- * needed; a replaced one is kept until dispose, since an encoder not yet submitted may use it.
+ * rows, or the k-th copy of an input that is also an output. Grown as needed; a replaced one is
+ * kept until dispose, since an encoder not yet submitted may still use it.
  */
-function scratch(state: DeviceState, which: 'parts' | 'copy', size: number): GPUBuffer {
-  const current = state.scratch[which];
+function scratch(state: DeviceState, which: 'parts' | number, size: number): GPUBuffer {
+  const { scratch: s } = state;
+  const current = which === 'parts' ? s.parts : s.copies[which];
   if (current && current.size >= size) return current;
-  if (current) state.scratch.retired.push(current);
-  const usage = which === 'parts' ? STORAGE : STORAGE | COPY_DST;
-  const b = state.device.createBuffer({ size: BufferPool.bucket(size), usage });
-  state.scratch[which] = b;
+  if (current) s.retired.push(current);
+  const b = state.device.createBuffer({
+    size: BufferPool.bucket(size),
+    usage: which === 'parts' ? STORAGE : STORAGE | COPY_DST,
+  });
+  if (which === 'parts') s.parts = b;
+  else s.copies[which] = b;
   return b;
 }
 
-/** Checks and records one op into `encoder`: `a` (x, or y), `b` (dy for the gradients), `out`. */
+/**
+ * What error messages call each buffer: a lone input is 'input' and a lone output 'output' (as
+ * the per-op methods have always said); several go by core's names (y, dy).
+ */
+const labelOf = (operands: readonly Operand[], i: number, lone: string) =>
+  operands.length === 1 ? lone : operands[i].name;
+
+function checkBufferList(value: unknown, operands: readonly Operand[], op: GpuOp, kind: string): GPUBuffer[] {
+  if (!Array.isArray(value) || value.length !== operands.length) {
+    const names = operands.map((o) => o.name).join(', ');
+    throw new SoftmaxError(
+      'INVALID_INPUT',
+      `${op.name} takes ${operands.length} ${kind} buffer${operands.length === 1 ? '' : 's'} (${names}), got ${describeValue(value)}`,
+    );
+  }
+  return value as GPUBuffer[];
+}
+
+/** Checks and records one op into `encoder` over the caller's buffers. */
 export function encodeOp(
   slot: DeviceSlot,
+  name: unknown,
   encoder: GPUCommandEncoder,
-  op: Op,
-  a: GPUBuffer,
-  b: GPUBuffer | undefined,
-  out: GPUBuffer,
+  buffers: EncodeBuffers,
   shape: EncodeShape,
 ): void {
   const state = slot.liveSync();
+  const op = gpuOp(name);
   // Another device's objects must not reach Dawn: it reports the mismatch only asynchronously.
   // Every object of a device this backend created was recorded; a caller's device may own
   // buffers made before the backend existed, so only those recorded for another device fail.
   const { device } = state;
   checkEncoder(device, slot.replaceable, encoder);
-  const named: Array<[GPUBuffer, string]> = b
-    ? [
-        [a, 'y'],
-        [b, 'dy'],
-        [out, 'output'],
-      ]
-    : [
-        [a, 'input'],
-        [out, 'output'],
-      ];
-  const inPlace = a === out || b === out; // then that buffer is copied first
-  for (const [buffer, name] of named) checkBuffer(device, slot.replaceable, buffer, name, inPlace && buffer === out);
+  if (typeof buffers !== 'object' || buffers === null) {
+    throw new SoftmaxError('INVALID_INPUT', `buffers must be { inputs, outputs }, got ${describeValue(buffers)}`);
+  }
+  const inputs = checkBufferList(buffers.inputs, op.inputs, op, 'input');
+  const outputs = checkBufferList(buffers.outputs, op.outputs, op, 'output');
+  // An input that is also an output is copied first (one dispatch may not read and write a buffer).
+  const aliased = inputs.filter((b) => outputs.includes(b));
+  const named: Array<[GPUBuffer, string, Operand]> = [
+    ...inputs.map((b, i): [GPUBuffer, string, Operand] => [b, labelOf(op.inputs, i, 'input'), op.inputs[i]]),
+    ...outputs.map((b, i): [GPUBuffer, string, Operand] => [b, labelOf(op.outputs, i, 'output'), op.outputs[i]]),
+  ];
+  for (const [buffer, label] of named) {
+    checkBuffer(device, slot.replaceable, buffer, label, aliased.includes(buffer));
+  }
   const { layout, timestampWrites } = splitShape(shape);
   checkQuerySet(device, slot.replaceable, timestampWrites);
-  const { rows, cols, temperature, fullyMasked } = checkLayout(layout);
-  const bytes = rows * cols * 4;
-  for (const [buffer] of named) {
-    if (buffer.size < bytes) {
-      throw new SoftmaxError(
-        'INVALID_SHAPE',
-        `a buffer of ${buffer.size} bytes cannot hold ${rows} × ${cols} float32 values`,
-      );
+  const checked = checkLayout(layout);
+  const { rows, cols } = checked;
+  for (const [buffer, , operand] of named) {
+    if (buffer.size < operandBytes(operand, rows, cols)) {
+      const values =
+        operand.shape === 'matrix' ? `${rows} × ${cols} float32 values` : `${rows} float32 values (one per row)`;
+      throw new SoftmaxError('INVALID_SHAPE', `a buffer of ${buffer.size} bytes cannot hold ${values}`);
     }
   }
   if (rows === 0) {
@@ -93,20 +124,25 @@ export function encodeOp(
     return;
   }
   const plan = state.kernels.plan(rows, cols);
-  // Reading and writing one buffer in a dispatch is not allowed: in place goes through a copy.
-  const copyOf = (buf: GPUBuffer) => {
-    if (buf !== out) return buf;
-    const c = scratch(state, 'copy', bytes);
-    encoder.copyBufferToBuffer(buf, 0, c, 0, bytes);
-    return c;
-  };
+  const copies = new Map<GPUBuffer, GPUBuffer>();
+  const read = inputs.map((b, i) => {
+    if (aliased.length === 0 || !aliased.includes(b)) return b;
+    let copy = copies.get(b);
+    if (!copy) {
+      const bytes = operandBytes(op.inputs[i], rows, cols);
+      copy = scratch(state, copies.size, bytes);
+      encoder.copyBufferToBuffer(b, 0, copy, 0, bytes);
+      copies.set(b, copy);
+    }
+    return copy;
+  });
   const pb = partBytes(plan);
   state.kernels.encode(
     encoder,
     op,
     plan,
-    { a: copyOf(a), b: b && copyOf(b), out, parts: pb > 0 ? scratch(state, 'parts', pb) : undefined },
-    { temperature, maskedZero: !OPS[op].backward && fullyMasked === 'zero' },
+    { inputs: read, outputs, parts: pb > 0 ? scratch(state, 'parts', pb) : undefined },
+    op.params(checked as unknown as Readonly<Record<string, unknown>>),
     { external: true, timestampWrites },
   );
 }

@@ -7,5 +7,4 @@ export {
 } from './backend.js';
 export type { DeviceSource } from './device.js';
 export { type Chunk, type DeviceTraits, type Plan, planFor } from './plan.js';
-export type { Op } from './shaders.js';
 export { createGpuTimer, type GpuTimer } from './timer.js';

@@ -7,7 +7,7 @@ import {
 import type { FloatArray } from '@softmax/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebGPUBackend } from '../src/index.js';
-import { splitTemperature, tempClass } from '../src/kernels.js';
+import { splitTemperature, tempClass } from '../src/params.js';
 import { ATOL, mismatch, RTOL, random, reference } from './compare.js';
 import { gpuBackend, REDUCTION_TUNINGS } from './gpu.js';
 
