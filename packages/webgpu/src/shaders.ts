@@ -5,6 +5,7 @@ import reduceShared from '../shaders/reduce_shared.wgsl';
 import reduceShuffle from '../shaders/reduce_shuffle.wgsl';
 import reduceSingle from '../shaders/reduce_single.wgsl';
 import reduceSubgroup from '../shaders/reduce_subgroup.wgsl';
+import rowStats from '../shaders/row_stats.wgsl';
 import temperature from '../shaders/temperature.wgsl';
 
 import type { Reduce } from './plan.js';
@@ -25,7 +26,7 @@ const REDUCTIONS: Record<Reduce, { source: string; enable: string }> = {
 
 /**
  * The WGSL module of a kernel file (an op's, see ops.ts) in a variant: the enable directive, the
- * lanes, the reductions, the shared helpers and temperature, then the kernels.
+ * lanes, the reductions, the shared helpers, temperature and row statistics, then the kernels.
  */
 export function moduleSource(kernel: string, variant: Variant): string {
   return [
@@ -34,6 +35,7 @@ export function moduleSource(kernel: string, variant: Variant): string {
     REDUCTIONS[variant.reduce].source,
     common,
     temperature,
+    rowStats,
     kernel,
   ].join('\n');
 }
