@@ -16,7 +16,9 @@ const coreDist = dirname(createRequire(import.meta.url).resolve('@softmax/core')
 const CHROMIUM = process.env.SOFTMAX_CHROMIUM ?? '/usr/bin/chromium';
 
 const PAGE = `<!doctype html><meta charset="utf-8">
-<script type="importmap">{ "imports": { "@softmax/core": "/core/index.js" } }</script>
+<script type="importmap">
+  { "imports": { "@softmax/core": "/core/index.js", "@softmax/core/backend": "/core/backend.js" } }
+</script>
 <script type="module">
   import { createWebGPUBackend } from '/webgpu/index.js';
   window.run = async (cases, tuning) => {
