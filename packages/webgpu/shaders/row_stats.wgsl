@@ -178,3 +178,17 @@ fn log_sum(a: f32, b: f32) -> f32 {
   let lg = 2.0 * s + 2.0 * s * (z * q);
   return e * 0.693359375 + (e * -2.12194440e-4 + lg);
 }
+
+// log Σ exp(x / T) of a row from its statistics, by @softmax/core's rules: NaN for a row with a
+// NaN, +Inf when an entry is +Inf, −Inf when every entry is −Inf (an empty sum); else
+// max/T + log(count + rest), which is max/T + log1p(rest) when the max is alone, so a dominant
+// logit keeps full accuracy. Those three keys decode to NaN, +Inf and −Inf by their bits.
+fn log_sum_exp(st: Stats) -> f32 {
+  if (is_nan_key(st.mkey)) {
+    return first(nan_v());
+  }
+  if (st.mkey == POS_INF_KEY || st.mkey == NEG_INF_KEY) {
+    return from_key(st.mkey);
+  }
+  return over_t(from_key(st.mkey)) + log_sum(f32(st.cnt), st.rest);
+}

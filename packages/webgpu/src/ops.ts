@@ -8,6 +8,7 @@ import {
 } from '@softmax/core/backend';
 import backward from '../shaders/backward.wgsl';
 import forward from '../shaders/forward.wgsl';
+import logSumExp from '../shaders/log_sum_exp.wgsl';
 import type { OpParams } from './params.js';
 
 /**
@@ -94,12 +95,25 @@ const backwardOp = (name: 'softmaxBackward' | 'logSoftmaxBackward', log: boolean
   params: temperatureOnly,
 });
 
+/** log-sum-exp: log_sum_exp.wgsl, x at 0, one value per row at 2 (the partial stage writes only partials). */
+const logSumExpOp: GpuOp = {
+  name: 'logSumExp',
+  kernel: { name: 'logSumExp', source: logSumExp },
+  entryPoints: { fused: 'lse_fused', partial: 'lse_partial', write: 'lse_write' },
+  constants: {},
+  inputs: operands('logSumExp', 'inputs', [0]),
+  outputs: operands('logSumExp', 'outputs', [2]),
+  stages: { fused: [0, 2, 4], partial: [0, 3, 4], write: [2, 3, 4] },
+  params: temperatureOnly,
+};
+
 /** The ops this backend implements, by core's name. */
 export const GPU_OPS: Readonly<Partial<Record<OpName, GpuOp>>> = {
   softmax: forwardOp('softmax', false),
   logSoftmax: forwardOp('logSoftmax', true),
   softmaxBackward: backwardOp('softmaxBackward', false),
   logSoftmaxBackward: backwardOp('logSoftmaxBackward', true),
+  logSumExp: logSumExpOp,
 };
 
 /** The row of an op by name (the caller's: any value), or SoftmaxError UNSUPPORTED_OP. */
