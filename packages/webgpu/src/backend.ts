@@ -10,7 +10,7 @@ import {
 import { arrayCall } from './array-call.js';
 import { acquireDevice } from './device.js';
 import { DeviceSlot, orLost } from './device-state.js';
-import { type EncodeShape, encodeOp } from './encode.js';
+import { type EncodeBuffers, type EncodeShape, encodeOp } from './encode.js';
 import { GPU_OPS, type GpuOp, gpuOp } from './ops.js';
 import { checkBackendOptions, type Tuning, type WebGPUBackendOptions } from './options.js';
 import type { Plan } from './plan.js';
@@ -29,6 +29,14 @@ export interface WebGPUBackend extends Omit<Backend, OpName>, OpMethods<Async> {
   readonly adapterInfo: GPUAdapterInfo | undefined;
   /** Compiles, without blocking, the pipelines these shapes need (default: a spread of common ones). */
   prepare(shapes?: ReadonlyArray<{ rows: number; cols: number }>, ops?: readonly OpName[]): Promise<void>;
+  /**
+   * Records one op into the caller's encoder over the caller's buffers: `inputs` and `outputs` in
+   * the order of the op's declaration in `@softmax/core` (softmax, logSoftmax, logSumExp: [x];
+   * the gradients: [y, dy]; one output each). A buffer holds rows × cols float32 values, or
+   * rows values for logSumExp's output. An input may be an output as well (it is copied first).
+   * Throws SoftmaxError before recording anything when an argument is wrong.
+   */
+  encode(op: OpName, encoder: GPUCommandEncoder, buffers: EncodeBuffers, shape: EncodeShape): void;
   /** Records softmax of `input` into `output` on the caller's encoder. input === output is allowed. */
   encodeSoftmax(encoder: GPUCommandEncoder, input: GPUBuffer, output: GPUBuffer, shape: EncodeShape): void;
   encodeLogSoftmax(encoder: GPUCommandEncoder, input: GPUBuffer, output: GPUBuffer, shape: EncodeShape): void;
@@ -97,6 +105,11 @@ class Impl extends BackendBase<Async> implements WebGPUBackend {
     await orLost(state, Promise.all(jobs));
   }
 
+  encode(op: OpName, encoder: GPUCommandEncoder, buffers: EncodeBuffers, shape: EncodeShape): void {
+    encodeOp(this.slot, op, encoder, buffers, shape);
+  }
+
+  // The per-op methods: thin calls of encode(), kept as the stable API they have been.
   encodeSoftmax(encoder: GPUCommandEncoder, input: GPUBuffer, output: GPUBuffer, shape: EncodeShape): void {
     encodeOp(this.slot, 'softmax', encoder, { inputs: [input], outputs: [output] }, shape);
   }
@@ -142,4 +155,4 @@ export async function createWebGPUBackend(options?: WebGPUBackendOptions): Promi
   return new Impl(new DeviceSlot(acquired, checked));
 }
 
-export type { EncodeShape, Plan, Tuning, WebGPUBackendOptions };
+export type { EncodeBuffers, EncodeShape, Plan, Tuning, WebGPUBackendOptions };

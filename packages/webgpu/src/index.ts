@@ -1,5 +1,6 @@
 export {
   createWebGPUBackend,
+  type EncodeBuffers,
   type EncodeShape,
   type Tuning,
   type WebGPUBackend,
