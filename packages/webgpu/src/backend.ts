@@ -13,7 +13,6 @@ import { DeviceSlot, orLost } from './device-state.js';
 import { type EncodeBuffers, type EncodeShape, encodeOp } from './encode.js';
 import { GPU_OPS, type GpuOp, gpuOp } from './ops.js';
 import { checkBackendOptions, type Tuning, type WebGPUBackendOptions } from './options.js';
-import type { Plan } from './plan.js';
 
 /**
  * The WebGPU backend: core's BackendBase (validation, results, empty calls) over the array-call
@@ -155,4 +154,4 @@ export async function createWebGPUBackend(options?: WebGPUBackendOptions): Promi
   return new Impl(new DeviceSlot(acquired, checked));
 }
 
-export type { EncodeBuffers, EncodeShape, Plan, Tuning, WebGPUBackendOptions };
+export type { EncodeBuffers, EncodeShape, Tuning, WebGPUBackendOptions };

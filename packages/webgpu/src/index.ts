@@ -1,3 +1,7 @@
+/**
+ * @softmax/webgpu: what an application uses. The planner, the op table and the other internals
+ * are not part of the public surface (the package's tests import them from src/).
+ */
 export {
   createWebGPUBackend,
   type EncodeBuffers,
@@ -7,5 +11,4 @@ export {
   type WebGPUBackendOptions,
 } from './backend.js';
 export type { DeviceSource } from './device.js';
-export { type Chunk, type DeviceTraits, type Plan, planFor } from './plan.js';
 export { createGpuTimer, type GpuTimer } from './timer.js';
