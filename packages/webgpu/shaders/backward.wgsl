@@ -5,7 +5,6 @@
 @group(0) @binding(0) var<storage, read> ys: array<V>;
 @group(0) @binding(1) var<storage, read> dys: array<V>;
 @group(0) @binding(2) var<storage, read_write> dst: array<V>;
-@group(0) @binding(3) var<storage, read_write> parts: array<Partial>;
 @group(0) @binding(4) var<uniform> P: Params;
 
 const TWO_M64: f32 = 0x1p-64f;
@@ -78,14 +77,14 @@ fn segment_dot(u: Unit, ids: Ids) -> Dot {
     }
   }
   let own = select(0u, 1u, hmin_u(tiny) < 0x007fffffu);
-  let plain = group_sum2(own, hsum(acc.sum - acc.comp), ids);
+  let plain = unit_sum(own, acc, ids);
   let careful = plain.cnt > 0u;
   var again = Kahan(V(0.0), V(0.0));
   let end = select(u.start, u.end, careful);
   for (var i = u.start + u.lane; i < end; i += G) {
     kahan_add(&again, mul_unflushed(dys[u.rowBase + i], ys[u.rowBase + i]));
   }
-  let redone = group_sum2(0u, hsum(again.sum - again.comp), ids);
+  let redone = unit_sum(0u, again, ids);
   return Dot(select(plain.sum, redone.sum, careful), careful);
 }
 
@@ -163,9 +162,5 @@ fn bwd_write(ids: Ids) {
   if (!u.valid) {
     return;
   }
-  var acc = Kahan1(0.0, 0.0);
-  for (var s = 0u; s < P.segs; s++) {
-    kahan_add1(&acc, parts[u.row * P.segs + s].rest);
-  }
-  write_grad(u, acc.sum - acc.comp, parts[u.row * P.segs + u.seg].cnt != 0u);
+  write_grad(u, sum_partials(u.row * P.segs), parts[u.row * P.segs + u.seg].cnt != 0u);
 }

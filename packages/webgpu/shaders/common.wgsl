@@ -18,7 +18,8 @@ struct Params {
   colsV: u32,     // row length in lanes of V
   segLenV: u32,   // lanes of V per segment (one segment per row unless a long row is split)
   segs: u32,      // segments per row
-  baseV: u32,     // offset of row 0 in the bound arrays, in lanes of V
+  baseV: u32,     // offset of row 0 in the bound rows × cols arrays, in lanes of V
+  rowsBase: u32,  // offset of row 0 in the bound one-value-per-row arrays, in values
   gridX: u32,     // workgroups along x: the dispatch is 2-D past maxComputeWorkgroupsPerDimension
   maskedZero: u32, // fullyMasked: 0 → NaN, 1 → zero
   temp: f32,      // τ: T itself in classes 0–1; in classes 2–3 T = τ·2^p with τ in (1/2, 1]
@@ -29,13 +30,6 @@ struct Params {
   scale1: f32,
   scale2: f32,
   zero: u32,      // always 0, unknown to the compiler (see hide)
-}
-
-struct Partial {
-  mkey: u32, // ordered key of the segment's max (NaN → 0xffffffff)
-  cnt: u32,  // entries equal to that max (backward: 1 when a product had a subnormal factor)
-  rest: f32, // sum of exp((x − max) / T) over the other entries (backward: the segment's dot)
-  pad: u32,
 }
 
 struct Pair { hi: V, lo: V }
@@ -102,38 +96,6 @@ fn exp_poly(r: V) -> V {
   return p * r + V(1.0);
 }
 
-// log(a + b) for a ≥ 1 (a count, exact) and b ≥ 0, to a few ulp. With a = 1 and small b it is
-// log1p(b) from b itself, so log-softmax keeps full relative accuracy when the max dominates.
-// WGSL's log only promises an absolute 2^-21 near 1, which is far too coarse there.
-fn log_sum(a: f32, b: f32) -> f32 {
-  var f: f32;
-  var e: f32;
-  if (a == 1.0 && b < 0.41421356) {
-    f = b;
-    e = 0.0;
-  } else {
-    let fr = frexp(a + b);
-    var m = fr.fract;
-    var ex = fr.exp;
-    if (m < 0.70710678) {
-      m = m * 2.0;
-      ex = ex - 1;
-    }
-    f = m - 1.0; // exact (Sterbenz)
-    e = f32(ex);
-  }
-  // log(1 + f) = 2·atanh(s), s = f / (2 + f), |s| ≤ 0.1716: the series to s^11 is exact to 1e-10.
-  let s = f / (2.0 + f);
-  let z = s * s;
-  var q = 1.0 / 11.0;
-  q = q * z + 1.0 / 9.0;
-  q = q * z + 1.0 / 7.0;
-  q = q * z + 1.0 / 5.0;
-  q = q * z + 1.0 / 3.0;
-  let lg = 2.0 * s + 2.0 * s * (z * q);
-  return e * 0.693359375 + (e * -2.12194440e-4 + lg);
-}
-
 // Infinities and NaN are built at run time: as constant expressions WGSL rejects them.
 var<private> runtime_zero: u32;
 
@@ -147,26 +109,6 @@ fn nan_v() -> V {
 
 fn neg_inf_v() -> V {
   return from_bits(NEG_INF_BITS);
-}
-
-// Kahan summation per lane: a segment holds up to thousands of terms per thread.
-struct Kahan { sum: V, comp: V }
-
-fn kahan_add(acc: ptr<function, Kahan>, v: V) {
-  let y = v - (*acc).comp;
-  let t = hide((*acc).sum + y);
-  (*acc).comp = (t - (*acc).sum) - y;
-  (*acc).sum = t;
-}
-
-// The same for one f32 sum.
-struct Kahan1 { sum: f32, comp: f32 }
-
-fn kahan_add1(acc: ptr<function, Kahan1>, v: f32) {
-  let y = v - (*acc).comp;
-  let t = hide1((*acc).sum + y);
-  (*acc).comp = (t - (*acc).sum) - y;
-  (*acc).sum = t;
 }
 
 // The (row, segment) unit of a thread and where its lanes lie. Units past the end get an

@@ -114,3 +114,19 @@ fn scaled_diff(x: V, m: V) -> V {
   }
   return select((hi + lo) / s, hi, bitcast<VU>(hi) == VU(NEG_INF_BITS));
 }
+
+// v / T for one value (the max a log-sum-exp adds back), to within an ulp or two of its own size
+// and overflowing or flushing only when v / T does: class 2 scales down before dividing by τ
+// (v / τ alone may overflow, τ ≤ 1), class 3 takes v·2^64 (subnormals decoded) first.
+fn over_t(v: f32) -> f32 {
+  if (TEMP == 0u) {
+    return v;
+  }
+  if (TEMP == 2u) {
+    return first(temp_scale(V(v))) / P.temp;
+  }
+  if (TEMP == 3u) {
+    return first(temp_scale(times_2_64(V(v)) / V(P.temp)));
+  }
+  return v / P.temp;
+}

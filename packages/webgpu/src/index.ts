@@ -1,11 +1,14 @@
+/**
+ * @softmax/webgpu: what an application uses. The planner, the op table and the other internals
+ * are not part of the public surface (the package's tests import them from src/).
+ */
 export {
   createWebGPUBackend,
+  type EncodeBuffers,
   type EncodeShape,
   type Tuning,
   type WebGPUBackend,
   type WebGPUBackendOptions,
 } from './backend.js';
 export type { DeviceSource } from './device.js';
-export { type Chunk, type DeviceTraits, type Plan, planFor } from './plan.js';
-export type { Op } from './shaders.js';
 export { createGpuTimer, type GpuTimer } from './timer.js';

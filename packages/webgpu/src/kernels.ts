@@ -1,24 +1,18 @@
 import { SoftmaxError } from '@softmax/core';
-import { type DeviceTraits, type Plan, planFor } from './plan.js';
-import { BINDINGS, entryPoint, moduleSource, OPS, type Op, type Stage } from './shaders.js';
+import { type GpuOp, type Operand, PARAMS_BINDING, PARTS_BINDING, type Stage } from './ops.js';
+import { type OpParams, PARAM_BYTES, PARAM_STRIDE, paramWords, tempClass } from './params.js';
+import { type Chunk, type DeviceTraits, type Plan, planFor } from './plan.js';
+import { moduleSource } from './shaders.js';
 import { COPY_DST, UNIFORM } from './usage.js';
 
-/** The GPU buffers of one operation; inputs and output start at byte 0. */
+/** The GPU buffers of one call of an op, in its operands' order; each operand starts at byte 0. */
 export interface OpBuffers {
-  a: GPUBuffer; // x, or y for the gradients
-  b?: GPUBuffer; // dy for the gradients
-  out: GPUBuffer;
+  inputs: readonly GPUBuffer[];
+  outputs: readonly GPUBuffer[];
   /** Scratch for the partials of split rows, at least partBytes(plan). */
   parts?: GPUBuffer;
 }
 
-export interface OpParams {
-  temperature: number;
-  maskedZero: boolean;
-}
-
-const PARAM_STRIDE = 256; // minUniformBufferOffsetAlignment is at most 256
-const PARAM_BYTES = 64; // Params in common.wgsl: 15 words (the last, `zero`, stays 0), rounded up to 16 bytes
 const UNIFORM_CACHE = 1024;
 const PLAN_CACHE = 256;
 const BIND_GROUPS_PER_OUTPUT = 32;
@@ -29,90 +23,11 @@ export function partBytes(plan: Plan): number {
   return Math.max(...plan.chunks.map((c) => c.rows)) * plan.segs * 16;
 }
 
-const f32 = Math.fround;
-
-/** TEMP in common.wgsl and temperature.wgsl: 0 for T = 1, 1 for 2^-64 ≤ T ≤ 2^64, 2 above, 3 below. */
-export function tempClass(temperature: number): 0 | 1 | 2 | 3 {
-  if (temperature === 1) return 0;
-  if (temperature > 2 ** 64) return 2;
-  return temperature < 2 ** -64 ? 3 : 1;
-}
-
-/** v·2^e for any integer e, exact where the result is a normal double (2^e alone may overflow). */
-function ldexp(v: number, e: number): number {
-  while (e > 1000) {
-    v *= 2 ** 1000;
-    e -= 1000;
-  }
-  while (e < -1000) {
-    v *= 2 ** -1000;
-    e += 1000;
-  }
-  return v * 2 ** e;
-}
-
-/** T = τ·2^p with τ in (1/2, 1], exactly, for any positive double T (subnormal ones too). */
-export function splitTemperature(T: number): { tau: number; p: number } {
-  let p = Math.ceil(Math.log2(T));
-  let tau = ldexp(T, -p);
-  // log2 rounds near powers of two: step to the exact exponent.
-  while (tau > 1) {
-    p += 1;
-    tau = ldexp(T, -p);
-  }
-  while (tau <= 0.5) {
-    p -= 1;
-    tau = ldexp(T, -p);
-  }
-  return { tau, p };
-}
-
-/** 2^e as three float32 powers of two that all scale the same way (e clamped to ±3·126). */
-function scaleFactors(e: number): [number, number, number] {
-  const parts: number[] = [];
-  let rest = Math.max(-378, Math.min(378, e));
-  for (let i = 0; i < 3; i++) {
-    const part = Math.max(-126, Math.min(126, rest));
-    parts.push(2 ** part);
-    rest -= part;
-  }
-  return parts as [number, number, number];
-}
-
-/**
- * The temperature words of Params: τ, ln 2·τ as hi + lo, 1/τ and the scale factors (see
- * temperature.wgsl). In classes 0–1 τ is T itself; in classes 2–3 T = τ·2^p. Everything is
- * derived from the float64 T: rounding T to float32 first would cost |t|·2^-25, and overflow or
- * flush to zero past float32's range.
- */
-export function temperatureWords(temperature: number): number[] {
-  const cls = tempClass(temperature);
-  const { tau, p } = cls >= 2 ? splitTemperature(temperature) : { tau: temperature, p: 0 };
-  // ln 2 · τ as hi + lo, hi rounded to 15 significant bits so that k · hi is exact in float32 for |k| ≤ 160.
-  const c = Math.LN2 * tau;
-  const step = 2 ** (Math.floor(Math.log2(c)) - 14);
-  const hi = Math.round(c / step) * step;
-  const lo = f32(c - hi);
-  // Class 3 scales by 2^64 before these factors (an exact step of its own: see diff_t).
-  const scale = cls === 2 ? scaleFactors(-p) : cls === 3 ? scaleFactors(-p - 64) : [1, 1, 1];
-  return [f32(tau), hi, lo, f32(1 / tau), ...scale];
-}
-
-/** The uniform block of one chunk (see Params in common.wgsl). */
-function paramWords(plan: Plan, chunkIndex: number, p: OpParams): ArrayBuffer {
-  const chunk = plan.chunks[chunkIndex];
-  const data = new ArrayBuffer(PARAM_BYTES);
-  new Uint32Array(data, 0, 7).set([
-    chunk.rows,
-    plan.colsV,
-    plan.segLenV,
-    plan.segs,
-    chunk.baseV,
-    chunk.gridX,
-    p.maskedZero ? 1 : 0,
-  ]);
-  new Float32Array(data, 28, 7).set(temperatureWords(p.temperature));
-  return data; // the last word, `zero`, stays 0
+/** The part of an operand that a chunk binds: its rows, from an aligned offset. */
+function operandRange(operand: Operand, chunk: Chunk): { offset: number; size: number } {
+  return operand.shape === 'matrix'
+    ? { offset: chunk.bindOffset, size: chunk.bindSize }
+    : { offset: chunk.rowsBindOffset, size: chunk.rowsBindSize };
 }
 
 /** Compiled pipelines and uniform blocks of one device. */
@@ -143,13 +58,13 @@ export class Kernels {
     readonly traits: DeviceTraits,
   ) {}
 
-  private module(backward: boolean, plan: Plan): GPUShaderModule {
-    const key = `${backward}|${plan.vec}|${plan.reduce}`;
+  private module(op: GpuOp, plan: Plan): GPUShaderModule {
+    const key = `${op.kernel.name}|${plan.vec}|${plan.reduce}`;
     let m = this.modules.get(key);
     if (!m) {
       m = this.device.createShaderModule({
-        label: `softmax ${backward ? 'backward' : 'forward'} vec${plan.vec} ${plan.reduce}`,
-        code: moduleSource(backward, { vec: plan.vec, reduce: plan.reduce }),
+        label: `softmax ${op.kernel.name} vec${plan.vec} ${plan.reduce}`,
+        code: moduleSource(op.kernel.source, { vec: plan.vec, reduce: plan.reduce }),
       });
       this.modules.set(key, m);
     }
@@ -168,12 +83,12 @@ export class Kernels {
     return plan;
   }
 
-  private static pipelineKey(op: Op, stage: Stage, plan: Plan, temp: number): string {
-    return `${op}|${stage}|${plan.vec}|${plan.reduce}|${plan.G}|${plan.WG}|${temp}`;
+  private static pipelineKey(op: GpuOp, stage: Stage, plan: Plan, temp: number): string {
+    return `${op.name}|${stage}|${plan.vec}|${plan.reduce}|${plan.G}|${plan.WG}|${temp}`;
   }
 
   private descriptor(
-    op: Op,
+    op: GpuOp,
     stage: Stage,
     plan: Plan,
     temp: number,
@@ -183,12 +98,12 @@ export class Kernels {
       label: `softmax ${key}`,
       layout: 'auto',
       compute: {
-        module: this.module(OPS[op].backward, plan),
-        entryPoint: entryPoint(op, stage),
+        module: this.module(op, plan),
+        entryPoint: op.entryPoints[stage],
         constants: {
+          ...op.constants,
           G: plan.G,
           WG: plan.WG,
-          LOG: OPS[op].log ? 1 : 0,
           GUARD: this.traits.guardCompensation ? 1 : 0,
           TEMP: temp,
         },
@@ -202,7 +117,7 @@ export class Kernels {
   }
 
   /** Whether every pipeline of (op, plan, temperature) is compiled: then a call need not await prepare(). */
-  ready(op: Op, plan: Plan, temperature: number): boolean {
+  ready(op: GpuOp, plan: Plan, temperature: number): boolean {
     const temp = tempClass(temperature);
     for (const stage of Kernels.stages(plan)) {
       if (!this.pipelines.has(Kernels.pipelineKey(op, stage, plan, temp))) return false;
@@ -211,7 +126,7 @@ export class Kernels {
   }
 
   /** Compiles (without blocking) the pipelines a plan needs at this temperature. */
-  async prepare(op: Op, plan: Plan, temperature: number): Promise<void> {
+  async prepare(op: GpuOp, plan: Plan, temperature: number): Promise<void> {
     const temp = tempClass(temperature);
     await Promise.all(
       Kernels.stages(plan).map((stage) => {
@@ -231,7 +146,7 @@ export class Kernels {
     );
   }
 
-  private pipeline(op: Op, stage: Stage, plan: Plan, temp: number): { key: string; pipeline: GPUComputePipeline } {
+  private pipeline(op: GpuOp, stage: Stage, plan: Plan, temp: number): { key: string; pipeline: GPUComputePipeline } {
     const key = Kernels.pipelineKey(op, stage, plan, temp);
     let pipeline = this.pipelines.get(key);
     if (!pipeline) {
@@ -305,10 +220,10 @@ export class Kernels {
     return buffer;
   }
 
-  /** Records one operation (all chunks) as one compute pass on `encoder`. */
+  /** Records one call of an op (all chunks) as one compute pass on `encoder`. */
   encode(
     encoder: GPUCommandEncoder,
-    op: Op,
+    op: GpuOp,
     plan: Plan,
     buffers: OpBuffers,
     params: OpParams,
@@ -318,26 +233,31 @@ export class Kernels {
     const uniforms = this.uniformsFor(plan, params, options.external);
     const temp = tempClass(params.temperature);
     const stages = Kernels.stages(plan).map((stage) => ({ stage, ...this.pipeline(op, stage, plan, temp) }));
-    const kind = OPS[op].backward ? 'backward' : 'forward';
-    const buffersKey = [buffers.a, buffers.b, buffers.parts, uniforms].map((b) => this.bufferId(b)).join(',');
+    // Bind groups are cached by the first output, then by every other buffer they hold.
+    const first = buffers.outputs[0];
+    let buffersKey = `${this.bufferId(buffers.parts)},${this.bufferId(uniforms)}`;
+    for (const b of buffers.inputs) buffersKey += `,${this.bufferId(b)}`;
+    for (let k = 1; k < buffers.outputs.length; k++) buffersKey += `,o${this.bufferId(buffers.outputs[k])}`;
     const pass = encoder.beginComputePass(timestampWrites ? { timestampWrites } : {});
     plan.chunks.forEach((chunk, i) => {
       const entries = (stage: Stage) => () => {
-        const range = { offset: chunk.bindOffset, size: chunk.bindSize };
         const resources: Record<number, GPUBufferBinding> = {
-          0: { buffer: buffers.a, ...range },
-          2: { buffer: buffers.out, ...range },
-          4: { buffer: uniforms, offset: i * PARAM_STRIDE, size: PARAM_BYTES },
+          [PARAMS_BINDING]: { buffer: uniforms, offset: i * PARAM_STRIDE, size: PARAM_BYTES },
         };
-        if (buffers.b) resources[1] = { buffer: buffers.b, ...range };
+        const bind = (operands: readonly Operand[], list: readonly GPUBuffer[]) =>
+          operands.forEach((o, k) => {
+            resources[o.binding] = { buffer: list[k], ...operandRange(o, chunk) };
+          });
+        bind(op.inputs, buffers.inputs);
+        bind(op.outputs, buffers.outputs);
         if (plan.segs > 1 && buffers.parts)
-          resources[3] = { buffer: buffers.parts, offset: 0, size: chunk.rows * plan.segs * 16 };
-        return BINDINGS[kind][stage].map((binding) => ({ binding, resource: resources[binding] }));
+          resources[PARTS_BINDING] = { buffer: buffers.parts, offset: 0, size: chunk.rows * plan.segs * 16 };
+        return op.stages[stage].map((binding) => ({ binding, resource: resources[binding] }));
       };
       for (const { stage, key, pipeline } of stages) {
         pass.setPipeline(pipeline);
         const groupKey = `${plan.rows}x${plan.cols}|${key}|${i}|${buffersKey}`;
-        pass.setBindGroup(0, this.bindGroup(groupKey, buffers.out, pipeline, entries(stage)));
+        pass.setBindGroup(0, this.bindGroup(groupKey, first, pipeline, entries(stage)));
         pass.dispatchWorkgroups(chunk.gridX, chunk.gridY);
       }
     });

@@ -28,11 +28,15 @@ export interface DeviceTraits {
 export interface Chunk {
   firstRow: number;
   rows: number;
-  /** Byte range of the arrays bound for this chunk (offset aligned for storage bindings). */
+  /** Byte range of the rows × cols arrays bound for this chunk (offset aligned for storage bindings). */
   bindOffset: number;
   bindSize: number;
   /** Offset of the chunk's first row inside the binding, in lanes of V. */
   baseV: number;
+  /** The same for arrays of one value per row (logSumExp's output): byte range, and offset in values. */
+  rowsBindOffset: number;
+  rowsBindSize: number;
+  rowsBase: number;
   gridX: number;
   gridY: number;
 }
@@ -113,6 +117,8 @@ export function planFor(rows: number, cols: number, traits: DeviceTraits): Plan 
     const n = Math.min(rowsPerChunk, rows - firstRow);
     const start = firstRow * rowBytes;
     const bindOffset = Math.floor(start / align) * align;
+    const rowsStart = firstRow * 4;
+    const rowsBindOffset = Math.floor(rowsStart / align) * align;
     const workgroups = Math.ceil((n * segs) / unitsPerWG);
     const gridX = Math.min(workgroups, maxDim);
     chunks.push({
@@ -121,6 +127,9 @@ export function planFor(rows: number, cols: number, traits: DeviceTraits): Plan 
       bindOffset,
       bindSize: start - bindOffset + n * rowBytes,
       baseV: (start - bindOffset) / 4 / vec,
+      rowsBindOffset,
+      rowsBindSize: rowsStart - rowsBindOffset + n * 4,
+      rowsBase: (rowsStart - rowsBindOffset) / 4,
       gridX,
       gridY: Math.ceil(workgroups / gridX),
     });

@@ -1,8 +1,8 @@
 import { SoftmaxError } from '@softmax/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebGPUBackend } from '../src/index.js';
-import { mismatch, random, reference } from './compare.js';
-import { COPY_SRC, gpuBackend, readBack, STORAGE, upload } from './gpu.js';
+import { lseMismatch, mismatch, random, reference } from './compare.js';
+import { COPY_SRC, gpuBackend, readBack, refuses, STORAGE, upload } from './gpu.js';
 
 describe('array API', () => {
   let backend: WebGPUBackend;
@@ -137,5 +137,108 @@ describe('GPU-resident API', () => {
       ).toBeUndefined();
     }
     for (const b of [...inputs, out]) b.destroy();
+  });
+});
+
+describe('GPU-resident API: encode(op, encoder, { inputs, outputs }, shape)', () => {
+  let backend: WebGPUBackend;
+  beforeAll(async () => {
+    backend = await gpuBackend();
+  });
+  afterAll(() => backend?.dispose());
+
+  it('records every op of backend.ops over the caller’s buffers, logSumExp into one value per row', async () => {
+    const { device } = backend;
+    const rows = 5;
+    const cols = 40;
+    const x = random(rows * cols, 10, 31);
+    const dy = random(rows * cols, 1, 32);
+    const y = reference.softmax(x, { cols }) as Float32Array;
+    const matrix = () => device.createBuffer({ size: x.byteLength, usage: STORAGE | COPY_SRC });
+    const [bx, by, bdy] = [upload(device, x), upload(device, y), upload(device, dy)];
+    const outs = {
+      softmax: matrix(),
+      softmaxBackward: matrix(),
+      logSumExp: device.createBuffer({ size: rows * 4, usage: STORAGE | COPY_SRC }),
+    };
+    const encoder = device.createCommandEncoder();
+    backend.encode('softmax', encoder, { inputs: [bx], outputs: [outs.softmax] }, { rows, cols, temperature: 0.5 });
+    backend.encode('softmaxBackward', encoder, { inputs: [by, bdy], outputs: [outs.softmaxBackward] }, { rows, cols });
+    backend.encode('logSumExp', encoder, { inputs: [bx], outputs: [outs.logSumExp] }, { rows, cols, temperature: 2 });
+    device.queue.submit([encoder.finish()]);
+    const sm = await readBack(device, outs.softmax, rows * cols);
+    expect(mismatch(sm, reference.softmax(x, { cols, temperature: 0.5 }))).toBeUndefined();
+    const dx = await readBack(device, outs.softmaxBackward, rows * cols);
+    expect(mismatch(dx, reference.softmaxBackward(y, dy, { cols }), 2e-6, 4e-7)).toBeUndefined();
+    const lse = await readBack(device, outs.logSumExp, rows);
+    expect(lseMismatch(lse, reference.logSumExp(x, { cols, temperature: 2 }))).toBeUndefined();
+    for (const b of [bx, by, bdy, ...Object.values(outs)]) b.destroy();
+  });
+
+  it('computes logSumExp in place (its output in the input’s first bytes) and over split rows', async () => {
+    const { device } = backend;
+    for (const [rows, cols] of [
+      [3, 64],
+      [1, 50_000], // segments: partials, then the merge
+    ]) {
+      const x = random(rows * cols, 20, cols);
+      const b = upload(device, x);
+      const encoder = device.createCommandEncoder();
+      backend.encode('logSumExp', encoder, { inputs: [b], outputs: [b] }, { rows, cols });
+      device.queue.submit([encoder.finish()]);
+      const got = await readBack(device, b, rows);
+      expect(lseMismatch(got, reference.logSumExp(x, { cols })), `${rows} × ${cols}`).toBeUndefined();
+      b.destroy();
+    }
+  });
+
+  it('refuses unknown ops, wrong buffer lists and an output too small for its operand, recording nothing', async () => {
+    const { device } = backend;
+    const shape = { rows: 4, cols: 16 };
+    const good = () => device.createBuffer({ size: 256, usage: STORAGE | COPY_SRC });
+    await refuses(
+      backend,
+      (e) => backend.encode('sigmoid' as never, e, { inputs: [good()], outputs: [good()] }, shape),
+      expect.objectContaining({
+        code: 'UNSUPPORTED_OP',
+        message: expect.stringMatching(/does not implement "sigmoid"/),
+      }),
+    );
+    await refuses(
+      backend,
+      (e) => backend.encode('softmaxBackward', e, { inputs: [good()], outputs: [good()] }, shape),
+      expect.objectContaining({
+        code: 'INVALID_INPUT',
+        message: expect.stringMatching(/takes 2 input buffers \(y, dy\)/),
+      }),
+    );
+    await refuses(
+      backend,
+      (e) => backend.encode('softmax', e, { inputs: [good()], outputs: [] }, shape),
+      expect.objectContaining({
+        code: 'INVALID_INPUT',
+        message: expect.stringMatching(/takes 1 output buffer \(out\)/),
+      }),
+    );
+    await refuses(
+      backend,
+      (e) => backend.encode('softmax', e, null as never, shape),
+      expect.objectContaining({ code: 'INVALID_INPUT', message: expect.stringMatching(/^buffers must be/) }),
+    );
+    const small = device.createBuffer({ size: 12, usage: STORAGE | COPY_SRC }); // 3 of the 4 rows
+    await refuses(
+      backend,
+      (e) => backend.encode('logSumExp', e, { inputs: [good()], outputs: [small] }, shape),
+      expect.objectContaining({
+        code: 'INVALID_SHAPE',
+        message: expect.stringMatching(/cannot hold 4 float32 values \(one per row\)/),
+      }),
+    );
+    // One value per row is all logSumExp's output needs: 16 bytes for 4 rows are enough.
+    const exact = device.createBuffer({ size: 16, usage: STORAGE | COPY_SRC });
+    const encoder = device.createCommandEncoder();
+    backend.encode('logSumExp', encoder, { inputs: [good()], outputs: [exact] }, shape);
+    device.queue.submit([encoder.finish()]);
+    await expect(backend.prepare([shape], ['sigmoid' as never])).rejects.toMatchObject({ code: 'UNSUPPORTED_OP' });
   });
 });

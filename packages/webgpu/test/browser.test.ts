@@ -16,7 +16,9 @@ const coreDist = dirname(createRequire(import.meta.url).resolve('@softmax/core')
 const CHROMIUM = process.env.SOFTMAX_CHROMIUM ?? '/usr/bin/chromium';
 
 const PAGE = `<!doctype html><meta charset="utf-8">
-<script type="importmap">{ "imports": { "@softmax/core": "/core/index.js" } }</script>
+<script type="importmap">
+  { "imports": { "@softmax/core": "/core/index.js", "@softmax/core/backend": "/core/backend.js" } }
+</script>
 <script type="module">
   import { createWebGPUBackend } from '/webgpu/index.js';
   window.run = async (cases, tuning) => {
@@ -105,7 +107,7 @@ describe('in headless Chromium', () => {
     if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
-  it('computes all four operations, special values and split rows like the reference', async () => {
+  it('computes every operation, special values and split rows like the reference', async () => {
     const page = await context.newPage();
     await page.goto(url);
     await page.waitForFunction('window.ready === true');
@@ -133,6 +135,9 @@ describe('in headless Chromium', () => {
         options: { temperature: 1e-40 },
       },
       { op: 'softmaxBackward', inputs: [encode(y), encode(dy)], options: { cols: 40, temperature: 1e-50 } },
+      // logSumExp (one value per row): whole rows, and long rows merged from segments.
+      { op: 'logSumExp', inputs: [encode(x)], options: { cols: 40, temperature: 0.6 } },
+      { op: 'logSumExp', inputs: [encode(long)], options: { cols: 4096, temperature: 1e-40 } },
     ] as const;
     const result = await page.evaluate(
       ([c, tuning]) => (window as unknown as { run: (c: unknown, t: unknown) => Promise<unknown> }).run(c, tuning),
@@ -145,7 +150,8 @@ describe('in headless Chromium', () => {
       const inputs = c.inputs.map((a) => Float32Array.from(a));
       const expected = (reference[c.op] as (...a: unknown[]) => Float32Array)(...inputs, c.options);
       const temperature = (c.options as { temperature?: number }).temperature ?? 1;
-      const atol = c.op.endsWith('Backward') ? 4e-7 / temperature : undefined;
+      // logSumExp's bound is rtol·(|ref| + 1), as log-softmax's in the conformance suite.
+      const atol = c.op.endsWith('Backward') ? 4e-7 / temperature : c.op === 'logSumExp' ? 2e-6 : undefined;
       expect(mismatch(decode(out[i]), expected, 2e-6, atol), `${c.op} #${i}`).toBeUndefined();
     });
   });

@@ -3,6 +3,7 @@ import {
   type FloatArray,
   logSoftmax,
   logSoftmaxBackward,
+  logSumExp,
   type SoftmaxOptions,
   softmax,
   softmaxBackward,
@@ -28,7 +29,16 @@ export const reference = {
   logSoftmax: (x: Float32Array, o: SoftmaxOptions) => logSoftmax(x, o),
   softmaxBackward: (y: Float32Array, dy: Float32Array, o: SoftmaxOptions) => softmaxBackward(y, dy, o),
   logSoftmaxBackward: (y: Float32Array, dy: Float32Array, o: SoftmaxOptions) => logSoftmaxBackward(y, dy, o),
+  logSumExp: (x: Float32Array, o: { cols?: number; temperature?: number }) => logSumExp(x, o),
 };
+
+/**
+ * logSumExp's contract, log-softmax's: |y − ref| ≤ rtol·(|ref| + 1) (max/T and log S cancel
+ * where the result is near 0). `relative` drops the + 1: for rows where full relative accuracy is due.
+ */
+export function lseMismatch(actual: Float32Array, expected: FloatArray, relative = false): string | undefined {
+  return mismatch(actual, expected, RTOL, relative ? 0 : RTOL);
+}
 
 /** Deterministic pseudo-random floats from U(−scale, scale), so a failure reproduces. */
 export function random(length: number, scale: number, seed: number): Float32Array {

@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import { createWebGPUBackend, type Tuning, type WebGPUBackend, type WebGPUBackendOptions } from '../src/index.js';
 import { COPY_DST, COPY_SRC, MAP_MODE_READ, MAP_READ, STORAGE } from '../src/usage.js';
 
@@ -72,6 +73,16 @@ export function upload(device: GPUDevice, data: Float32Array): GPUBuffer {
   const b = device.createBuffer({ size: data.byteLength, usage: STORAGE | COPY_SRC | COPY_DST });
   device.queue.writeBuffer(b, 0, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
   return b;
+}
+
+/** Runs `record` on a fresh encoder and checks that it threw `expected` and left a valid, empty encoder. */
+export async function refuses(backend: WebGPUBackend, record: (e: GPUCommandEncoder) => void, expected: unknown) {
+  const { device } = backend;
+  const encoder = device.createCommandEncoder();
+  expect(() => record(encoder)).toThrow(expected as Error);
+  device.pushErrorScope('validation');
+  device.queue.submit([encoder.finish()]);
+  expect((await device.popErrorScope())?.message).toBeUndefined();
 }
 
 export { COPY_DST, COPY_SRC, STORAGE };

@@ -4,9 +4,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { findGPU } from '../src/device.js';
-import { createWebGPUBackend, type WebGPUBackend } from '../src/index.js';
+import { createWebGPUBackend } from '../src/index.js';
 import { mismatch, random, reference } from './compare.js';
-import { COPY_DST, COPY_SRC, gpuBackend, readBack, STORAGE, upload } from './gpu.js';
+import { COPY_DST, COPY_SRC, gpuBackend, readBack, refuses, STORAGE, upload } from './gpu.js';
 
 // The GPU-resident API must refuse buffers and encoders of other devices with a SoftmaxError
 // before Dawn sees them (a report had Dawn crash the process on such misuse).
@@ -25,16 +25,6 @@ function newestMtime(dir: string): number {
 
 const invalidInput = (name: RegExp) =>
   expect.objectContaining({ name: 'SoftmaxError', code: 'INVALID_INPUT', message: expect.stringMatching(name) });
-
-/** Runs `record` on a fresh encoder and checks that it threw `expected` and left a valid, empty encoder. */
-async function refuses(backend: WebGPUBackend, record: (e: GPUCommandEncoder) => void, expected: unknown) {
-  const { device } = backend;
-  const encoder = device.createCommandEncoder();
-  expect(() => record(encoder)).toThrow(expected as Error);
-  device.pushErrorScope('validation');
-  device.queue.submit([encoder.finish()]);
-  expect((await device.popErrorScope())?.message).toBeUndefined();
-}
 
 describe('GPU-resident API: buffers and encoders of other devices', () => {
   it('refuses them in a child process that survives (other backends, a second Dawn instance)', async () => {
@@ -155,6 +145,51 @@ describe('GPU-resident API: buffers and encoders of other devices', () => {
       );
     } finally {
       backend.dispose();
+    }
+  });
+});
+
+describe('GPU-resident API: encode(op, ...) applies the same checks', () => {
+  it('refuses another device’s buffers and encoders, naming the operand', async () => {
+    const backend = await gpuBackend();
+    const other = await gpuBackend();
+    try {
+      const { device } = backend;
+      const usage = STORAGE | COPY_SRC | COPY_DST;
+      const own = () => device.createBuffer({ size: 1024, usage });
+      const foreign = other.device.createBuffer({ size: 1024, usage });
+      const shape = { rows: 4, cols: 64 };
+      await refuses(
+        backend,
+        (e) => backend.encode('logSumExp', e, { inputs: [own()], outputs: [foreign] }, shape),
+        invalidInput(/^output belongs to another GPUDevice/),
+      );
+      await refuses(
+        backend,
+        (e) => backend.encode('logSoftmaxBackward', e, { inputs: [own(), foreign], outputs: [own()] }, shape),
+        invalidInput(/^dy belongs to another GPUDevice/),
+      );
+      await refuses(
+        backend,
+        () =>
+          backend.encode(
+            'logSumExp',
+            other.device.createCommandEncoder(),
+            { inputs: [own()], outputs: [own()] },
+            shape,
+          ),
+        invalidInput(/^encoder belongs to another GPUDevice/),
+      );
+      const noCopy = device.createBuffer({ size: 1024, usage: STORAGE });
+      await refuses(
+        backend,
+        (e) => backend.encode('logSumExp', e, { inputs: [noCopy], outputs: [noCopy] }, shape),
+        invalidInput(/^input needs usage STORAGE \| COPY_SRC/),
+      );
+      foreign.destroy();
+    } finally {
+      backend.dispose();
+      other.dispose();
     }
   });
 });

@@ -107,6 +107,18 @@ describe('planFor (no GPU needed)', () => {
     expect(next).toBe(100);
   });
 
+  it('binds arrays of one value per row chunk by chunk at aligned offsets too', () => {
+    const p = planFor(1000, 7, { ...traits, maxBindingBytes: 4096 });
+    expect(p.chunks.length).toBeGreaterThan(4);
+    for (const c of p.chunks) {
+      expect(c.rowsBindOffset % 256).toBe(0);
+      expect(c.rowsBindOffset + c.rowsBase * 4).toBe(c.firstRow * 4);
+      expect(c.rowsBindSize).toBe(c.rowsBase * 4 + c.rows * 4);
+      expect(c.rowsBindSize).toBeLessThanOrEqual(4096);
+    }
+    expect(p.chunks.some((c) => c.rowsBase > 0)).toBe(true); // a chunk starting inside an aligned block
+  });
+
   it('rejects a row longer than one binding with INVALID_SHAPE', () => {
     expect(() => planFor(1, 2000, { ...traits, maxBindingBytes: 4096 })).toThrow(
       expect.objectContaining({ code: 'INVALID_SHAPE' }),

@@ -7,8 +7,8 @@ import {
 import type { FloatArray } from '@softmax/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebGPUBackend } from '../src/index.js';
-import { splitTemperature, tempClass } from '../src/kernels.js';
-import { ATOL, mismatch, RTOL, random, reference } from './compare.js';
+import { splitTemperature, tempClass } from '../src/params.js';
+import { ATOL, lseMismatch, mismatch, RTOL, random, reference } from './compare.js';
 import { gpuBackend, REDUCTION_TUNINGS } from './gpu.js';
 
 // Every finite temperature > 0 is valid (a float64, from Number.MIN_VALUE to Number.MAX_VALUE):
@@ -114,6 +114,19 @@ describe.each(TUNINGS)('every finite temperature, %s', (_, tuning) => {
     expect(failures).toEqual([]);
   });
 
+  it('logSumExp matches the reference (its max/T too, past float32 either way)', async () => {
+    const failures: string[] = [];
+    for (const [i, T] of TEMPERATURES.entries()) {
+      for (const cols of [8, 7]) {
+        const x = rowsFor(T, cols, i * 2 + cols);
+        const options = { cols, temperature: T };
+        const bad = lseMismatch(await backend.logSumExp(x, options), reference.logSumExp(x, options));
+        if (bad) failures.push(`T=${T} cols=${cols}: ${bad}`);
+      }
+    }
+    expect(failures).toEqual([]);
+  });
+
   it('the gradients match the reference within the condition-aware bound', async () => {
     const failures: string[] = [];
     for (const [i, T] of TEMPERATURES.entries()) {
@@ -154,6 +167,11 @@ describe('every finite temperature, split rows', () => {
             );
             if (bad) failures.push(`${op} T=${T}: ${bad}`);
           }
+          const bad = lseMismatch(
+            await backend.logSumExp(data, { cols, temperature: T }),
+            reference.logSumExp(data, { cols, temperature: T }),
+          );
+          if (bad) failures.push(`logSumExp T=${T}: ${bad}`);
         }
       }
       expect(failures).toEqual([]);

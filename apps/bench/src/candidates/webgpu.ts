@@ -1,4 +1,5 @@
 import type { Op } from '@softmax/bench-scenarios';
+import { OPS } from '@softmax/core/backend';
 import type { createGpuTimer, EncodeShape, WebGPUBackend } from '@softmax/webgpu';
 import webgpuPackage from '@softmax/webgpu/package.json';
 import type { Candidate, Prepared, Problem } from '../candidate.js';
@@ -9,31 +10,24 @@ const COPY_SRC = 0x04;
 const COPY_DST = 0x08;
 const MAP_READ = 0x01;
 
-type Encode = (b: WebGPUBackend, e: GPUCommandEncoder, inputs: GPUBuffer[], out: GPUBuffer, shape: EncodeShape) => void;
-
-const encoders: Record<Op, Encode> = {
-  softmax: (b, e, [x], out, s) => b.encodeSoftmax(e, x, out, s),
-  logSoftmax: (b, e, [x], out, s) => b.encodeLogSoftmax(e, x, out, s),
-  softmaxBackward: (b, e, [y, dy], out, s) => b.encodeSoftmaxBackward(e, y, dy, out, s),
-  logSoftmaxBackward: (b, e, [y, dy], out, s) => b.encodeLogSoftmaxBackward(e, y, dy, out, s),
-};
-
 /**
- * kernel: inputs already in GPU buffers; one command encoder per call with the encode*() of the
- * op, submitted, until the queue is idle. No upload, no readback: what a GPU pipeline pays.
+ * kernel: inputs already in GPU buffers; one command encoder per call with the op's encode(),
+ * submitted, until the queue is idle. No upload, no readback: what a GPU pipeline pays.
  */
 async function kernelPrepared(backend: WebGPUBackend, p: Problem, makeTimer: typeof createGpuTimer): Promise<Prepared> {
   const { device } = backend;
-  const bytes = p.x.byteLength;
   const upload = (data: Float32Array) => {
-    const buffer = device.createBuffer({ size: bytes, usage: STORAGE | COPY_DST | COPY_SRC });
+    const buffer = device.createBuffer({ size: data.byteLength, usage: STORAGE | COPY_DST | COPY_SRC });
     device.queue.writeBuffer(buffer, 0, data as Float32Array<ArrayBuffer>);
     return buffer;
   };
   const inputs = p.inputs.map((a) => upload(a as Float32Array));
+  // The op's one output, sized by its declaration: rows × cols values, or one per row (logSumExp).
+  const bytes = (OPS[p.op].outputs[0].shape === 'matrix' ? p.rows * p.cols : p.rows) * 4;
   const out = device.createBuffer({ size: bytes, usage: STORAGE | COPY_SRC });
+  const buffers = { inputs, outputs: [out] };
   const shape = { rows: p.rows, cols: p.cols };
-  const encode = encoders[p.op];
+  const encode = (encoder: GPUCommandEncoder, s: EncodeShape) => backend.encode(p.op, encoder, buffers, s);
   await backend.prepare([shape], [p.op]);
   // GPU time: timestamps written at the beginning and end of the op's compute pass.
   const timer = makeTimer(device);
@@ -42,14 +36,14 @@ async function kernelPrepared(backend: WebGPUBackend, p: Problem, makeTimer: typ
     async: true,
     async run() {
       const encoder = device.createCommandEncoder();
-      encode(backend, encoder, inputs, out, shape);
+      encode(encoder, shape);
       device.queue.submit([encoder.finish()]);
       await device.queue.onSubmittedWorkDone();
     },
     async gpuTime() {
       if (!timer || !timed) return undefined;
       const encoder = device.createCommandEncoder();
-      encode(backend, encoder, inputs, out, timed);
+      encode(encoder, timed);
       timer.resolve(encoder);
       device.queue.submit([encoder.finish()]);
       return timer.read();
@@ -76,7 +70,7 @@ export const webgpu: Candidate = {
   label: '@softmax/webgpu',
   kind: 'ours',
   description:
-    'WGSL compute shaders; user: array in → array out (upload, run, readback); kernel: encodeSoftmax on GPU-resident buffers (GPU time: timestamps around its compute pass)',
+    'WGSL compute shaders; user: array in → array out (upload, run, readback); kernel: encode(op) on GPU-resident buffers (GPU time: timestamps around its compute pass)',
   async load(ctx) {
     if (!ctx.gpu) throw new Error(ctx.gpuReason ?? 'no WebGPU adapter');
     const { createWebGPUBackend, createGpuTimer } = await import('@softmax/webgpu');
@@ -89,7 +83,8 @@ export const webgpu: Candidate = {
         'GPU time': backend.device.features.has('timestamp-query') ? 'timestamp-query' : 'unavailable',
       },
       kernel: {
-        ops: ['softmax', 'logSoftmax', 'softmaxBackward', 'logSoftmaxBackward'],
+        // encode() records every op the backend implements.
+        ops: Object.keys(backend.ops) as Op[],
         prepare: (p) => kernelPrepared(backend, p, createGpuTimer),
       },
     });

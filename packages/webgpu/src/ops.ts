@@ -1,0 +1,129 @@
+import { SoftmaxError } from '@softmax/core';
+import {
+  OPS as DECLARED,
+  describeValue,
+  type ForwardCallOptions,
+  type OpName,
+  type ShapeKind,
+} from '@softmax/core/backend';
+import backward from '../shaders/backward.wgsl';
+import forward from '../shaders/forward.wgsl';
+import logSumExp from '../shaders/log_sum_exp.wgsl';
+import type { OpParams } from './params.js';
+
+/**
+ * The ops of core's op table as this backend runs them: one row per op with its kernel file,
+ * the entry point of each stage, the bindings of its operands, and how its kernel parameters
+ * come from the call's options. The array call, the GPU-resident API and prepare() are written
+ * once over these rows, so an op is its row and its WGSL.
+ */
+
+/**
+ * A row in one dispatch ('fused'), or a long row split into segments: each segment's partials
+ * ('partial', into the parts buffer), then their merge and the output ('write').
+ */
+export type Stage = 'fused' | 'partial' | 'write';
+
+/** Bindings every kernel shares: the partials of split rows, and the uniform block (see common.wgsl). */
+export const PARTS_BINDING = 3;
+export const PARAMS_BINDING = 4;
+
+/** One input or output: its binding, and its shape from core's declaration (it sets its size and range). */
+export interface Operand {
+  readonly name: string;
+  readonly binding: number;
+  readonly shape: Exclude<ShapeKind, 'scalar'>;
+}
+
+export interface GpuOp {
+  readonly name: OpName;
+  /** The kernel file, compiled after the shared prelude (shaders.ts); `name` keys the module cache. */
+  readonly kernel: { readonly name: string; readonly source: string };
+  readonly entryPoints: Readonly<Record<Stage, string>>;
+  /** Overrides of the kernel file beside the plan's (G, WG), GUARD and TEMP. */
+  readonly constants: Readonly<Record<string, number>>;
+  /** In core's declaration order. */
+  readonly inputs: readonly Operand[];
+  readonly outputs: readonly Operand[];
+  /** The bindings each stage uses: layout 'auto' keeps only those, so a bind group must hold exactly these. */
+  readonly stages: Readonly<Record<Stage, readonly number[]>>;
+  /** Kernel parameters from the call's parsed options (or the GPU-resident API's checked layout). */
+  params(options: Readonly<Record<string, unknown>>): OpParams;
+}
+
+/** Operands of `op` as core declares them, at these bindings. */
+function operands(op: OpName, kind: 'inputs' | 'outputs', bindings: readonly number[]): Operand[] {
+  const declared = DECLARED[op][kind];
+  return declared.map((d, i) => {
+    // Kernels bind rows × cols arrays and arrays of one value per row, chunk by chunk (plan.ts).
+    if (d.shape === 'scalar' || bindings[i] === undefined) throw new Error(`${op}.${d.name}: no binding for it`);
+    return { name: d.name, binding: bindings[i], shape: d.shape };
+  });
+}
+
+const temperatureOnly = (o: Readonly<Record<string, unknown>>): OpParams => ({
+  temperature: o.temperature as number,
+  maskedZero: false,
+});
+
+const forwardParams = (o: Readonly<Record<string, unknown>>): OpParams => ({
+  temperature: o.temperature as number,
+  maskedZero: (o as unknown as ForwardCallOptions).fullyMasked === 'zero',
+});
+
+/** softmax and log-softmax: forward.wgsl, x at 0, y at 2 (the partial stage keeps exp terms in y). */
+const forwardOp = (name: 'softmax' | 'logSoftmax', log: boolean): GpuOp => ({
+  name,
+  kernel: { name: 'forward', source: forward },
+  entryPoints: { fused: 'fwd_fused', partial: 'fwd_partial', write: 'fwd_write' },
+  constants: { LOG: log ? 1 : 0 },
+  inputs: operands(name, 'inputs', [0]),
+  outputs: operands(name, 'outputs', [2]),
+  stages: { fused: [0, 2, 4], partial: [0, 2, 3, 4], write: [0, 2, 3, 4] },
+  params: forwardParams,
+});
+
+/** The gradients: backward.wgsl, y at 0, dy at 1, dx at 2. */
+const backwardOp = (name: 'softmaxBackward' | 'logSoftmaxBackward', log: boolean): GpuOp => ({
+  name,
+  kernel: { name: 'backward', source: backward },
+  entryPoints: { fused: 'bwd_fused', partial: 'bwd_partial', write: 'bwd_write' },
+  constants: { LOG: log ? 1 : 0 },
+  inputs: operands(name, 'inputs', [0, 1]),
+  outputs: operands(name, 'outputs', [2]),
+  stages: { fused: [0, 1, 2, 4], partial: [0, 1, 3, 4], write: [0, 1, 2, 3, 4] },
+  params: temperatureOnly,
+});
+
+/** log-sum-exp: log_sum_exp.wgsl, x at 0, one value per row at 2 (the partial stage writes only partials). */
+const logSumExpOp: GpuOp = {
+  name: 'logSumExp',
+  kernel: { name: 'logSumExp', source: logSumExp },
+  entryPoints: { fused: 'lse_fused', partial: 'lse_partial', write: 'lse_write' },
+  constants: {},
+  inputs: operands('logSumExp', 'inputs', [0]),
+  outputs: operands('logSumExp', 'outputs', [2]),
+  stages: { fused: [0, 2, 4], partial: [0, 3, 4], write: [2, 3, 4] },
+  params: temperatureOnly,
+};
+
+/** The ops this backend implements, by core's name. */
+export const GPU_OPS: Readonly<Partial<Record<OpName, GpuOp>>> = {
+  softmax: forwardOp('softmax', false),
+  logSoftmax: forwardOp('logSoftmax', true),
+  softmaxBackward: backwardOp('softmaxBackward', false),
+  logSoftmaxBackward: backwardOp('logSoftmaxBackward', true),
+  logSumExp: logSumExpOp,
+};
+
+/** The row of an op by name (the caller's: any value), or SoftmaxError UNSUPPORTED_OP. */
+export function gpuOp(name: unknown): GpuOp {
+  const op = typeof name === 'string' ? GPU_OPS[name as OpName] : undefined;
+  if (!op) throw new SoftmaxError('UNSUPPORTED_OP', `the webgpu backend does not implement ${describeValue(name)}`);
+  return op;
+}
+
+/** Bytes of one operand of a rows × cols call (float32). */
+export function operandBytes(operand: Operand, rows: number, cols: number): number {
+  return (operand.shape === 'matrix' ? rows * cols : rows) * 4;
+}
