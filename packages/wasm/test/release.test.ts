@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { KernelExports } from '../src/abi.js';
+import { KERNEL_FUNCTIONS, type KernelExports, type KernelFunctions } from '../src/abi.js';
 import { WasmBackend } from '../src/backend.js';
 
 /**
@@ -10,23 +10,13 @@ function trappingKernel(): KernelExports {
   const trap = () => {
     throw new WebAssembly.RuntimeError('unreachable');
   };
+  const functions = Object.fromEntries(Object.keys(KERNEL_FUNCTIONS).map((name) => [name, trap]));
   return {
+    ...(functions as unknown as KernelFunctions),
     memory: new WebAssembly.Memory({ initial: 2 }),
     __heap_base: new WebAssembly.Global({ value: 'i32', mutable: false }, 65712),
     abi_version: () => 1,
     simd: () => 1,
-    softmax_f32: trap,
-    log_softmax_f32: trap,
-    softmax_f64: trap,
-    log_softmax_f64: trap,
-    softmax_backward_f32: trap,
-    log_softmax_backward_f32: trap,
-    softmax_backward_f64: trap,
-    log_softmax_backward_f64: trap,
-    piece_max_f32: trap,
-    piece_exp_sum_f32: trap,
-    piece_scale_f32: trap,
-    probe_exp_f32: trap,
   };
 }
 
