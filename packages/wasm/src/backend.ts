@@ -11,6 +11,7 @@ import {
 } from '@softmax/core/backend';
 import type { KernelExports } from './abi.js';
 import { isFreedView, WasmBuffer } from './buffer.js';
+import type { BufferDtype } from './elements.js';
 import { Heap, heapOf } from './heap.js';
 import { bufferOf, byteOffsetOf, copyInto, part } from './intrinsics.js';
 import { type BackwardName, type ForwardName, isLarge, ThreadedCalls, type ThreadsSetup } from './threads/calls.js';
@@ -26,6 +27,7 @@ const SCRATCH_BYTES = 256 * 1024;
 const THREAD_CHUNK_BYTES = 4 * 1024 * 1024;
 
 const DTYPES: readonly Dtype[] = ['float32', 'float64'];
+const BUFFER_DTYPES: readonly BufferDtype[] = [...DTYPES, 'int32', 'uint32'];
 const BYTES: Record<Dtype, number> = { float32: 4, float64: 8 };
 
 export interface BufferForwardOptions {
@@ -116,15 +118,21 @@ export class WasmBackend extends BackendBase {
     }
   }
 
-  /** A zero-copy buffer of `length` elements in the kernel's memory (contents unspecified). */
-  alloc<D extends Dtype = 'float32'>(length: number, dtype: D = 'float32' as D): WasmBuffer<D> {
+  /**
+   * A zero-copy buffer of `length` elements in the kernel's memory (contents unspecified): float32
+   * (the default) or float64 for float operands, int32 or uint32 for integer ones.
+   */
+  alloc<D extends BufferDtype = 'float32'>(length: number, dtype: D = 'float32' as D): WasmBuffer<D> {
     this.#enter();
     try {
       if (!Number.isSafeInteger(length) || length < 0) {
         throw new SoftmaxError('INVALID_SHAPE', `length must be a non-negative integer, got ${String(length)}`);
       }
-      if (!DTYPES.includes(dtype)) {
-        throw new SoftmaxError('UNSUPPORTED_DTYPE', `dtype must be 'float32' or 'float64', got ${String(dtype)}`);
+      if (!BUFFER_DTYPES.includes(dtype)) {
+        throw new SoftmaxError(
+          'UNSUPPORTED_DTYPE',
+          `dtype must be 'float32', 'float64', 'int32' or 'uint32', got ${String(dtype)}`,
+        );
       }
       return new WasmBuffer(this.#heap, this, dtype, length, `alloc(${length}, '${dtype}')`);
     } finally {
@@ -254,7 +262,7 @@ export class WasmBackend extends BackendBase {
   }
 
   #view(dtype: Dtype): FloatArray {
-    return dtype === 'float32' ? this.#heap.f32() : this.#heap.f64();
+    return this.#heap.view(dtype);
   }
 
   /**

@@ -16,7 +16,8 @@ import {
 
 export { ABI_VERSION } from './abi.js';
 export type { BufferBackwardOptions, BufferForwardOptions, WasmBackend } from './backend.js';
-export { type ArrayOf, WasmBuffer } from './buffer.js';
+export { WasmBuffer } from './buffer.js';
+export type { ArrayOf, BufferDtype, IndexDtype } from './elements.js';
 export { runtimeHasSimd } from './instance.js';
 export type { CreateWasmBackendOptions } from './load.js';
 

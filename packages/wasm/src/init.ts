@@ -10,7 +10,8 @@ import { backendFromBytes, backendFromModule } from './load.js';
 
 export { ABI_VERSION } from './abi.js';
 export type { BufferBackwardOptions, BufferForwardOptions, WasmBackend } from './backend.js';
-export { type ArrayOf, WasmBuffer } from './buffer.js';
+export { WasmBuffer } from './buffer.js';
+export type { ArrayOf, BufferDtype, IndexDtype } from './elements.js';
 export { runtimeHasSimd } from './instance.js';
 
 /** Exactly one source of the kernel module. */

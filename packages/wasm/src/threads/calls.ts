@@ -178,7 +178,7 @@ export class ThreadedCalls {
     const buffers = [heap.alloc(blockRows * rowBytes, what)];
     try {
       if (blocks > 1) buffers.push(heap.alloc(blockRows * rowBytes, what));
-      const view = dtype === 'float32' ? heap.f32() : heap.f64();
+      const view = heap.view(dtype);
       const first = (k: number) => k * blockRows;
       const count = (k: number) => Math.min(blockRows, rows - k * blockRows);
       const buffer = (k: number) => buffers[k % 2];
