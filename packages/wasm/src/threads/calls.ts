@@ -56,17 +56,16 @@ function rowsPerChunk(rows: number, cols: number): number {
 }
 
 /**
- * A job over rows: the first `pointers` arguments are row-major arrays (moved to each chunk's
- * first row), the next is the row count.
+ * A job over rows: the first arguments are pointers, `strides` their bytes per row (moved to each
+ * chunk's first row), the next is the row count.
  */
-function rowJob(name: ForwardName | BackwardName, args: number[], pointers: number, rows: number, cols: number): Job {
+function rowJob(name: ForwardName | BackwardName, args: number[], strides: number[], rows: number, cols: number): Job {
   return {
     fn: fnIndex(name),
     args,
-    pointers: (1 << pointers) - 1,
-    countAt: pointers,
+    strides,
+    countAt: strides.length,
     items: rows,
-    bytesPerItem: cols * bytesOf(name),
     perChunk: rowsPerChunk(rows, cols),
   };
 }
@@ -98,7 +97,8 @@ export class ThreadedCalls {
   /** A forward call: rows split between threads, or one float32 softmax row in pieces. */
   forward(name: ForwardName, x: number, out: number, rows: number, cols: number, t: number, zm: number): void {
     if (rows > 1) {
-      this.#pool.run(rowJob(name, [x, out, rows, cols, t, zm], 2, rows, cols));
+      const row = cols * bytesOf(name);
+      this.#pool.run(rowJob(name, [x, out, rows, cols, t, zm], [row, row], rows, cols));
     } else if (name !== 'softmax_f32' || !this.#splitRow(x, out, cols, t)) {
       this.#kernel[name](x, out, rows, cols, t, zm);
     }
@@ -106,7 +106,8 @@ export class ThreadedCalls {
 
   /** A backward call, its rows split between threads (one row runs on the calling thread). */
   backward(name: BackwardName, y: number, dy: number, out: number, rows: number, cols: number, t: number): void {
-    if (rows > 1) this.#pool.run(rowJob(name, [y, dy, out, rows, cols, t], 3, rows, cols));
+    const row = cols * bytesOf(name);
+    if (rows > 1) this.#pool.run(rowJob(name, [y, dy, out, rows, cols, t], [row, row, row], rows, cols));
     else this.#kernel[name](y, dy, out, rows, cols, t);
   }
 
@@ -122,9 +123,9 @@ export class ThreadedCalls {
     const pool = this.#pool;
     // Pieces are multiples of 64 elements, the kernel's block.
     const perChunk = Math.ceil(Math.max(CHUNK_ELEMENTS, cols / MAX_CHUNKS) / 64) * 64;
-    const piece = { items: cols, bytesPerItem: 4, perChunk };
+    const piece = { items: cols, perChunk };
     let max = Number.NEGATIVE_INFINITY;
-    for (const m of pool.run({ ...piece, fn: fnIndex('piece_max_f32'), args: [x, cols], pointers: 0b1, countAt: 1 })) {
+    for (const m of pool.run({ ...piece, fn: fnIndex('piece_max_f32'), args: [x, cols], strides: [4], countAt: 1 })) {
       max = Math.max(max, m); // a piece's NaN makes the row NaN, whatever comes after it
     }
     if (!Number.isFinite(max)) return false;
@@ -132,14 +133,14 @@ export class ThreadedCalls {
       ...piece,
       fn: fnIndex('piece_exp_sum_f32'),
       args: [x, out, cols, max, t],
-      pointers: 0b11,
+      strides: [4, 4],
       countAt: 2,
     });
     let sum = 0;
     for (const s of sums) sum += s;
     if (Number.isNaN(sum)) return false;
     const inv = Math.fround(1 / sum);
-    pool.run({ ...piece, fn: fnIndex('piece_scale_f32'), args: [out, cols, inv], pointers: 0b1, countAt: 1 });
+    pool.run({ ...piece, fn: fnIndex('piece_scale_f32'), args: [out, cols, inv], strides: [4], countAt: 1 });
     return true;
   }
 
@@ -194,7 +195,7 @@ export class ThreadedCalls {
       for (let k = 0; k < blocks; k++) {
         const n = count(k);
         const x = xAt < 0 ? buffer(k) : xAt + first(k) * rowBytes;
-        this.#pool.post(rowJob(name, [x, buffer(k), n, cols, t, zm], 2, n, cols));
+        this.#pool.post(rowJob(name, [x, buffer(k), n, cols, t, zm], [rowBytes, rowBytes], n, cols));
         if (k > 0) copyOut(k - 1);
         if (k + 1 < blocks) copyIn(k + 1);
         this.#pool.join();
