@@ -1,15 +1,34 @@
 import { type Dtype, type FullyMasked, SoftmaxError } from '@softmax/core';
-import { BackendBase, OPS, type OpCall, validateCall } from '@softmax/core/backend';
+import {
+  BackendBase,
+  describeValue,
+  OPS,
+  type OpCall,
+  type OpDecl,
+  type OpName,
+  validateCall,
+} from '@softmax/core/backend';
 import type { KernelExports } from './abi.js';
 import { WasmBuffer } from './buffer.js';
-import type { BufferDtype } from './elements.js';
+import type { BufferDtype, IndexDtype } from './elements.js';
 import { Heap } from './heap.js';
 import { OP_SUPPORT } from './kernels.js';
 import { Marshaller, SCRATCH_BYTES } from './marshal.js';
+import { shapeOf } from './routes.js';
 import { ThreadedCalls, type ThreadsSetup } from './threads/calls.js';
 
 const DTYPES: readonly Dtype[] = ['float32', 'float64'];
 const BUFFER_DTYPES: readonly BufferDtype[] = [...DTYPES, 'int32', 'uint32'];
+
+/** The options of `bufferCall`: the op's own (as for its array call), with `out` a buffer. */
+export interface BufferCallOptions {
+  cols?: number;
+  temperature?: number;
+  /** For the forward ops. */
+  fullyMasked?: FullyMasked;
+  /** Where the result goes (see `bufferCall` for the default). */
+  out?: WasmBuffer;
+}
 
 export interface BufferForwardOptions {
   cols?: number;
@@ -105,23 +124,33 @@ export class WasmBackend extends BackendBase {
     }
   }
 
-  /** Softmax of a buffer, written to `options.out` (default: in place). Returns the output buffer. */
-  softmaxBuffer<D extends Dtype>(x: WasmBuffer<D>, options?: BufferForwardOptions): WasmBuffer<D> {
+  /**
+   * A call of `op` on buffers of this backend: its inputs in declaration order (x; or y and dy),
+   * the output written to `options.out`. Without `out`, a matrix output goes in place into the last
+   * input of its shape and type (x, or dy), and an output of one value per row (logSumExp) into a
+   * new buffer, which the caller frees. Returns the output buffer. Options as for the op's array
+   * call (cols, temperature, fullyMasked), validated the same way.
+   */
+  bufferCall<D extends Dtype>(
+    op: OpName,
+    inputs: readonly WasmBuffer<D | IndexDtype>[],
+    options?: BufferCallOptions,
+  ): WasmBuffer<D> {
     this.#enter();
     try {
-      return this.#done(this.#forwardBuffer(x, options, false));
+      return this.#done(this.#bufferCall(op, inputs, options) as WasmBuffer<D>);
     } finally {
       this.#leave();
     }
   }
 
+  /** Softmax of a buffer, written to `options.out` (default: in place). Returns the output buffer. */
+  softmaxBuffer<D extends Dtype>(x: WasmBuffer<D>, options?: BufferForwardOptions): WasmBuffer<D> {
+    return this.bufferCall('softmax', [x], options);
+  }
+
   logSoftmaxBuffer<D extends Dtype>(x: WasmBuffer<D>, options?: BufferForwardOptions): WasmBuffer<D> {
-    this.#enter();
-    try {
-      return this.#done(this.#forwardBuffer(x, options, true));
-    } finally {
-      this.#leave();
-    }
+    return this.bufferCall('logSoftmax', [x], options);
   }
 
   /** Softmax gradient of buffers, written to `options.out` (default: into `dy`). Returns the output buffer. */
@@ -130,12 +159,7 @@ export class WasmBackend extends BackendBase {
     dy: WasmBuffer<D>,
     options?: BufferBackwardOptions,
   ): WasmBuffer<D> {
-    this.#enter();
-    try {
-      return this.#done(this.#backwardBuffer(y, dy, options, false));
-    } finally {
-      this.#leave();
-    }
+    return this.bufferCall('softmaxBackward', [y, dy], options);
   }
 
   logSoftmaxBackwardBuffer<D extends Dtype>(
@@ -143,12 +167,7 @@ export class WasmBackend extends BackendBase {
     dy: WasmBuffer<D>,
     options?: BufferBackwardOptions,
   ): WasmBuffer<D> {
-    this.#enter();
-    try {
-      return this.#done(this.#backwardBuffer(y, dy, options, true));
-    } finally {
-      this.#leave();
-    }
+    return this.bufferCall('logSoftmaxBackward', [y, dy], options);
   }
 
   /** Bytes of linear memory the kernel holds (it grows on demand and is reused, never shrunk). */
@@ -200,37 +219,55 @@ export class WasmBackend extends BackendBase {
     return buffer;
   }
 
-  #forwardBuffer<D extends Dtype>(
-    x: WasmBuffer<D>,
-    options: BufferForwardOptions | undefined,
-    log: boolean,
-  ): WasmBuffer<D> {
-    this.#own(x, 'x');
-    const out = (options?.out === undefined ? x : this.#own(options.out, 'options.out')) as WasmBuffer<D>;
-    const req = validateCall(log ? OPS.logSoftmax : OPS.softmax, [x.view(), withOutView(options, out)], DTYPES);
+  #bufferCall(name: OpName, inputs: readonly unknown[], options: BufferCallOptions | undefined): WasmBuffer {
+    const op = OPS[name];
+    const dtypes = this.ops[name];
+    if (op === undefined || dtypes === undefined) {
+      throw new SoftmaxError('UNSUPPORTED_OP', `the wasm backend does not implement ${String(name)}`);
+    }
+    const { names } = shapeOf(op, 'float32');
+    const n = op.inputs.length;
+    if (!Array.isArray(inputs) || inputs.length !== n) {
+      const got = Array.isArray(inputs) ? buffers(inputs.length) : describeValue(inputs);
+      const list = names.slice(0, n).join(', ');
+      throw new SoftmaxError('INVALID_INPUT', `${name} takes an array of ${buffers(n)} (${list}), got ${got}`);
+    }
+    // The operands for core's validation: the inputs' views, then the options with `out`'s view.
+    const args: unknown[] = new Array(n + 1);
+    for (let i = 0; i < n; i++) args[i] = this.#own(inputs[i], names[i]).view();
+    const given = options?.out;
+    const out = given === undefined ? inPlace(op, inputs as WasmBuffer[]) : this.#own(given, names[n]);
+    args[n] = out === undefined ? options : withOutView(options, out);
+    const call = validateCall(op, args, dtypes);
     // Validation ran the options' getters, which may have freed a buffer.
-    this.#own(x, 'x');
-    this.#own(out, 'options.out');
-    if (req.rows > 0) this.#marshaller.runAt(req, [x.byteOffset, out.byteOffset]);
-    return out;
+    const pointers: number[] = new Array(n + 1);
+    for (let i = 0; i < n; i++) pointers[i] = this.#own(inputs[i], names[i]).byteOffset;
+    if (out !== undefined) this.#own(out, names[n]);
+    const result = out ?? new WasmBuffer(this.#heap, this, call.dtype, call.outputs[0].length, `the result of ${name}`);
+    if (call.rows > 0) {
+      pointers[n] = result.byteOffset;
+      try {
+        this.#marshaller.runAt(call, pointers);
+      } catch (error) {
+        if (out === undefined) result.free();
+        throw error;
+      }
+    }
+    return result;
   }
+}
 
-  #backwardBuffer<D extends Dtype>(
-    y: WasmBuffer<D>,
-    dy: WasmBuffer<D>,
-    options: BufferBackwardOptions | undefined,
-    log: boolean,
-  ): WasmBuffer<D> {
-    this.#own(y, 'y');
-    this.#own(dy, 'dy');
-    const out = (options?.out === undefined ? dy : this.#own(options.out, 'options.out')) as WasmBuffer<D>;
-    const op = log ? OPS.logSoftmaxBackward : OPS.softmaxBackward;
-    const req = validateCall(op, [y.view(), dy.view(), withOutView(options, out)], DTYPES);
-    // Validation ran the options' getters, which may have freed a buffer.
-    this.#own(y, 'y');
-    this.#own(dy, 'dy');
-    this.#own(out, 'options.out');
-    if (req.rows > 0) this.#marshaller.runAt(req, [y.byteOffset, dy.byteOffset, out.byteOffset]);
-    return out;
+const buffers = (n: number) => `${n} buffer${n === 1 ? '' : 's'}`;
+
+/**
+ * The default output of a buffer call, in place: the last input of the output's shape and type
+ * (x for the forward ops, dy for the gradients). None for an output of another shape.
+ */
+function inPlace(op: OpDecl, inputs: readonly WasmBuffer[]): WasmBuffer | undefined {
+  const decl = op.outputs[0];
+  for (let i = op.inputs.length - 1; i >= 0; i--) {
+    const input = op.inputs[i];
+    if (input.shape === decl.shape && input.element === decl.element) return inputs[i];
   }
+  return undefined;
 }

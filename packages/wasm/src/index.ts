@@ -15,7 +15,7 @@ import {
 } from './load.js';
 
 export { ABI_VERSION } from './abi.js';
-export type { BufferBackwardOptions, BufferForwardOptions, WasmBackend } from './backend.js';
+export type { BufferBackwardOptions, BufferCallOptions, BufferForwardOptions, WasmBackend } from './backend.js';
 export { WasmBuffer } from './buffer.js';
 export type { ArrayOf, BufferDtype, IndexDtype } from './elements.js';
 export { runtimeHasSimd } from './instance.js';

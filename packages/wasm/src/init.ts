@@ -9,7 +9,7 @@ import type { WasmBackend } from './backend.js';
 import { backendFromBytes, backendFromModule } from './load.js';
 
 export { ABI_VERSION } from './abi.js';
-export type { BufferBackwardOptions, BufferForwardOptions, WasmBackend } from './backend.js';
+export type { BufferBackwardOptions, BufferCallOptions, BufferForwardOptions, WasmBackend } from './backend.js';
 export { WasmBuffer } from './buffer.js';
 export type { ArrayOf, BufferDtype, IndexDtype } from './elements.js';
 export { runtimeHasSimd } from './instance.js';
