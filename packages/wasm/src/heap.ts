@@ -190,7 +190,11 @@ export class Heap {
    */
   view<D extends BufferDtype>(type: D): ArrayOf<D> {
     if (this.current !== this.viewBuffer) this.refresh();
-    return (this.views as Views)[type];
+    const views = this.views as Views;
+    // Named loads: views[type] would be a keyed load, megamorphic across the calls of every op.
+    if (type === 'float32') return views.float32 as ArrayOf<D>;
+    if (type === 'float64') return views.float64 as ArrayOf<D>;
+    return (type === 'int32' ? views.int32 : views.uint32) as ArrayOf<D>;
   }
 
   /** Bytes of linear memory (it never shrinks). */
