@@ -8,7 +8,7 @@
  *
  * This file imports nothing at run time: the build loads it without the package's other modules.
  */
-export const ABI_VERSION = 2;
+export const ABI_VERSION = 3;
 
 /** One exported function: its parameters by name (every one a wasm number) and whether it returns one. */
 export interface FunctionDecl {
@@ -18,6 +18,8 @@ export interface FunctionDecl {
 
 const forward = ['x', 'out', 'rows', 'cols', 'temperature', 'zeroMasked'] as const;
 const backward = ['y', 'dy', 'out', 'rows', 'cols', 'temperature'] as const;
+/** `out`: one element per row. */
+const rowStat = ['x', 'out', 'rows', 'cols', 'temperature'] as const;
 
 /** Every function the kernel exports, in every build. */
 export const KERNEL_FUNCTIONS = {
@@ -32,6 +34,8 @@ export const KERNEL_FUNCTIONS = {
   log_softmax_backward_f32: { params: backward, returns: 'void' },
   softmax_backward_f64: { params: backward, returns: 'void' },
   log_softmax_backward_f64: { params: backward, returns: 'void' },
+  log_sum_exp_f32: { params: rowStat, returns: 'void' },
+  log_sum_exp_f64: { params: rowStat, returns: 'void' },
   /** The passes of one float32 softmax row split across threads (see threads/calls.ts). */
   piece_max_f32: { params: ['x', 'n'], returns: 'number' },
   piece_exp_sum_f32: { params: ['x', 'out', 'n', 'max', 'temperature'], returns: 'number' },

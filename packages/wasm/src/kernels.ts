@@ -22,7 +22,8 @@ const forward = (float32: KernelName, float64: KernelName): OpKernel => ({
   },
 });
 
-const backward = (float32: KernelName, float64: KernelName): OpKernel => ({
+/** Kernels whose one scalar is the temperature (the gradients, logSumExp). */
+const withTemperature = (float32: KernelName, float64: KernelName): OpKernel => ({
   exports: { float32, float64 },
   scalars: (options) => [(options as unknown as BackwardCallOptions).temperature],
 });
@@ -31,8 +32,9 @@ const backward = (float32: KernelName, float64: KernelName): OpKernel => ({
 export const KERNELS: { readonly [K in OpName]?: OpKernel } = {
   softmax: forward('softmax_f32', 'softmax_f64'),
   logSoftmax: forward('log_softmax_f32', 'log_softmax_f64'),
-  softmaxBackward: backward('softmax_backward_f32', 'softmax_backward_f64'),
-  logSoftmaxBackward: backward('log_softmax_backward_f32', 'log_softmax_backward_f64'),
+  softmaxBackward: withTemperature('softmax_backward_f32', 'softmax_backward_f64'),
+  logSoftmaxBackward: withTemperature('log_softmax_backward_f32', 'log_softmax_backward_f64'),
+  logSumExp: withTemperature('log_sum_exp_f32', 'log_sum_exp_f64'),
 };
 
 const DTYPES: readonly Dtype[] = ['float32', 'float64'];

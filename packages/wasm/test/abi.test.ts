@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { seededRandom } from '@softmax/conformance/helpers';
 import { SoftmaxError } from '@softmax/core';
+import { OPS, type OpName } from '@softmax/core/backend';
 import { describe, expect, it } from 'vitest';
 import { ABI_VERSION } from '../dist/index.js';
 import { init } from '../dist/init.js';
 import { KERNEL_FUNCTIONS, KERNEL_GLOBALS, THREADS_GLOBALS } from '../src/abi.js';
+import { KERNELS } from '../src/kernels.js';
 import { pkgPath, scalarBytes, simdBytes, threadsBytes, threadsImports } from './helpers.js';
 
 /** A module exporting memory and an abi_version() that returns `version` (hand-assembled). */
@@ -86,6 +88,18 @@ describe('the ABI table (src/abi.ts)', () => {
     }
     const threadsImported = WebAssembly.Module.imports(new WebAssembly.Module(threadsBytes()));
     expect(threadsImported).toEqual([{ module: 'env', name: 'memory', kind: 'memory' }]);
+  });
+
+  it("has each op's kernel take the op's pointers, rows, cols and its scalars (kernels.ts)", () => {
+    for (const [name, kernel] of Object.entries(KERNELS)) {
+      const op = OPS[name as OpName];
+      // The scalars of a call with every option at its default.
+      const options = Object.fromEntries(Object.entries(op.options).map(([key, read]) => [key, read(undefined, key)]));
+      const arity = op.inputs.length + op.outputs.length + 2 + kernel.scalars(options).length;
+      for (const dtype of ['float32', 'float64'] as const) {
+        expect(KERNEL_FUNCTIONS[kernel.exports[dtype]].params.length, `${name} ${dtype}`).toBe(arity);
+      }
+    }
   });
 
   it("is what pkg/'s .d.ts declares", () => {

@@ -47,6 +47,9 @@ function misuses(b: WasmBackend, view: Float32Array): [string, () => unknown][] 
     ['y', () => b.softmaxBackward(view, dy, options)],
     ['dy', () => b.logSoftmaxBackward(y, view, options)],
     ['options.out', () => b.softmaxBackward(y, dy, { ...options, out: view })],
+    ['x', () => b.logSumExp(view, options)],
+    // logSumExp's out holds one element per row: x.length of them in rows of one.
+    ['options.out', () => b.logSumExp(x, { cols: 1, out: view })],
   ];
 }
 
@@ -70,6 +73,8 @@ function expectHealthy(b: WasmBackend): void {
   expectAccurate(b.softmax(x, { cols: COLS }), core.softmax(x, { cols: COLS }), { rtol: 1e-6 });
   const ref = core.logSoftmax(x, { cols: COLS, temperature: 0.5 });
   expectAccurate(b.logSoftmax(x, { cols: COLS, temperature: 0.5 }), ref, { rtol: 1e-6, scale: logSoftmaxScale(ref) });
+  const lse = core.logSumExp(x, { cols: COLS });
+  expectAccurate(b.logSumExp(x, { cols: COLS }), lse, { rtol: 1e-6, scale: logSoftmaxScale(lse) });
 }
 
 for (const [name, options] of Object.entries(CONFIGS)) {

@@ -27,6 +27,7 @@ describe('copying calls release their temporary block when they throw', () => {
     logSoftmax: (b: WasmBackend) => b.logSoftmax(row),
     softmaxBackward: (b: WasmBackend) => b.softmaxBackward(row, row),
     logSoftmaxBackward: (b: WasmBackend) => b.logSoftmaxBackward(row, row),
+    logSumExp: (b: WasmBackend) => b.logSumExp(row, { cols: 1 }),
   };
   for (const [name, call] of Object.entries(calls)) {
     it(name, () => {
@@ -37,4 +38,16 @@ describe('copying calls release their temporary block when they throw', () => {
       expect(backend.memoryBytes).toBe(afterOne); // a leaked block would push the next one higher
     });
   }
+});
+
+describe('a buffer call frees the output buffer it made when the kernel throws', () => {
+  it('logSumExp without out', () => {
+    const backend = new WasmBackend(trappingKernel());
+    const x = backend.alloc(200_000); // rows of one: the result is 800 kB too
+    const call = () => backend.bufferCall('logSumExp', [x], { cols: 1 });
+    expect(call).toThrow(WebAssembly.RuntimeError);
+    const afterOne = backend.memoryBytes;
+    for (let i = 0; i < 5; i++) expect(call).toThrow(WebAssembly.RuntimeError);
+    expect(backend.memoryBytes).toBe(afterOne); // a leaked result would push the next one higher
+  });
 });

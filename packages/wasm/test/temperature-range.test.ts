@@ -82,6 +82,8 @@ function checkAll(backend: WasmBackend, x: FloatArray, cols: number, t: number):
   expectAccurate(backend.softmax(x, options), sm, { rtol });
   const lsm = core.logSoftmax(x, options);
   expectAccurate(backend.logSoftmax(x, options), lsm, { rtol, scale: logSoftmaxScale(lsm) });
+  const lse = core.logSumExp(x, options);
+  expectAccurate(backend.logSumExp(x, options), lse, { rtol, scale: logSoftmaxScale(lse) });
   // The gradients take finite inputs: y from a T = 1 forward pass of the random row.
   const first = x.subarray(0, cols);
   const y = core.softmax(first, { cols });
