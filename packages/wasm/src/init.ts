@@ -8,7 +8,6 @@ import { SoftmaxError } from '@softmax/core';
 import type { WasmBackend } from './backend.js';
 import { backendFromBytes, backendFromModule } from './load.js';
 
-export { ABI_VERSION } from './abi.js';
 export type { BufferBackwardOptions, BufferCallOptions, BufferForwardOptions, WasmBackend } from './backend.js';
 export { WasmBuffer } from './buffer.js';
 export type { ArrayOf, BufferDtype, IndexDtype } from './elements.js';

@@ -3,7 +3,7 @@ import { seededRandom } from '@softmax/conformance/helpers';
 import { SoftmaxError } from '@softmax/core';
 import { OPS, type OpName } from '@softmax/core/backend';
 import { describe, expect, it } from 'vitest';
-import { ABI_VERSION } from '../dist/index.js';
+import { ABI_VERSION } from '../dist/abi.js';
 import { init } from '../dist/init.js';
 import { KERNEL_FUNCTIONS, KERNEL_GLOBALS, THREADS_GLOBALS } from '../src/abi.js';
 import { KERNELS } from '../src/kernels.js';
