@@ -1,21 +1,10 @@
 import { uniform } from '@softmax/conformance/helpers';
-import { SoftmaxError } from '@softmax/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createWasmBackend, type WasmBuffer } from '../dist/index.js';
-import { expectSame } from './helpers.js';
+import { expectSame, failure } from './helpers.js';
 
 const backend = await createWasmBackend({ threads: 1 });
 afterAll(() => backend.dispose());
-
-const failure = (f: () => unknown): string => {
-  try {
-    f();
-  } catch (error) {
-    expect(error).toBeInstanceOf(SoftmaxError);
-    return `${(error as SoftmaxError).code}: ${(error as SoftmaxError).message}`;
-  }
-  return 'no error';
-};
 
 function filled(values: number[], dtype: 'float32' | 'float64'): WasmBuffer {
   const buffer = backend.alloc(values.length, dtype);

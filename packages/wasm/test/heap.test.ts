@@ -1,6 +1,6 @@
-import { SoftmaxError } from '@softmax/core';
 import { describe, expect, it } from 'vitest';
 import { Heap, type LinearMemory, MAX_MEMORY_BYTES } from '../src/heap.js';
+import { thrown } from './helpers.js';
 
 const PAGE = 65536;
 const GiB = 2 ** 30;
@@ -25,16 +25,6 @@ class CountingMemory implements LinearMemory {
     this.grows.push(pages);
     return old;
   }
-}
-
-function thrown(f: () => unknown): SoftmaxError {
-  try {
-    f();
-  } catch (error) {
-    expect(error).toBeInstanceOf(SoftmaxError);
-    return error as SoftmaxError;
-  }
-  throw new Error('expected a SoftmaxError, nothing was thrown');
 }
 
 describe('Heap past 2 GiB', () => {

@@ -1,22 +1,12 @@
-import { SoftmaxError } from '@softmax/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createWasmBackend } from '../dist/index.js';
+import { thrown } from './helpers.js';
 
 // Integer buffers hold the integer operands of the coming ops (cross-entropy's class targets,
 // sampled token ids) in the kernel's memory.
 
 const backend = await createWasmBackend({ threads: 1 });
 afterAll(() => backend.dispose());
-
-const thrown = (f: () => unknown): SoftmaxError => {
-  try {
-    f();
-  } catch (error) {
-    expect(error).toBeInstanceOf(SoftmaxError);
-    return error as SoftmaxError;
-  }
-  throw new Error('expected a SoftmaxError, nothing was thrown');
-};
 
 describe('int32 and uint32 buffers', () => {
   for (const [dtype, Type, extremes] of [

@@ -1,22 +1,14 @@
 import { logSoftmaxScale, uniform } from '@softmax/conformance/helpers';
 import * as core from '@softmax/core';
 import { SoftmaxError } from '@softmax/core';
-import { afterAll, describe, expect, it } from 'vitest';
-import { createWasmBackend, type WasmBackend } from '../dist/index.js';
-import { expectAccurate, expectSame } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { everyBuild, expectAccurate, expectSame } from './helpers.js';
 
 // logSumExp on the paths that are the wasm backend's own (the conformance suite checks its values
 // on arrays): an output of one element per row in and out of the kernel's memory, in place with
 // rows of one, split into chunks and between threads, and as a buffer call.
 
-const backends: Record<string, WasmBackend> = {
-  simd: await createWasmBackend({ simd: true, threads: 1 }),
-  scalar: await createWasmBackend({ simd: false }),
-  threads: await createWasmBackend({ threads: 2 }),
-};
-afterAll(() => {
-  for (const b of Object.values(backends)) b.dispose();
-});
+const backends = await everyBuild();
 
 type Dtype = 'float32' | 'float64';
 const make = (dtype: Dtype, values: number[]) =>
