@@ -1,6 +1,6 @@
 import type { BenchDtype, Op } from '@softmax/bench-scenarios';
 import { seededRandom } from '@softmax/conformance/helpers';
-import { OPS, type OpName, validateCall } from '@softmax/core/backend';
+import { OPS, type OpName, type ShapeKind, validateCall } from '@softmax/core/backend';
 import { arrayOf, type FloatArray } from './candidate.js';
 
 /**
@@ -29,10 +29,14 @@ export function makeInputs(op: Op, dtype: BenchDtype, rows: number, cols: number
   });
 }
 
+/** Elements of an operand of this shape kind (core's op table) in a call of rows × cols. */
+export function operandLength(shape: ShapeKind, rows: number, cols: number): number {
+  return shape === 'matrix' ? rows * cols : shape === 'rows' ? rows : 1;
+}
+
 /** Bytes a call of `op` reads and writes at this shape: every operand and output of its declaration. */
 export function bytesMoved(op: Op, dtype: BenchDtype, rows: number, cols: number): number {
   const { inputs, outputs } = OPS[op];
-  const length = (shape: string) => (shape === 'matrix' ? rows * cols : shape === 'rows' ? rows : 1);
   const size = (element: string) => (element === 'float' ? (dtype === 'float32' ? 4 : 8) : 4);
-  return [...inputs, ...outputs].reduce((sum, d) => sum + length(d.shape) * size(d.element), 0);
+  return [...inputs, ...outputs].reduce((sum, d) => sum + operandLength(d.shape, rows, cols) * size(d.element), 0);
 }

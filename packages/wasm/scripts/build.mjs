@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadAbi } from './abi.mjs';
 import { writePkg } from './pkg-files.mjs';
 
 const pkgDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -134,6 +135,14 @@ function optimize(input, output, flags) {
   ]);
 }
 
+// The ABI table (src/abi.ts) is the loader's side; the crate's version must be the same one.
+const abi = await loadAbi(pkgDir);
+const crateAbi = Number(
+  /pub const ABI_VERSION: u32 = (\d+);/.exec(readFileSync(join(pkgDir, 'crate/src/exports.rs'), 'utf8'))[1],
+);
+if (crateAbi !== abi.ABI_VERSION) {
+  throw new Error(`crate/src/exports.rs has ABI_VERSION ${crateAbi}, src/abi.ts ${abi.ABI_VERSION}: bump both`);
+}
 const route = chooseRoute();
 const outDir = join(pkgDir, 'pkg');
 rmSync(outDir, { recursive: true, force: true });
@@ -147,12 +156,9 @@ for (const variant of VARIANTS) {
   bytes[variant.name] = readFileSync(out);
   hashes[variant.name] = createHash('sha256').update(bytes[variant.name]).digest('hex');
 }
-const abiVersion = Number(
-  /pub const ABI_VERSION: u32 = (\d+);/.exec(readFileSync(join(pkgDir, 'crate/src/exports.rs'), 'utf8'))[1],
-);
 writePkg(outDir, {
   crateName,
-  abiVersion,
+  abi,
   version: JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')).version,
 });
 

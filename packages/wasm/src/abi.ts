@@ -1,27 +1,74 @@
 /**
- * The C ABI of the Rust kernel (crate/src/exports.rs). Pointers are byte offsets into `memory`,
- * lengths are element counts. ABI_VERSION must equal the module's `abi_version()`.
+ * The C ABI of the Rust kernel (crate/src/exports.rs), written once: the loader's `KernelExports`
+ * type, the .d.ts of pkg/'s raw loader (scripts/pkg-files.mjs reads this file) and the tests' kernel
+ * stand-ins are derived from the table below, and test/abi.test.ts checks it against every
+ * compiled build's exports and arities. Pointers are byte offsets into `memory`, lengths are element
+ * counts. ABI_VERSION must equal the module's `abi_version()`; bump both on any change of a
+ * signature or meaning.
+ *
+ * This file imports nothing at run time: the build loads it without the package's other modules.
  */
-export const ABI_VERSION = 2;
+export const ABI_VERSION = 3;
 
-type Forward = (x: number, out: number, rows: number, cols: number, temperature: number, zeroMasked: number) => void;
-type Backward = (y: number, dy: number, out: number, rows: number, cols: number, temperature: number) => void;
+/** One exported function: its parameters by name (every one a wasm number) and whether it returns one. */
+export interface FunctionDecl {
+  readonly params: readonly string[];
+  readonly returns: 'number' | 'void';
+}
 
-export interface KernelExports {
+const forward = ['x', 'out', 'rows', 'cols', 'temperature', 'zeroMasked'] as const;
+const backward = ['y', 'dy', 'out', 'rows', 'cols', 'temperature'] as const;
+/** `out`: one element per row. */
+const rowStat = ['x', 'out', 'rows', 'cols', 'temperature'] as const;
+
+/** Every function the kernel exports, in every build. */
+export const KERNEL_FUNCTIONS = {
+  abi_version: { params: [], returns: 'number' },
+  /** 1 in the SIMD128 builds, 0 in the scalar build. */
+  simd: { params: [], returns: 'number' },
+  softmax_f32: { params: forward, returns: 'void' },
+  log_softmax_f32: { params: forward, returns: 'void' },
+  softmax_f64: { params: forward, returns: 'void' },
+  log_softmax_f64: { params: forward, returns: 'void' },
+  softmax_backward_f32: { params: backward, returns: 'void' },
+  log_softmax_backward_f32: { params: backward, returns: 'void' },
+  softmax_backward_f64: { params: backward, returns: 'void' },
+  log_softmax_backward_f64: { params: backward, returns: 'void' },
+  log_sum_exp_f32: { params: rowStat, returns: 'void' },
+  log_sum_exp_f64: { params: rowStat, returns: 'void' },
+  /** The passes of one float32 softmax row split across threads (see threads/calls.ts). */
+  piece_max_f32: { params: ['x', 'n'], returns: 'number' },
+  piece_exp_sum_f32: { params: ['x', 'out', 'n', 'max', 'temperature'], returns: 'number' },
+  piece_scale_f32: { params: ['out', 'n', 'inv'], returns: 'void' },
+  /** Test probe: this build's float32 exp pass. */
+  probe_exp_f32: { params: ['x', 'out', 'n', 'max', 'temperature'], returns: 'void' },
+} as const satisfies Record<string, FunctionDecl>;
+
+export type KernelName = keyof typeof KERNEL_FUNCTIONS;
+
+/**
+ * The exports that are not functions, by kind. The threads build imports its memory (`env.memory`,
+ * shared) instead of exporting it, and also exports THREADS_GLOBALS.
+ */
+export const KERNEL_GLOBALS = {
+  memory: 'memory',
+  /** The first byte above the kernel's data and stack: the loader's heap starts here. */
+  __heap_base: 'global',
+} as const;
+
+/** The threads build's own exports: each worker moves the stack pointer to a stack of its own. */
+export const THREADS_GLOBALS = { __stack_pointer: 'global' } as const;
+
+/** A number for each parameter name (mapped over a type parameter, so a tuple stays a tuple). */
+type Numbers<P extends readonly string[]> = { -readonly [I in keyof P]: number };
+
+type Signature<D extends FunctionDecl> = (
+  ...args: Numbers<D['params']>
+) => D['returns'] extends 'number' ? number : void;
+
+export type KernelFunctions = { readonly [K in KernelName]: Signature<(typeof KERNEL_FUNCTIONS)[K]> };
+
+export interface KernelExports extends KernelFunctions {
   readonly memory: WebAssembly.Memory;
   readonly __heap_base: WebAssembly.Global;
-  abi_version(): number;
-  simd(): number;
-  softmax_f32: Forward;
-  log_softmax_f32: Forward;
-  softmax_f64: Forward;
-  log_softmax_f64: Forward;
-  softmax_backward_f32: Backward;
-  log_softmax_backward_f32: Backward;
-  softmax_backward_f64: Backward;
-  log_softmax_backward_f64: Backward;
-  piece_max_f32(x: number, n: number): number;
-  piece_exp_sum_f32(x: number, out: number, n: number, max: number, temperature: number): number;
-  piece_scale_f32(out: number, n: number, inv: number): void;
-  probe_exp_f32(x: number, out: number, n: number, max: number, temperature: number): void;
 }

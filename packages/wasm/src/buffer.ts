@@ -1,8 +1,9 @@
 import { type Dtype, SoftmaxError } from '@softmax/core';
+import { ARRAY_TYPES, type ArrayOf, type BufferDtype, ELEMENT_BYTES } from './elements.js';
 import type { Heap } from './heap.js';
 
 /** The buffer each `view()` belongs to, so that a freed buffer's old views can be told apart. */
-const OWNERS = new WeakMap<object, WasmBuffer>();
+const OWNERS = new WeakMap<object, WasmBuffer<BufferDtype>>();
 
 /**
  * Whether `array` is a view that a WasmBuffer handed out and has since been freed. Its memory may
@@ -12,18 +13,17 @@ export function isFreedView(array: object): boolean {
   return OWNERS.get(array)?.freed === true;
 }
 
-/** The typed array of a dtype. */
-export type ArrayOf<D extends Dtype> = D extends 'float32' ? Float32Array : Float64Array;
-
 /**
  * An array that lives in the kernel's linear memory (the zero-copy API). Write inputs through
- * `view()`, run a `*Buffer` method, read the result through `view()`.
+ * `view()`, run a `*Buffer` method, read the result through `view()`. Its elements
+ * are float32 or float64 (the ops' float operands), or int32 or uint32 (integer operands such as
+ * class targets and token ids).
  *
  * Growing linear memory (any allocation may) detaches every typed array over the old buffer; `view()`
  * re-creates its view when that happened, so call `view()` again after allocating rather than
  * keeping a view across allocations.
  */
-export class WasmBuffer<D extends Dtype = Dtype> {
+export class WasmBuffer<D extends BufferDtype = Dtype> {
   readonly dtype: D;
   readonly length: number;
   /** Byte offset of element 0 in linear memory (16-byte aligned). */
@@ -40,7 +40,7 @@ export class WasmBuffer<D extends Dtype = Dtype> {
     this.length = length;
     this.#heap = heap;
     this.#owner = owner;
-    this.byteOffset = heap.allocUser(length * (dtype === 'float32' ? 4 : 8), what);
+    this.byteOffset = heap.allocUser(length * ELEMENT_BYTES[dtype], what);
   }
 
   /** A typed array over the buffer's memory; the same object until memory grows. */
@@ -48,8 +48,7 @@ export class WasmBuffer<D extends Dtype = Dtype> {
     if (this.#freed) throw new SoftmaxError('INVALID_INPUT', 'this WasmBuffer has been freed');
     const buffer = this.#heap.current;
     if (this.#view === undefined || this.#viewBuffer !== buffer) {
-      const Type = this.dtype === 'float32' ? Float32Array : Float64Array;
-      this.#view = new Type(buffer, this.byteOffset, this.length) as ArrayOf<D>;
+      this.#view = new ARRAY_TYPES[this.dtype](buffer, this.byteOffset, this.length) as ArrayOf<D>;
       this.#viewBuffer = buffer;
       OWNERS.set(this.#view, this);
     }

@@ -1,4 +1,5 @@
 import { SoftmaxError } from '@softmax/core';
+import { ARRAY_TYPES, type ArrayOf, type BufferDtype } from './elements.js';
 
 /**
  * The JavaScript side owns the kernel's linear memory above `__heap_base`: a first-fit allocator
@@ -16,6 +17,8 @@ export const MAX_MEMORY_BYTES = 65536 * PAGE;
 
 /** What the heap needs of a `WebAssembly.Memory` (tests pass a stand-in). */
 export type LinearMemory = Pick<WebAssembly.Memory, 'buffer' | 'grow'>;
+
+type Views = { [D in BufferDtype]: ArrayOf<D> };
 
 interface Block {
   ptr: number;
@@ -51,8 +54,8 @@ export class Heap {
    */
   current: ArrayBuffer;
   private viewBuffer: ArrayBuffer | undefined;
-  private f32View: Float32Array = new Float32Array(0);
-  private f64View: Float64Array = new Float64Array(0);
+  /** Set by `refresh`, which the first `view` runs (viewBuffer starts undefined). */
+  private views: Views | undefined;
 
   constructor(memory: LinearMemory, heapBase: number) {
     this.memory = memory;
@@ -181,15 +184,17 @@ export class Heap {
     return total;
   }
 
-  /** A Float32Array over the whole memory, re-created when growth replaced the buffer. */
-  f32(): Float32Array {
+  /**
+   * The whole memory as elements of `type` (a float type, or an integer one for integer operands:
+   * class targets, token ids), re-created when growth replaced the buffer.
+   */
+  view<D extends BufferDtype>(type: D): ArrayOf<D> {
     if (this.current !== this.viewBuffer) this.refresh();
-    return this.f32View;
-  }
-
-  f64(): Float64Array {
-    if (this.current !== this.viewBuffer) this.refresh();
-    return this.f64View;
+    const views = this.views as Views;
+    // Named loads: views[type] would be a keyed load, megamorphic across the calls of every op.
+    if (type === 'float32') return views.float32 as ArrayOf<D>;
+    if (type === 'float64') return views.float64 as ArrayOf<D>;
+    return (type === 'int32' ? views.int32 : views.uint32) as ArrayOf<D>;
   }
 
   /** Bytes of linear memory (it never shrinks). */
@@ -198,9 +203,14 @@ export class Heap {
   }
 
   private refresh(): void {
-    this.viewBuffer = this.current;
-    this.f32View = new Float32Array(this.current);
-    this.f64View = new Float64Array(this.current);
+    const buffer = this.current;
+    this.viewBuffer = buffer;
+    this.views = {
+      float32: new ARRAY_TYPES.float32(buffer),
+      float64: new ARRAY_TYPES.float64(buffer),
+      int32: new ARRAY_TYPES.int32(buffer),
+      uint32: new ARRAY_TYPES.uint32(buffer),
+    };
   }
 }
 

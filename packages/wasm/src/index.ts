@@ -1,7 +1,8 @@
 /**
  * @softmax/wasm — the default entry. The kernel's bytes are embedded (base64, generated at build
  * time), so Node (ESM and CJS), bundlers and web workers need no file paths or plugins. To host the
- * .wasm file yourself, use `@softmax/wasm/init` instead.
+ * .wasm file yourself, use `@softmax/wasm/init` instead. What only tooling needs (the kernel's C ABI
+ * and its version) is on `@softmax/wasm/abi`.
  */
 import type { WasmBackend } from './backend.js';
 import { SCALAR_WASM_BASE64, SIMD_WASM_BASE64, THREADS_WASM_BASE64 } from './generated/wasm-base64.js';
@@ -14,9 +15,9 @@ import {
   wantThreads,
 } from './load.js';
 
-export { ABI_VERSION } from './abi.js';
-export type { BufferBackwardOptions, BufferForwardOptions, WasmBackend } from './backend.js';
-export { type ArrayOf, WasmBuffer } from './buffer.js';
+export type { BufferBackwardOptions, BufferCallOptions, BufferForwardOptions, WasmBackend } from './backend.js';
+export { WasmBuffer } from './buffer.js';
+export type { ArrayOf, BufferDtype, IndexDtype } from './elements.js';
 export { runtimeHasSimd } from './instance.js';
 export type { CreateWasmBackendOptions } from './load.js';
 

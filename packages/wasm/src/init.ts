@@ -8,9 +8,9 @@ import { SoftmaxError } from '@softmax/core';
 import type { WasmBackend } from './backend.js';
 import { backendFromBytes, backendFromModule } from './load.js';
 
-export { ABI_VERSION } from './abi.js';
-export type { BufferBackwardOptions, BufferForwardOptions, WasmBackend } from './backend.js';
-export { type ArrayOf, WasmBuffer } from './buffer.js';
+export type { BufferBackwardOptions, BufferCallOptions, BufferForwardOptions, WasmBackend } from './backend.js';
+export { WasmBuffer } from './buffer.js';
+export type { ArrayOf, BufferDtype, IndexDtype } from './elements.js';
 export { runtimeHasSimd } from './instance.js';
 
 /** Exactly one source of the kernel module. */

@@ -1,4 +1,5 @@
-import type { Dtype, FloatArray } from '@softmax/core';
+import type { OperandArray } from '@softmax/core/backend';
+import { ARRAY_TYPES, type BufferDtype, ELEMENT_BYTES } from './elements.js';
 
 /**
  * The typed-array operations a call applies to the caller's arrays, taken from the intrinsics at
@@ -12,18 +13,16 @@ const getter = (name: string) => Object.getOwnPropertyDescriptor(TypedArray, nam
 const bufferGetter = getter('buffer');
 const byteOffsetGetter = getter('byteOffset');
 const set = Object.getOwnPropertyDescriptor(TypedArray, 'set')?.value as (
-  this: FloatArray,
-  source: FloatArray,
+  this: OperandArray,
+  source: OperandArray,
   offset: number,
 ) => void;
-const F32 = Float32Array;
-const F64 = Float64Array;
 
-export const bufferOf = (array: FloatArray) => bufferGetter.call(array) as ArrayBufferLike;
-export const byteOffsetOf = (array: FloatArray) => byteOffsetGetter.call(array) as number;
+export const bufferOf = (array: OperandArray) => bufferGetter.call(array) as ArrayBufferLike;
+export const byteOffsetOf = (array: OperandArray) => byteOffsetGetter.call(array) as number;
 
 /** `target.set(source, offset)`, whatever `target` overrides. */
-export function copyInto(target: FloatArray, source: FloatArray, offset: number): void {
+export function copyInto(target: OperandArray, source: OperandArray, offset: number): void {
   set.call(target, source, offset);
 }
 
@@ -31,9 +30,7 @@ export function copyInto(target: FloatArray, source: FloatArray, offset: number)
  * Elements [start, start + length) of `array` as a plain view of the same memory: `subarray`
  * without its species lookup (a subclass's `constructor` or `Symbol.species` is its own code).
  */
-export function part(array: FloatArray, dtype: Dtype, start: number, length: number): FloatArray {
-  const at = byteOffsetOf(array);
-  return dtype === 'float32'
-    ? new F32(bufferOf(array), at + start * 4, length)
-    : new F64(bufferOf(array), at + start * 8, length);
+export function part(array: OperandArray, type: BufferDtype, start: number, length: number): OperandArray {
+  const Type = ARRAY_TYPES[type] as new (buffer: ArrayBufferLike, byteOffset: number, length: number) => OperandArray;
+  return new Type(bufferOf(array), byteOffsetOf(array) + start * ELEMENT_BYTES[type], length);
 }

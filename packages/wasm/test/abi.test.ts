@@ -1,8 +1,12 @@
+import { readFileSync } from 'node:fs';
 import { seededRandom } from '@softmax/conformance/helpers';
 import { SoftmaxError } from '@softmax/core';
+import { OPS, type OpName } from '@softmax/core/backend';
 import { describe, expect, it } from 'vitest';
-import { ABI_VERSION } from '../dist/index.js';
+import { ABI_VERSION } from '../dist/abi.js';
 import { init } from '../dist/init.js';
+import { KERNEL_FUNCTIONS, KERNEL_GLOBALS, THREADS_GLOBALS } from '../src/abi.js';
+import { KERNELS } from '../src/kernels.js';
 import { pkgPath, scalarBytes, simdBytes, threadsBytes, threadsImports } from './helpers.js';
 
 /** A module exporting memory and an abi_version() that returns `version` (hand-assembled). */
@@ -49,6 +53,63 @@ describe('ABI version', () => {
     expect(threads.simd()).toBe(1);
     expect(threads.__stack_pointer).toBeInstanceOf(WebAssembly.Global); // moved by each worker
     expect(() => loader.initSync(fakeKernel(ABI_VERSION + 1))).toThrow(/ABI/);
+  });
+});
+
+describe('the ABI table (src/abi.ts)', () => {
+  const builds = [
+    { name: 'simd', bytes: simdBytes(), imports: {}, globals: KERNEL_GLOBALS },
+    { name: 'scalar', bytes: scalarBytes(), imports: {}, globals: KERNEL_GLOBALS },
+    // The threads build imports its memory instead of exporting it.
+    {
+      name: 'threads',
+      bytes: threadsBytes(),
+      imports: threadsImports(),
+      globals: { __heap_base: KERNEL_GLOBALS.__heap_base, ...THREADS_GLOBALS },
+    },
+  ];
+
+  it('lists exactly the functions every build exports, with their arities', () => {
+    for (const build of builds) {
+      const module = new WebAssembly.Module(build.bytes);
+      const exported = WebAssembly.Module.exports(module);
+      const functions = exported.filter((e) => e.kind === 'function').map((e) => e.name);
+      expect(functions.sort(), build.name).toEqual(Object.keys(KERNEL_FUNCTIONS).sort());
+      const instance = new WebAssembly.Instance(module, build.imports);
+      for (const [name, decl] of Object.entries(KERNEL_FUNCTIONS)) {
+        // A wasm function's `length` is its parameter count.
+        expect((instance.exports[name] as (...args: number[]) => unknown).length, `${build.name} ${name}`).toBe(
+          decl.params.length,
+        );
+      }
+      for (const [name, kind] of Object.entries(build.globals)) {
+        expect(exported.find((e) => e.name === name)?.kind, `${build.name} ${name}`).toBe(kind);
+      }
+    }
+    const threadsImported = WebAssembly.Module.imports(new WebAssembly.Module(threadsBytes()));
+    expect(threadsImported).toEqual([{ module: 'env', name: 'memory', kind: 'memory' }]);
+  });
+
+  it("has each op's kernel take the op's pointers, rows, cols and its scalars (kernels.ts)", () => {
+    for (const [name, kernel] of Object.entries(KERNELS)) {
+      const op = OPS[name as OpName];
+      // The scalars of a call with every option at its default.
+      const options = Object.fromEntries(Object.entries(op.options).map(([key, read]) => [key, read(undefined, key)]));
+      const arity = op.inputs.length + op.outputs.length + 2 + kernel.scalars(options).length;
+      for (const dtype of ['float32', 'float64'] as const) {
+        expect(KERNEL_FUNCTIONS[kernel.exports[dtype]].params.length, `${name} ${dtype}`).toBe(arity);
+      }
+    }
+  });
+
+  it("is what pkg/'s .d.ts declares", () => {
+    const dts = readFileSync(pkgPath('softmax_wasm.d.ts'), 'utf8');
+    for (const [name, { params, returns }] of Object.entries(KERNEL_FUNCTIONS)) {
+      expect(dts).toContain(`  ${name}(${params.map((p) => `${p}: number`).join(', ')}): ${returns};\n`);
+    }
+    const declared = [...dts.matchAll(/^ {2}(\w+)\(/gm)].map((m) => m[1]);
+    expect(declared.sort()).toEqual(Object.keys(KERNEL_FUNCTIONS).sort());
+    expect(dts).toContain('readonly __heap_base: WebAssembly.Global;');
   });
 });
 

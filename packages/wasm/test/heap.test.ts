@@ -1,6 +1,6 @@
-import { SoftmaxError } from '@softmax/core';
 import { describe, expect, it } from 'vitest';
 import { Heap, type LinearMemory, MAX_MEMORY_BYTES } from '../src/heap.js';
+import { thrown } from './helpers.js';
 
 const PAGE = 65536;
 const GiB = 2 ** 30;
@@ -25,16 +25,6 @@ class CountingMemory implements LinearMemory {
     this.grows.push(pages);
     return old;
   }
-}
-
-function thrown(f: () => unknown): SoftmaxError {
-  try {
-    f();
-  } catch (error) {
-    expect(error).toBeInstanceOf(SoftmaxError);
-    return error as SoftmaxError;
-  }
-  throw new Error('expected a SoftmaxError, nothing was thrown');
 }
 
 describe('Heap past 2 GiB', () => {
@@ -125,5 +115,26 @@ describe('Heap.holds: which bytes belong to live user blocks', () => {
     // The freed memory reused for an internal block stays refused.
     expect(heap.alloc(100)).toBe(a);
     expect(heap.holds(a, 4)).toBe(false);
+  });
+});
+
+describe('Heap.view: the memory as each element type', () => {
+  it('float and integer views alias the same bytes, and are re-created when memory grows', () => {
+    const heap = new Heap(new WebAssembly.Memory({ initial: 2 }), BASE);
+    const at = heap.alloc(16);
+    heap.view('int32')[at / 4] = -1;
+    expect(heap.view('uint32')[at / 4]).toBe(2 ** 32 - 1);
+    expect(Number.isNaN(heap.view('float32')[at / 4])).toBe(true); // 0xffffffff is a NaN
+    heap.view('float64')[at / 8 + 1] = 1;
+    expect(heap.view('uint32')[at / 4 + 3]).toBe(0x3ff00000); // the high word of 1.0
+    const before = { int32: heap.view('int32'), uint32: heap.view('uint32') };
+    heap.alloc(4 * PAGE); // grows: every old view is detached
+    for (const type of ['int32', 'uint32'] as const) {
+      expect(before[type].length).toBe(0);
+      const after = heap.view(type);
+      expect(after).toBeInstanceOf(type === 'int32' ? Int32Array : Uint32Array);
+      expect(after.byteLength).toBe(heap.byteLength);
+      expect(after[at / 4]).toBe(type === 'int32' ? -1 : 2 ** 32 - 1);
+    }
   });
 });

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { checkAgainstOracle, describeCheck, type Tolerance } from '@softmax/conformance/helpers';
-import type { Dtype, FloatArray } from '@softmax/core';
-import { expect } from 'vitest';
-import type { WasmBackend } from '../dist/index.js';
+import { type Dtype, type FloatArray, SoftmaxError } from '@softmax/core';
+import { afterAll, expect } from 'vitest';
+import { createWasmBackend, type WasmBackend } from '../dist/index.js';
 
 /** pkg/ as the build lays it out (wasm-pack's layout). */
 export const pkgPath = (file: string) => fileURLToPath(new URL(`../pkg/${file}`, import.meta.url));
@@ -44,4 +44,42 @@ export function wasmOwnMemory(backend: unknown) {
       return view;
     },
   };
+}
+
+/** The SoftmaxError `call` throws (anything else, or nothing, fails the test). */
+export function thrown(call: () => unknown): SoftmaxError {
+  try {
+    call();
+  } catch (error) {
+    expect(error).toBeInstanceOf(SoftmaxError);
+    return error as SoftmaxError;
+  }
+  throw new Error('expected a SoftmaxError, nothing was thrown');
+}
+
+/** The SoftmaxError `call` throws, as "CODE: message" ('no error' if it returns). */
+export function failure(call: () => unknown): string {
+  try {
+    call();
+  } catch (error) {
+    expect(error).toBeInstanceOf(SoftmaxError);
+    return `${(error as SoftmaxError).code}: ${(error as SoftmaxError).message}`;
+  }
+  return 'no error';
+}
+
+/**
+ * A backend of each build: SIMD128 on one thread, scalar, and the threads build on two threads
+ * (whose large calls split). Disposed after the calling file's tests.
+ */
+export async function everyBuild(): Promise<Record<'simd' | 'scalar' | 'threads', WasmBackend>> {
+  const backends = {
+    simd: await createWasmBackend({ simd: true, threads: 1 }),
+    scalar: await createWasmBackend({ simd: false }),
+    threads: await createWasmBackend({ threads: 2 }),
+  };
+  afterAll(() => {
+    for (const b of Object.values(backends)) b.dispose();
+  });
+  return backends;
 }

@@ -1,9 +1,8 @@
 import { logSoftmaxScale, softmaxBackwardScale, uniform } from '@softmax/conformance/helpers';
 import * as core from '@softmax/core';
-import { SoftmaxError } from '@softmax/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createWasmBackend, type WasmBackend } from '../dist/index.js';
-import { expectAccurate } from './helpers.js';
+import { expectAccurate, failure } from './helpers.js';
 
 // Copying calls given a view of a backend's linear memory that no live WasmBuffer holds (the
 // kernel's data and stack, the scratch block, a freed buffer's stale view) must refuse it: used as
@@ -25,17 +24,6 @@ const x = Float32Array.from(uniform(4 * COLS, -5, 5, 3));
 const y = core.softmax(x, { cols: COLS });
 const dy = Float32Array.from(uniform(4 * COLS, -1, 1, 4));
 
-/** The SoftmaxError `call` throws, as "CODE: message" ('no error' if it returns). */
-function failure(call: () => unknown): string {
-  try {
-    call();
-  } catch (error) {
-    expect(error).toBeInstanceOf(SoftmaxError);
-    return `${(error as SoftmaxError).code}: ${(error as SoftmaxError).message}`;
-  }
-  return 'no error';
-}
-
 /** Every copying call of `b` with `view` (a float32 view of x.length elements) in each argument. */
 function misuses(b: WasmBackend, view: Float32Array): [string, () => unknown][] {
   const options = { cols: COLS };
@@ -47,6 +35,9 @@ function misuses(b: WasmBackend, view: Float32Array): [string, () => unknown][] 
     ['y', () => b.softmaxBackward(view, dy, options)],
     ['dy', () => b.logSoftmaxBackward(y, view, options)],
     ['options.out', () => b.softmaxBackward(y, dy, { ...options, out: view })],
+    ['x', () => b.logSumExp(view, options)],
+    // logSumExp's out holds one element per row: x.length of them in rows of one.
+    ['options.out', () => b.logSumExp(x, { cols: 1, out: view })],
   ];
 }
 
@@ -70,6 +61,8 @@ function expectHealthy(b: WasmBackend): void {
   expectAccurate(b.softmax(x, { cols: COLS }), core.softmax(x, { cols: COLS }), { rtol: 1e-6 });
   const ref = core.logSoftmax(x, { cols: COLS, temperature: 0.5 });
   expectAccurate(b.logSoftmax(x, { cols: COLS, temperature: 0.5 }), ref, { rtol: 1e-6, scale: logSoftmaxScale(ref) });
+  const lse = core.logSumExp(x, { cols: COLS });
+  expectAccurate(b.logSumExp(x, { cols: COLS }), lse, { rtol: 1e-6, scale: logSoftmaxScale(lse) });
 }
 
 for (const [name, options] of Object.entries(CONFIGS)) {

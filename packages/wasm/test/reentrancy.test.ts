@@ -3,10 +3,9 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { softmaxBackwardScale, uniform } from '@softmax/conformance/helpers';
 import * as core from '@softmax/core';
-import { SoftmaxError } from '@softmax/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createWasmBackend, type WasmBackend } from '../dist/index.js';
-import { expectAccurate } from './helpers.js';
+import { expectAccurate, failure } from './helpers.js';
 
 // A caller's code that runs during a call (an override of an argument's methods, a getter of its
 // options) and calls the backend again shared the running call's scratch block and, on several
@@ -28,17 +27,6 @@ const COLS = 2000;
 const x = Float32Array.from(uniform(ROWS * COLS, -10, 10, 5));
 const other = Float32Array.from(uniform(ROWS * COLS, -3, 3, 6));
 const want = core.softmax(x, { cols: COLS });
-
-/** The SoftmaxError `call` throws, as "CODE: message" ('no error' if it returns). */
-function failure(call: () => unknown): string {
-  try {
-    call();
-  } catch (error) {
-    expect(error).toBeInstanceOf(SoftmaxError);
-    return `${(error as SoftmaxError).code}: ${(error as SoftmaxError).message}`;
-  }
-  return 'no error';
-}
 
 const REENTRANT = 'BACKEND_UNAVAILABLE: re-entrant call: this wasm backend is already running a call';
 

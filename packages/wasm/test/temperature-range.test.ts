@@ -7,21 +7,14 @@ import {
 } from '@softmax/conformance/helpers';
 import type { FloatArray } from '@softmax/core';
 import * as core from '@softmax/core';
-import { afterAll, describe, it } from 'vitest';
-import { createWasmBackend, type WasmBackend } from '../dist/index.js';
-import { expectAccurate } from './helpers.js';
+import { describe, it } from 'vitest';
+import type { WasmBackend } from '../dist/index.js';
+import { everyBuild, expectAccurate } from './helpers.js';
 
 // Every finite positive temperature is valid. The kernels multiply by 1/T, which is infinite for
 // T < 5.6e-309 (0·∞ = NaN at the row's max) and subnormal for T > 4.5e307; the reference divides.
 
-const backends: Record<string, WasmBackend> = {
-  simd: await createWasmBackend({ simd: true, threads: 1 }),
-  scalar: await createWasmBackend({ simd: false }),
-  threads: await createWasmBackend({ threads: 2 }),
-};
-afterAll(() => {
-  for (const b of Object.values(backends)) b.dispose();
-});
+const backends = await everyBuild();
 
 /** The float64 next to `t` (up: toward +∞). */
 function neighbour(t: number, up: boolean): number {
@@ -82,6 +75,8 @@ function checkAll(backend: WasmBackend, x: FloatArray, cols: number, t: number):
   expectAccurate(backend.softmax(x, options), sm, { rtol });
   const lsm = core.logSoftmax(x, options);
   expectAccurate(backend.logSoftmax(x, options), lsm, { rtol, scale: logSoftmaxScale(lsm) });
+  const lse = core.logSumExp(x, options);
+  expectAccurate(backend.logSumExp(x, options), lse, { rtol, scale: logSoftmaxScale(lse) });
   // The gradients take finite inputs: y from a T = 1 forward pass of the random row.
   const first = x.subarray(0, cols);
   const y = core.softmax(first, { cols });

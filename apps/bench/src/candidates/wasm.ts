@@ -1,30 +1,26 @@
 import type { Op } from '@softmax/bench-scenarios';
-import type { WasmBackend, WasmBuffer } from '@softmax/wasm';
+import { OPS } from '@softmax/core/backend';
+import type { WasmBackend } from '@softmax/wasm';
 import wasmPackage from '@softmax/wasm/package.json';
-import type { Candidate, FloatArray, Prepared, Problem } from '../candidate.js';
+import type { Candidate, Prepared, Problem } from '../candidate.js';
+import { operandLength } from '../inputs.js';
 import { backendLoaded } from './backend-candidate.js';
 
-type Call = (b: WasmBackend, inputs: WasmBuffer[], out: WasmBuffer, cols: number) => void;
-
-const calls: Record<Op, Call> = {
-  softmax: (b, [x], out, cols) => b.softmaxBuffer(x, { cols, out }),
-  logSoftmax: (b, [x], out, cols) => b.logSoftmaxBuffer(x, { cols, out }),
-  softmaxBackward: (b, [y, dy], out, cols) => b.softmaxBackwardBuffer(y, dy, { cols, out }),
-  logSoftmaxBackward: (b, [y, dy], out, cols) => b.logSoftmaxBackwardBuffer(y, dy, { cols, out }),
-};
-
-/** kernel: the zero-copy API: inputs and output already in the kernel's linear memory. */
+/**
+ * kernel: the zero-copy API, any op through `bufferCall`: inputs and output already in the
+ * kernel's linear memory, the output sized from the op's declaration in core's op table.
+ */
 function kernelPrepared(backend: WasmBackend, p: Problem): Prepared {
   const inputs = p.inputs.map((a) => {
     const buffer = backend.alloc(a.length, p.dtype);
     buffer.view().set(a);
     return buffer;
   });
-  const out = backend.alloc(p.x.length, p.dtype);
-  const call = calls[p.op];
+  const out = backend.alloc(operandLength(OPS[p.op].outputs[0].shape, p.rows, p.cols), p.dtype);
+  const options = { cols: p.cols, out };
   return {
     async: false,
-    run: () => call(backend, inputs, out, p.cols),
+    run: () => backend.bufferCall(p.op, inputs, options),
     output: async () => out.view().slice(),
     dispose() {
       for (const b of [...inputs, out]) b.free();
@@ -46,7 +42,8 @@ export function wasmCandidate(id: string, label: string, threads: number | undef
         isAsync: false,
         details: { simd: String(backend.simd), threads: String(backend.threads) },
         kernel: {
-          ops: ['softmax', 'logSoftmax', 'softmaxBackward', 'logSoftmaxBackward'],
+          // Every op the backend declares runs zero-copy.
+          ops: Object.keys(backend.ops) as Op[],
           prepare: async (p) => kernelPrepared(backend, p),
         },
       });

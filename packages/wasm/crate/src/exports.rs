@@ -2,11 +2,11 @@
 //! has validated every argument (through @softmax/core) before calling. Bump ABI_VERSION whenever a
 //! signature or meaning changes: the loader refuses a module whose `abi_version()` differs.
 
-use crate::forward32::{exp_probe, forward_f32, piece_exp_sum, piece_max, piece_scale};
+use crate::forward32::{exp_probe, forward_f32, log_sum_exp_rows, piece_exp_sum, piece_max, piece_scale};
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-use crate::generic::{forward_row, log_softmax_backward_row, softmax_backward_row};
+use crate::generic::{forward_row, log_softmax_backward_row, log_sum_exp_row, softmax_backward_row};
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-use crate::simd64::{forward_row_f64, log_softmax_backward_row, softmax_backward_row};
+use crate::simd64::{forward_row_f64, log_softmax_backward_row, log_sum_exp_row_f64, softmax_backward_row};
 
 /// A float64 row: SIMD128 (f64x2) in the SIMD build, scalar otherwise.
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
@@ -15,7 +15,14 @@ unsafe fn forward_row_f64(x: *const f64, out: *mut f64, n: usize, temperature: f
     forward_row::<f64>(x, out, n, temperature, log, zero_masked);
 }
 
-pub const ABI_VERSION: u32 = 2;
+/// log Σ e^(x / T) of a float64 row: SIMD128 (f64x2) in the SIMD build, scalar otherwise.
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+#[inline(always)]
+unsafe fn log_sum_exp_row_f64(x: *const f64, n: usize, temperature: f64) -> f64 {
+    log_sum_exp_row::<f64>(x, n, temperature)
+}
+
+pub const ABI_VERSION: u32 = 3;
 
 #[no_mangle]
 pub extern "C" fn abi_version() -> u32 {
@@ -57,6 +64,28 @@ pub unsafe extern "C" fn softmax_f64(x: *const f64, out: *mut f64, rows: usize, 
 pub unsafe extern "C" fn log_softmax_f64(x: *const f64, out: *mut f64, rows: usize, cols: usize, temperature: f64, zero_masked: u32) {
     for r in 0..rows {
         forward_row_f64(x.add(r * cols), out.add(r * cols), cols, temperature, true, zero_masked != 0);
+    }
+}
+
+/// log Σ_j e^(x_j / T) of each row: one float32 per row.
+///
+/// # Safety
+/// Valid pointers for rows·cols float32s (`x`) and rows float32s (`out`); `out` may equal `x` when
+/// cols is 1.
+#[no_mangle]
+pub unsafe extern "C" fn log_sum_exp_f32(x: *const f32, out: *mut f32, rows: usize, cols: usize, temperature: f64) {
+    log_sum_exp_rows(x, out, rows, cols, temperature);
+}
+
+/// log Σ_j e^(x_j / T) of each row: one float64 per row.
+///
+/// # Safety
+/// Valid pointers for rows·cols float64s (`x`) and rows float64s (`out`); `out` may equal `x` when
+/// cols is 1.
+#[no_mangle]
+pub unsafe extern "C" fn log_sum_exp_f64(x: *const f64, out: *mut f64, rows: usize, cols: usize, temperature: f64) {
+    for r in 0..rows {
+        *out.add(r) = log_sum_exp_row_f64(x.add(r * cols), cols, temperature);
     }
 }
 

@@ -1,9 +1,10 @@
 //! Float32 softmax / log-softmax over rows: three passes per row (max, exp-and-sum, scale), each
-//! row finished before the next so a row stays in cache between its passes.
+//! row finished before the next so a row stays in cache between its passes; logSumExp, the first
+//! two.
 
 use crate::exp32::{Exp32, T_MAX, T_MIN};
 use crate::exp64::exp64;
-use crate::generic::{forward_row, special_row};
+use crate::generic::{self, forward_row, special_log_sum_exp, special_row};
 use crate::log64::{ln1p64, ln64};
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -42,18 +43,59 @@ pub unsafe fn forward_f32(x: *const f32, out: *mut f32, rows: usize, cols: usize
 #[inline(always)]
 unsafe fn row<const SCALED: bool>(x: *const f32, out: *mut f32, cols: usize, c: &Exp32, temperature: f64, log: bool) {
     if log {
-        // The max's own 1 is kept out of `rest` so that ln1p keeps the max's log-prob accurate.
-        // The pass's terms are e^((x - s)/T): dividing by e^((max - s)/T) (float64, relative error
-        // ~1e-16) gives Σ e^((x - max)/T) over the entries below the max.
-        let (rest, at_max) = passes::exp_rest::<SCALED>(x, cols, c);
-        let rest = rest * exp64(-c.log_shift(temperature));
-        let log_sum = if at_max == 1 { ln1p64(rest) } else { ln64(at_max as f64 + rest) };
-        passes::log_out(x, out, cols, c, log_sum as f32);
+        passes::log_out(x, out, cols, c, log_sum::<SCALED>(x, cols, c, temperature) as f32);
     } else {
         // Terms are e^((x - s)/T) (see exp32.rs); the common factor e^((max - s)/T) cancels here.
         let sum = passes::exp_store_sum::<SCALED>(x, out, cols, c);
         passes::scale(out, cols, (1.0 / sum) as f32);
     }
+}
+
+/// ln Σ e^((x - max)/T) of a row on the fast path (`c`: its finite max's constants). The max's
+/// own 1 is kept out of `rest`, so that ln1p keeps a dominant entry's accuracy (log-softmax's
+/// log-prob of the max, logSumExp's result). The pass's terms are e^((x - s)/T): dividing by
+/// e^((max - s)/T) (float64, relative error ~1e-16) gives Σ e^((x - max)/T) over the entries below
+/// the max, summed in float64. Not inlined: it runs once a row, and both ops share one copy.
+#[inline(never)]
+unsafe fn log_sum<const SCALED: bool>(x: *const f32, cols: usize, c: &Exp32, temperature: f64) -> f64 {
+    let (rest, at_max) = passes::exp_rest::<SCALED>(x, cols, c);
+    let rest = rest * exp64(-c.log_shift(temperature));
+    if at_max == 1 {
+        ln1p64(rest)
+    } else {
+        ln64(at_max as f64 + rest)
+    }
+}
+
+/// log Σ_j e^(x_j / T) of each float32 row, in float64 (max/T plus the row's log-sum), rounded
+/// once into `out` (one element per row). Rows off the fast path compute in float64 throughout.
+///
+/// # Safety
+/// `x` valid for `rows·cols` elements, `out` for `rows`; `out` may equal `x` when `cols` is 1.
+pub unsafe fn log_sum_exp_rows(x: *const f32, out: *mut f32, rows: usize, cols: usize, temperature: f64) {
+    let fast = (T_MIN..=T_MAX).contains(&temperature);
+    for r in 0..rows {
+        let xr = x.add(r * cols);
+        *out.add(r) = if fast { log_sum_exp_row(xr, cols, temperature) } else { generic::log_sum_exp_row::<f32>(xr, cols, temperature) } as f32;
+    }
+}
+
+/// One row of `log_sum_exp_rows` on the fast path's passes.
+#[inline(always)]
+unsafe fn log_sum_exp_row(x: *const f32, cols: usize, temperature: f64) -> f64 {
+    let (max, has_nan) = passes::stats(x, cols);
+    if let Some(special) = special_log_sum_exp(max as f64, has_nan) {
+        return special;
+    }
+    let Some(c) = Exp32::new(max, temperature) else {
+        return generic::log_sum_exp_row::<f32>(x, cols, temperature);
+    };
+    let log_sum = if temperature == 1.0 {
+        log_sum::<false>(x, cols, &c, temperature)
+    } else {
+        log_sum::<true>(x, cols, &c, temperature)
+    };
+    max as f64 / temperature + log_sum
 }
 
 /// The probe behind `probe_exp_f32`: exp((x - s)/T) through this build's pass (s: Exp32's shift for

@@ -152,6 +152,33 @@ unsafe fn forward_row_by<E: Elem, const DIVIDE: bool>(
     log: bool,
     zero_masked: bool,
 ) {
+    let (max, has_nan) = row_stats(x, n);
+    if special_row(x, out, n, max, has_nan, log, zero_masked) {
+        return;
+    }
+    let inv_t = 1.0 / temperature;
+    if log {
+        let log_sum = log_sum_by::<E, DIVIDE>(x, n, max, temperature, inv_t);
+        for j in 0..n {
+            // Both terms are ≤ 0: no cancellation.
+            *out.add(j) = E::put(scaled_difference_by::<DIVIDE>((*x.add(j)).get(), max, temperature, inv_t) - log_sum);
+        }
+    } else {
+        let sum = sum_f64(n, |j| {
+            let e = exp64(shifted_by::<DIVIDE>((*x.add(j)).get(), max, temperature, inv_t));
+            *out.add(j) = E::put(e);
+            e
+        });
+        let inv = 1.0 / sum;
+        for j in 0..n {
+            *out.add(j) = E::put((*out.add(j)).get() * inv);
+        }
+    }
+}
+
+/// Row max ignoring NaN, and whether a NaN was seen.
+#[inline(always)]
+unsafe fn row_stats<E: Elem>(x: *const E, n: usize) -> (f64, bool) {
     let mut max = f64::NEG_INFINITY;
     let mut has_nan = false;
     for j in 0..n {
@@ -162,47 +189,78 @@ unsafe fn forward_row_by<E: Elem, const DIVIDE: bool>(
             max = v;
         }
     }
-    if special_row(x, out, n, max, has_nan, log, zero_masked) {
-        return;
-    }
-    let inv_t = 1.0 / temperature;
-    // Dividing, T may be huge: then (x − max)/T is finite where x − max overflows, so the sum
-    // takes the overflow-safe difference too (with a reciprocal its exp is 0 either way).
-    let shifted = |v: f64| {
-        if DIVIDE {
-            scaled_difference_by::<true>(v, max, temperature, inv_t)
-        } else {
-            (v - max) * inv_t
-        }
-    };
-    if log {
-        // The max's own 1 is kept out of `rest` so that ln1p keeps the max's log-prob accurate.
-        let mut at_max = 0usize;
-        let rest = sum_f64(n, |j| {
-            let v = (*x.add(j)).get();
-            if v == max {
-                at_max += 1;
-                0.0
-            } else {
-                exp64(shifted(v))
-            }
-        });
-        let log_sum = if at_max == 1 { ln1p64(rest) } else { ln64(at_max as f64 + rest) };
-        for j in 0..n {
-            // Both terms are ≤ 0: no cancellation.
-            *out.add(j) = E::put(scaled_difference_by::<DIVIDE>((*x.add(j)).get(), max, temperature, inv_t) - log_sum);
-        }
+    (max, has_nan)
+}
+
+/// (v − max)/T as the exp-and-sum pass takes it. Dividing, T may be huge: then (x − max)/T is
+/// finite where x − max overflows, so the sum takes the overflow-safe difference too (with a
+/// reciprocal its exp is 0 either way).
+#[inline(always)]
+fn shifted_by<const DIVIDE: bool>(v: f64, max: f64, temperature: f64, inv_t: f64) -> f64 {
+    if DIVIDE {
+        scaled_difference_by::<true>(v, max, temperature, inv_t)
     } else {
-        let sum = sum_f64(n, |j| {
-            let e = exp64(shifted((*x.add(j)).get()));
-            *out.add(j) = E::put(e);
-            e
-        });
-        let inv = 1.0 / sum;
-        for j in 0..n {
-            *out.add(j) = E::put((*out.add(j)).get() * inv);
-        }
+        (v - max) * inv_t
     }
+}
+
+/// ln Σ_j e^((x_j − max)/T) of a row whose max is finite. The max's own 1 is kept out of the
+/// rest of the sum, so that ln1p keeps full accuracy where the max dominates (log-softmax's
+/// log-prob of the max, logSumExp's result). Not inlined: it runs once a row, and both ops share
+/// one copy of each instance.
+#[inline(never)]
+unsafe fn log_sum_by<E: Elem, const DIVIDE: bool>(x: *const E, n: usize, max: f64, temperature: f64, inv_t: f64) -> f64 {
+    let mut at_max = 0usize;
+    let rest = sum_f64(n, |j| {
+        let v = (*x.add(j)).get();
+        if v == max {
+            at_max += 1;
+            0.0
+        } else {
+            exp64(shifted_by::<DIVIDE>(v, max, temperature, inv_t))
+        }
+    });
+    if at_max == 1 {
+        ln1p64(rest)
+    } else {
+        ln64(at_max as f64 + rest)
+    }
+}
+
+/// logSumExp's special values (see @softmax/core's referenceLogSumExp): any NaN → NaN, else any
+/// +∞ → +∞, else a row of only −∞ → −∞ (the log of an empty sum). None for a finite max.
+#[inline(always)]
+pub fn special_log_sum_exp(max: f64, has_nan: bool) -> Option<f64> {
+    if has_nan {
+        Some(f64::NAN)
+    } else if max.is_finite() {
+        None
+    } else {
+        Some(max)
+    }
+}
+
+/// log Σ_j e^(x_j / T) of one row, computed in float64 as max/T + ln Σ e^((x_j − max)/T): no
+/// finite input overflows unless the result does.
+///
+/// # Safety
+/// `x` valid for `n` elements.
+pub unsafe fn log_sum_exp_row<E: Elem>(x: *const E, n: usize, temperature: f64) -> f64 {
+    if reciprocal_ok(temperature) {
+        log_sum_exp_row_by::<E, false>(x, n, temperature)
+    } else {
+        log_sum_exp_row_by::<E, true>(x, n, temperature)
+    }
+}
+
+#[inline(always)]
+unsafe fn log_sum_exp_row_by<E: Elem, const DIVIDE: bool>(x: *const E, n: usize, temperature: f64) -> f64 {
+    let (max, has_nan) = row_stats(x, n);
+    if let Some(special) = special_log_sum_exp(max, has_nan) {
+        return special;
+    }
+    // max/T divided (one rounding) whatever the route: it is the result's leading term.
+    max / temperature + log_sum_by::<E, DIVIDE>(x, n, max, temperature, 1.0 / temperature)
 }
 
 /// (v - max)/T, also where v - max overflows although the quotient does not (|v|, |max| near the

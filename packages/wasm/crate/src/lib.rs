@@ -1,8 +1,9 @@
-//! softmax_wasm: softmax, log-softmax and their gradients over `rows × cols` row-major arrays,
-//! float32 and float64, exported as a C ABI over pointers into linear memory.
+//! softmax_wasm: softmax, log-softmax, their gradients and log-sum-exp over `rows × cols`
+//! row-major arrays, float32 and float64, exported as a C ABI over pointers into linear memory.
 //!
 //! Memory is owned by the JavaScript loader (it grows `memory` and places arrays above
-//! `__heap_base`); the kernels allocate nothing. Every kernel accepts `out == x` (in place).
+//! `__heap_base`); the kernels allocate nothing. Every kernel accepts an output that is one of
+//! its inputs of the same shape (in place).
 #![cfg_attr(target_arch = "wasm32", no_std)]
 
 pub mod exp32;

@@ -11,7 +11,7 @@
 use core::arch::wasm32::*;
 
 use crate::exp64::{exp64, C, LN2_HI, LN2_LO, LOG2E, MAGIC};
-use crate::generic::{self, reciprocal_ok, scaled_difference, special_row, Elem};
+use crate::generic::{self, reciprocal_ok, scaled_difference, special_log_sum_exp, special_row, Elem};
 use crate::log64::{ln1p64, ln64};
 use crate::sum::BlockSum;
 
@@ -209,38 +209,7 @@ pub unsafe fn forward_row_f64(x: *const f64, out: *mut f64, n: usize, temperatur
     let (vmax, vit) = (f64x2_splat(max), f64x2_splat(inv_t));
     let shifted = |x: [v128; 4]| x.map(|xi| f64x2_mul(f64x2_sub(xi, vmax), vit));
     if log {
-        // The max's own 1 is kept out of `rest` so that ln1p keeps the max's log-prob accurate.
-        let zero = f64x2_splat(0.0);
-        let mut total = BlockSum::default();
-        let mut count = i64x2_splat(0);
-        let mut j = 0;
-        while j + 64 <= n {
-            let mut a = [zero; 4];
-            for _ in 0..8 {
-                let xv = f64::load8(x.add(j));
-                let e = exp4(shifted(xv), &v);
-                let q = xv.map(|xi| f64x2_eq(xi, vmax));
-                add4(&mut a, [0, 1, 2, 3].map(|i| v128_andnot(e[i], q[i])));
-                // A true lane is -1: subtracting the masks counts them.
-                count = i64x2_sub(count, i64x2_add(i64x2_add(q[0], q[1]), i64x2_add(q[2], q[3])));
-                j += 8;
-            }
-            total.add(block_total(a));
-        }
-        let mut at_max = (i64x2_extract_lane::<0>(count) + i64x2_extract_lane::<1>(count)) as usize;
-        let mut tail = 0.0;
-        while j < n {
-            let xv = *x.add(j);
-            if xv == max {
-                at_max += 1;
-            } else {
-                tail += exp64((xv - max) * inv_t);
-            }
-            j += 1;
-        }
-        total.add(tail);
-        let rest = total.total();
-        let log_sum = if at_max == 1 { ln1p64(rest) } else { ln64(at_max as f64 + rest) };
+        let log_sum = log_sum(x, n, max, inv_t, &v);
         log_out(x, out, n, max, inv_t, log_sum);
     } else {
         let zero = f64x2_splat(0.0);
@@ -266,6 +235,65 @@ pub unsafe fn forward_row_f64(x: *const f64, out: *mut f64, n: usize, temperatur
         total.add(tail);
         scale(out, n, 1.0 / total.total());
     }
+}
+
+/// ln Σ e^((x − max)/T) of a float64 row whose max is finite: the loop of generic.rs's
+/// log_sum_by, with the max's own 1 kept out of the rest (so that ln1p keeps a dominant entry's
+/// accuracy). Not inlined: it runs once a row, and both ops share one copy.
+#[inline(never)]
+unsafe fn log_sum(x: *const f64, n: usize, max: f64, inv_t: f64, v: &V64) -> f64 {
+    let (vmax, vit) = (f64x2_splat(max), f64x2_splat(inv_t));
+    let zero = f64x2_splat(0.0);
+    let mut total = BlockSum::default();
+    let mut count = i64x2_splat(0);
+    let mut j = 0;
+    while j + 64 <= n {
+        let mut a = [zero; 4];
+        for _ in 0..8 {
+            let xv = f64::load8(x.add(j));
+            let e = exp4(xv.map(|xi| f64x2_mul(f64x2_sub(xi, vmax), vit)), v);
+            let q = xv.map(|xi| f64x2_eq(xi, vmax));
+            add4(&mut a, [0, 1, 2, 3].map(|i| v128_andnot(e[i], q[i])));
+            // A true lane is -1: subtracting the masks counts them.
+            count = i64x2_sub(count, i64x2_add(i64x2_add(q[0], q[1]), i64x2_add(q[2], q[3])));
+            j += 8;
+        }
+        total.add(block_total(a));
+    }
+    let mut at_max = (i64x2_extract_lane::<0>(count) + i64x2_extract_lane::<1>(count)) as usize;
+    let mut tail = 0.0;
+    while j < n {
+        let xv = *x.add(j);
+        if xv == max {
+            at_max += 1;
+        } else {
+            tail += exp64((xv - max) * inv_t);
+        }
+        j += 1;
+    }
+    total.add(tail);
+    let rest = total.total();
+    if at_max == 1 {
+        ln1p64(rest)
+    } else {
+        ln64(at_max as f64 + rest)
+    }
+}
+
+/// log Σ_j e^(x_j / T) of one float64 row: the operations of generic::log_sum_exp_row.
+///
+/// # Safety
+/// `x` valid for `n` elements.
+pub unsafe fn log_sum_exp_row_f64(x: *const f64, n: usize, temperature: f64) -> f64 {
+    if !reciprocal_ok(temperature) {
+        // 1/T is subnormal or infinite: the scalar row divides instead.
+        return generic::log_sum_exp_row::<f64>(x, n, temperature);
+    }
+    let (max, has_nan) = stats(x, n);
+    if let Some(special) = special_log_sum_exp(max, has_nan) {
+        return special;
+    }
+    max / temperature + log_sum(x, n, max, 1.0 / temperature, &V64::new())
 }
 
 /// out = (x - max)·(1/T) - log_sum; a group where x - max overflows goes through

@@ -1,7 +1,9 @@
-import type { Dtype, FloatArray } from '@softmax/core';
-import type { KernelExports } from '../abi.js';
+import type { OperandArray } from '@softmax/core/backend';
+import { KERNEL_FUNCTIONS, type KernelExports, type KernelName } from '../abi.js';
+import { type BufferDtype, ELEMENT_BYTES } from '../elements.js';
 import type { Heap } from '../heap.js';
 import { copyInto, part } from '../intrinsics.js';
+import { invoke } from '../kernels.js';
 import { MAX_CHUNKS } from './chunks.js';
 import { type Job, ThreadPool, WORKER_STACK_BYTES } from './pool.js';
 
@@ -25,30 +27,10 @@ const PIPELINE_BLOCK_BYTES = 1024 * 1024;
  */
 const CHUNK_ELEMENTS = 32768;
 
-/** The kernels a worker can run, by index (the pool's function numbers). */
-export const POOL_FUNCTIONS = [
-  'softmax_f32',
-  'log_softmax_f32',
-  'softmax_f64',
-  'log_softmax_f64',
-  'softmax_backward_f32',
-  'log_softmax_backward_f32',
-  'softmax_backward_f64',
-  'log_softmax_backward_f64',
-  'piece_max_f32',
-  'piece_exp_sum_f32',
-  'piece_scale_f32',
-] as const;
-type PoolFunction = (typeof POOL_FUNCTIONS)[number];
-export type ForwardName = 'softmax_f32' | 'log_softmax_f32' | 'softmax_f64' | 'log_softmax_f64';
-export type BackwardName =
-  | 'softmax_backward_f32'
-  | 'log_softmax_backward_f32'
-  | 'softmax_backward_f64'
-  | 'log_softmax_backward_f64';
+/** The kernels a worker can run, by index (the pool's function numbers): every export of the ABI. */
+const POOL_FUNCTIONS = Object.keys(KERNEL_FUNCTIONS) as KernelName[];
 
-const fnIndex = (name: PoolFunction) => POOL_FUNCTIONS.indexOf(name);
-const bytesOf = (name: string) => (name.endsWith('f32') ? 4 : 8);
+const fnIndex = (name: KernelName) => POOL_FUNCTIONS.indexOf(name);
 
 /** Rows per chunk for a call of `rows × cols` (at most MAX_CHUNKS chunks). */
 function rowsPerChunk(rows: number, cols: number): number {
@@ -56,17 +38,16 @@ function rowsPerChunk(rows: number, cols: number): number {
 }
 
 /**
- * A job over rows: the first `pointers` arguments are row-major arrays (moved to each chunk's
- * first row), the next is the row count.
+ * A job over rows: the first arguments are pointers, `strides` their bytes per row (moved to each
+ * chunk's first row), the next is the row count.
  */
-function rowJob(name: ForwardName | BackwardName, args: number[], pointers: number, rows: number, cols: number): Job {
+function rowJob(name: KernelName, args: number[], strides: readonly number[], rows: number, cols: number): Job {
   return {
     fn: fnIndex(name),
     args,
-    pointers: (1 << pointers) - 1,
-    countAt: pointers,
+    strides,
+    countAt: strides.length,
     items: rows,
-    bytesPerItem: cols * bytesOf(name),
     perChunk: rowsPerChunk(rows, cols),
   };
 }
@@ -95,19 +76,23 @@ export class ThreadedCalls {
     this.#kernel = kernel;
   }
 
-  /** A forward call: rows split between threads, or one float32 softmax row in pieces. */
-  forward(name: ForwardName, x: number, out: number, rows: number, cols: number, t: number, zm: number): void {
-    if (rows > 1) {
-      this.#pool.run(rowJob(name, [x, out, rows, cols, t, zm], 2, rows, cols));
-    } else if (name !== 'softmax_f32' || !this.#splitRow(x, out, cols, t)) {
-      this.#kernel[name](x, out, rows, cols, t, zm);
+  /**
+   * A kernel call over rows: its pointer arguments (`strides`: each one's bytes per row), rows,
+   * cols and the op's scalars. Several rows are split between threads; one float32 softmax row is
+   * split into pieces, any other single row runs on the calling thread.
+   */
+  rows(
+    name: KernelName,
+    pointers: readonly number[],
+    strides: readonly number[],
+    rows: number,
+    cols: number,
+    scalars: readonly number[],
+  ): void {
+    if (rows > 1) this.#pool.run(rowJob(name, [...pointers, rows, cols, ...scalars], strides, rows, cols));
+    else if (name !== 'softmax_f32' || !this.#splitRow(pointers[0], pointers[1], cols, scalars[0])) {
+      invoke(this.#kernel, name, pointers, pointers.length, rows, cols, scalars);
     }
-  }
-
-  /** A backward call, its rows split between threads (one row runs on the calling thread). */
-  backward(name: BackwardName, y: number, dy: number, out: number, rows: number, cols: number, t: number): void {
-    if (rows > 1) this.#pool.run(rowJob(name, [y, dy, out, rows, cols, t], 3, rows, cols));
-    else this.#kernel[name](y, dy, out, rows, cols, t);
   }
 
   /**
@@ -122,9 +107,9 @@ export class ThreadedCalls {
     const pool = this.#pool;
     // Pieces are multiples of 64 elements, the kernel's block.
     const perChunk = Math.ceil(Math.max(CHUNK_ELEMENTS, cols / MAX_CHUNKS) / 64) * 64;
-    const piece = { items: cols, bytesPerItem: 4, perChunk };
+    const piece = { items: cols, perChunk };
     let max = Number.NEGATIVE_INFINITY;
-    for (const m of pool.run({ ...piece, fn: fnIndex('piece_max_f32'), args: [x, cols], pointers: 0b1, countAt: 1 })) {
+    for (const m of pool.run({ ...piece, fn: fnIndex('piece_max_f32'), args: [x, cols], strides: [4], countAt: 1 })) {
       max = Math.max(max, m); // a piece's NaN makes the row NaN, whatever comes after it
     }
     if (!Number.isFinite(max)) return false;
@@ -132,14 +117,14 @@ export class ThreadedCalls {
       ...piece,
       fn: fnIndex('piece_exp_sum_f32'),
       args: [x, out, cols, max, t],
-      pointers: 0b11,
+      strides: [4, 4],
       countAt: 2,
     });
     let sum = 0;
     for (const s of sums) sum += s;
     if (Number.isNaN(sum)) return false;
     const inv = Math.fround(1 / sum);
-    pool.run({ ...piece, fn: fnIndex('piece_scale_f32'), args: [out, cols, inv], pointers: 0b1, countAt: 1 });
+    pool.run({ ...piece, fn: fnIndex('piece_scale_f32'), args: [out, cols, inv], strides: [4], countAt: 1 });
     return true;
   }
 
@@ -153,24 +138,24 @@ export class ThreadedCalls {
   }
 
   /**
-   * The copying forward path for several rows, a block of rows at a time through two buffers:
-   * while the workers run block k, the calling thread copies block k - 1's result out and block
-   * k + 1's input in, then joins them on what is left of block k. `xAt` ≥ 0: the input already
-   * lies in the kernel's memory at that byte offset (nothing to copy in).
+   * The copying path for several rows of an op of one input and one output of the same shape
+   * (forward), a block of rows at a time through two buffers: while the workers run block k, the
+   * calling thread copies block k - 1's result out and block k + 1's input in, then joins them on
+   * what is left of block k. `xAt` ≥ 0: the input already lies in the kernel's memory at that byte
+   * offset (nothing to copy in).
    */
   pipelined(
     heap: Heap,
-    name: ForwardName,
-    t: number,
-    zm: number,
-    input: FloatArray,
+    name: KernelName,
+    scalars: readonly number[],
+    input: OperandArray,
     xAt: number,
-    result: FloatArray,
+    result: OperandArray,
     rows: number,
     cols: number,
-    dtype: Dtype,
+    dtype: BufferDtype,
   ): void {
-    const bpe = bytesOf(name);
+    const bpe = ELEMENT_BYTES[dtype];
     const rowBytes = cols * bpe;
     const blockRows = Math.min(rows, Math.max(1, Math.floor(PIPELINE_BLOCK_BYTES / rowBytes)));
     const blocks = Math.ceil(rows / blockRows);
@@ -178,7 +163,7 @@ export class ThreadedCalls {
     const buffers = [heap.alloc(blockRows * rowBytes, what)];
     try {
       if (blocks > 1) buffers.push(heap.alloc(blockRows * rowBytes, what));
-      const view = dtype === 'float32' ? heap.f32() : heap.f64();
+      const view = heap.view(dtype);
       const first = (k: number) => k * blockRows;
       const count = (k: number) => Math.min(blockRows, rows - k * blockRows);
       const buffer = (k: number) => buffers[k % 2];
@@ -188,13 +173,13 @@ export class ThreadedCalls {
       };
       const copyOut = (k: number) => {
         const at = buffer(k) / bpe;
-        copyInto(result, view.subarray(at, at + count(k) * cols), first(k) * cols);
+        copyInto(result, part(view, dtype, at, count(k) * cols), first(k) * cols);
       };
       copyIn(0);
       for (let k = 0; k < blocks; k++) {
         const n = count(k);
         const x = xAt < 0 ? buffer(k) : xAt + first(k) * rowBytes;
-        this.#pool.post(rowJob(name, [x, buffer(k), n, cols, t, zm], 2, n, cols));
+        this.#pool.post(rowJob(name, [x, buffer(k), n, cols, ...scalars], [rowBytes, rowBytes], n, cols));
         if (k > 0) copyOut(k - 1);
         if (k + 1 < blocks) copyIn(k + 1);
         this.#pool.join();

@@ -6,10 +6,13 @@
  * The job (a Float64Array over a SharedArrayBuffer, written by the calling thread before it wakes
  * anyone) describes one kernel call split into chunks of rows or of columns:
  *   [0] function index   [1] chunks   [2] items per chunk   [3] items in all
- *   [4] bytes per item   [5] bit mask of the pointer arguments   [6] index of the count argument
- *   [7] argument count   [8 .. 8 + JOB_ARGS) the whole call's arguments   [RESULTS ..) chunk results
+ *   [4] index of the count argument   [5] argument count
+ *   [8 .. 8 + JOB_ARGS) the whole call's arguments
+ *   [STRIDES .. STRIDES + JOB_ARGS) each argument's bytes per item: a pointer's stride (a row of
+ *     the matrix, or one element of a one-per-row output), 0 for the other arguments
+ *   [RESULTS ..) chunk results
  * A chunk's call is the whole call's with each pointer argument moved to the chunk's first item
- * and the count argument replaced by the chunk's item count.
+ * (by its own stride) and the count argument replaced by the chunk's item count.
  *
  * `sync` (an Int32Array over another SharedArrayBuffer): [0] next chunk to take, [1] error flag,
  * [2] chunks the workers have run (a diagnostic), [WORKER_STATES + w] worker w's state (see STATE).
@@ -20,8 +23,10 @@ export const WORKER_STATES = 3;
 export const MAX_WORKERS = 64;
 
 /** Indices into the job array. */
+export const ARGS = 8;
 export const JOB_ARGS = 8;
-export const RESULTS = 16;
+export const STRIDES = ARGS + JOB_ARGS;
+export const RESULTS = STRIDES + JOB_ARGS;
 export const MAX_CHUNKS = 64;
 export const JOB_LENGTH = RESULTS + MAX_CHUNKS;
 
@@ -40,22 +45,24 @@ export function runChunks(fns: readonly KernelFunction[], sync: Int32Array, job:
   const count = job[1];
   const per = job[2];
   const total = job[3];
-  const stride = job[4];
-  const mask = job[5];
-  const countAt = job[6];
-  const args: number[] = new Array(job[7]);
+  const countAt = job[4];
+  const args: number[] = new Array(job[5]);
   for (;;) {
     const c = Atomics.add(sync, 0, 1);
     if (c >= count) return;
     const start = c * per;
-    for (let i = 0; i < args.length; i++) args[i] = (mask >> i) & 1 ? job[8 + i] + start * stride : job[8 + i];
+    for (let i = 0; i < args.length; i++) {
+      // Other arguments pass unchanged (a −0 stays −0).
+      const stride = job[16 + i];
+      args[i] = stride === 0 ? job[8 + i] : job[8 + i] + start * stride;
+    }
     args[countAt] = Math.min(per, total - start);
     try {
-      job[16 + c] = fn(...args) ?? 0;
+      job[24 + c] = fn(...args) ?? 0;
       if (worker) Atomics.add(sync, 2, 1);
     } catch {
       // A trap in the kernel (a bug): the calling thread reports it once all chunks are done.
-      job[16 + c] = Number.NaN;
+      job[24 + c] = Number.NaN;
       Atomics.store(sync, 1, 1);
     }
   }

@@ -1,5 +1,6 @@
 import { SoftmaxError } from '@softmax/core';
 import {
+  ARGS,
   JOB_ARGS,
   JOB_LENGTH,
   type KernelFunction,
@@ -8,6 +9,7 @@ import {
   RESULTS,
   runChunks,
   STATE,
+  STRIDES,
   WORKER_STATES,
   type WorkerData,
   workerMain,
@@ -22,12 +24,15 @@ export interface Job {
   fn: number;
   /** The whole call's arguments. */
   args: readonly number[];
-  /** Bit i set: argument i is a pointer, moved to each chunk's first item. */
-  pointers: number;
+  /**
+   * Bytes per item of each leading argument that is a pointer, moved to each chunk's first item:
+   * a row of a matrix operand, one element of a one-per-row output. Arguments past them pass
+   * unchanged.
+   */
+  strides: readonly number[];
   /** Which argument holds the item count (rows, or elements of a row piece). */
   countAt: number;
   items: number;
-  bytesPerItem: number;
   /** Items per chunk (the last chunk takes the rest). */
   perChunk: number;
 }
@@ -79,20 +84,9 @@ export class ThreadPool {
    * the next block in, say) while they take chunks, then must call `join()` before anything else.
    */
   post(job: Job): void {
-    const chunks = Math.ceil(job.items / job.perChunk);
-    if (chunks > MAX_CHUNKS || job.args.length > JOB_ARGS) throw new RangeError('job too large for the pool');
+    writeJob(this.#job, job);
     const workers = this.#start();
-    const j = this.#job;
     const sync = this.#sync;
-    j[0] = job.fn;
-    j[1] = chunks;
-    j[2] = job.perChunk;
-    j[3] = job.items;
-    j[4] = job.bytesPerItem;
-    j[5] = job.pointers;
-    j[6] = job.countAt;
-    j[7] = job.args.length;
-    for (let i = 0; i < job.args.length; i++) j[8 + i] = job.args[i];
     Atomics.store(sync, 0, 0);
     Atomics.store(sync, 1, 0);
     for (let w = 0; w < workers.length; w++) {
@@ -176,6 +170,22 @@ export class ThreadPool {
     // The held value must not reach the pool, or the pool would never be collected.
     stopOnCollect.register(this, { sync: this.#sync, workers }, this);
     return workers;
+  }
+}
+
+/** Writes `job` into the shared job array in chunks.ts's layout. */
+export function writeJob(j: Float64Array, job: Job): void {
+  const chunks = Math.ceil(job.items / job.perChunk);
+  if (chunks > MAX_CHUNKS || job.args.length > JOB_ARGS) throw new RangeError('job too large for the pool');
+  j[0] = job.fn;
+  j[1] = chunks;
+  j[2] = job.perChunk;
+  j[3] = job.items;
+  j[4] = job.countAt;
+  j[5] = job.args.length;
+  for (let i = 0; i < job.args.length; i++) {
+    j[ARGS + i] = job.args[i];
+    j[STRIDES + i] = i < job.strides.length ? job.strides[i] : 0;
   }
 }
 

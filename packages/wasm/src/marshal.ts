@@ -1,0 +1,252 @@
+import { type Dtype, SoftmaxError } from '@softmax/core';
+import { describeValue, type OpCall, type OperandArray } from '@softmax/core/backend';
+import type { KernelExports, KernelName } from './abi.js';
+import { isFreedView } from './buffer.js';
+import { ARRAY_TYPES, type BufferDtype } from './elements.js';
+import { type Heap, heapOf } from './heap.js';
+import { bufferOf, byteOffsetOf, copyInto, part } from './intrinsics.js';
+import { invoke } from './kernels.js';
+import { type CallShape, type Route, routeOf, shapeOf } from './routes.js';
+import { isLarge, type ThreadedCalls } from './threads/calls.js';
+
+/**
+ * Copying calls move at most this many bytes through linear memory at a time: whole rows are
+ * processed in chunks that stay in the CPU cache between copy-in, kernel and copy-out, and the
+ * memory a call needs is bounded by one chunk (or one row, when a row is larger).
+ */
+export const SCRATCH_BYTES = 256 * 1024;
+
+/** On several threads, copying calls move up to this much at a time, so each wake-up buys enough work. */
+const THREAD_CHUNK_BYTES = 4 * 1024 * 1024;
+
+/** Initial length of the reused per-call arrays (ops have up to 3 operands; the arrays grow if one has more). */
+const MAX_OPERANDS = 8;
+
+/**
+ * Runs the calls of core's op table on the kernel, "operands in, outputs out", driven by the op's
+ * declaration (routes.ts): operands in this memory are used where they lie, the others are copied
+ * through a working block a chunk of rows at a time, each into its place, and the kernel runs on
+ * each chunk.
+ */
+export class Marshaller {
+  readonly #kernel: KernelExports;
+  readonly #heap: Heap;
+  readonly #scratch: number;
+  readonly #threaded: ThreadedCalls | undefined;
+  // Per-call arrays, reused: calls never overlap (the backend refuses re-entrant ones), and a
+  // small call spends less on them than on allocating them.
+  /** Each operand's byte offset in this memory, or -1 outside it. */
+  readonly #at: number[] = new Array(MAX_OPERANDS).fill(-1);
+  /** Each operand's bytes per row: its pointer's stride. */
+  readonly #strides: number[] = new Array(MAX_OPERANDS).fill(0);
+  readonly #pointers: number[] = new Array(MAX_OPERANDS).fill(0);
+
+  /** `scratch`: a block of SCRATCH_BYTES, reused by every call that fits it. */
+  constructor(kernel: KernelExports, heap: Heap, scratch: number, threaded: ThreadedCalls | undefined) {
+    this.#kernel = kernel;
+    this.#heap = heap;
+    this.#scratch = scratch;
+    this.#threaded = threaded;
+  }
+
+  /** One validated call of at least one row on arrays anywhere: fills `call.outputs`. */
+  run(call: OpCall): void {
+    const { rows, cols } = call;
+    const shape = shapeOf(call.op, call.dtype);
+    const { inputs, count, bytes, matrix, names } = shape;
+    const at = this.#at;
+    const strides = this.#strides;
+    let inside = 0;
+    for (let i = 0; i < inputs; i++) {
+      strides[i] = matrix[i] ? cols * bytes[i] : bytes[i];
+      at[i] = this.#address(call.inputs[i], rows * strides[i], names[i]);
+      if (at[i] >= 0) inside++;
+    }
+    let outputInside = false;
+    for (let k = inputs; k < count; k++) {
+      strides[k] = matrix[k] ? cols * bytes[k] : bytes[k];
+      // A fresh result is never in this memory; not asking spares V8 materialising its buffer (~200 ns).
+      at[k] = call.provided[k - inputs] ? this.#address(call.outputs[k - inputs], rows * strides[k], names[k]) : -1;
+      if (at[k] < 0) continue;
+      inside++;
+      outputInside = true;
+      for (let i = 0; i < inputs; i++) this.#overlap(shape, k, i, rows);
+    }
+    const scalars = shape.kernel.scalars(call.options);
+    if (inside === count) {
+      this.#invoke(shape.name, at, strides, count, rows, cols, scalars);
+      return;
+    }
+    if (shape.pipelines && at[1] < 0 && this.#threaded?.pipelines(rows, strides[0]) && isLarge(rows, cols)) {
+      const [input, output] = [call.inputs[0], call.outputs[0]];
+      this.#threaded.pipelined(this.#heap, shape.name, scalars, input, at[0], output, rows, cols, shape.types[0]);
+      return;
+    }
+    this.#chunked(call, shape, routeOf(shape, at, outputInside), scalars);
+  }
+
+  /** A validated call of at least one row whose operands all lie in this memory, at `pointers`. */
+  runAt(call: OpCall, pointers: readonly number[]): void {
+    const { rows, cols } = call;
+    const shape = shapeOf(call.op, call.dtype);
+    const strides = this.#strides;
+    for (let k = 0; k < shape.count; k++) strides[k] = shape.matrix[k] ? cols * shape.bytes[k] : shape.bytes[k];
+    this.#invoke(shape.name, pointers, strides, shape.count, rows, cols, shape.kernel.scalars(call.options));
+  }
+
+  /**
+   * A kernel call on `n` operands in this memory (`pointers`: their byte offsets, `strides`: their
+   * bytes per row), split between threads when there are several and the call is large.
+   */
+  #invoke(
+    name: KernelName,
+    pointers: readonly number[],
+    strides: readonly number[],
+    n: number,
+    rows: number,
+    cols: number,
+    scalars: readonly number[],
+  ): void {
+    if (this.#threaded && isLarge(rows, cols)) {
+      this.#threaded.rows(name, pointers.slice(0, n), strides.slice(0, n), rows, cols, scalars);
+    } else {
+      invoke(this.#kernel, name, pointers, n, rows, cols, scalars);
+    }
+  }
+
+  /**
+   * Byte offset of an operand of `bytes` bytes that is a view of this backend's memory, or -1 for
+   * one outside it (a live buffer of another backend is copied like any array). A view of wasm
+   * memory that no live WasmBuffer holds, or a freed buffer's own view, is refused: writing there
+   * would overwrite the kernel's data, stack or scratch block, or memory a later alloc handed to
+   * someone else. Taken before any block is acquired: growth detaches a plain memory's views (shared
+   * memory is not detached, and a view made before it grew is found too).
+   */
+  #address(array: OperandArray, bytes: number, name: string): number {
+    const heap = heapOf(bufferOf(array));
+    if (heap === undefined) return -1;
+    const at = byteOffsetOf(array);
+    if (!heap.holds(at, bytes) || isFreedView(array)) {
+      throw new SoftmaxError(
+        name.startsWith('options.') ? 'INVALID_OPTION' : 'INVALID_INPUT',
+        `${name} is a view of wasm memory at bytes ${at} to ${at + bytes} that no live WasmBuffer holds (the backend's own memory, or a freed buffer's), got ${describeValue(array)}`,
+      );
+    }
+    return heap === this.#heap ? at : -1;
+  }
+
+  /**
+   * Refuses output `k` in this memory when it shares bytes with input `i` there without being it.
+   * Core checks views of one buffer; two views of a shared memory may hold different buffer objects.
+   */
+  #overlap(shape: CallShape, k: number, i: number, rows: number): void {
+    const [outAt, inAt] = [this.#at[k], this.#at[i]];
+    const [outBytes, inBytes] = [rows * this.#strides[k], rows * this.#strides[i]];
+    if (outAt < 0 || inAt < 0 || (outAt === inAt && outBytes === inBytes)) return;
+    if (outAt < inAt + inBytes && inAt < outAt + outBytes) {
+      const name = shape.names[i];
+      throw new SoftmaxError(
+        'INVALID_OPTION',
+        `${shape.names[k]} partially overlaps ${name}: pass ${name} itself for in-place, or a separate array`,
+      );
+    }
+  }
+
+  /**
+   * The copying path: a chunk of rows at a time, each operand in its place (see routes.ts), the
+   * places of the operands outside this memory in a working block. A call whose chunk is all of it
+   * and fits the scratch block (every small call) runs once, with nothing acquired.
+   */
+  #chunked(call: OpCall, shape: CallShape, route: Route, scalars: readonly number[]): void {
+    const { rows, cols } = call;
+    const { slots } = route;
+    const strides = this.#strides;
+    let blockRowBytes = 0;
+    for (let j = 0; j < slots.length; j++) blockRowBytes += strides[slots[j]];
+    if (rows * blockRowBytes <= SCRATCH_BYTES) {
+      this.#chunk(call, shape, route, scalars, this.#scratch, rows, 0, rows);
+      return;
+    }
+    const budget = this.#threaded && isLarge(rows, cols) ? THREAD_CHUNK_BYTES : SCRATCH_BYTES;
+    const chunkRows = Math.min(rows, Math.max(1, Math.floor(budget / blockRowBytes)));
+    const ptr = this.#acquire(chunkRows * blockRowBytes, chunkRows, cols, call.dtype);
+    try {
+      for (let r = 0; r < rows; r += chunkRows) {
+        this.#chunk(call, shape, route, scalars, ptr, chunkRows, r, Math.min(chunkRows, rows - r));
+      }
+    } finally {
+      if (ptr !== this.#scratch) this.#heap.release(ptr);
+    }
+    // Acquiring the block may have grown memory, detaching the caller's views of it.
+    const { inputs, count, types } = shape;
+    const at = this.#at;
+    for (let k = inputs; k < count; k++) {
+      if (at[k] < 0) continue;
+      const length = shape.matrix[k] ? rows * cols : rows;
+      call.outputs[k - inputs] = this.#reattach(call.outputs[k - inputs], types[k], at[k], length);
+    }
+  }
+
+  /**
+   * Rows [r, r + n) of a copying call: the slots lie in the block at `block` (`blockRows` rows
+   * long), inputs outside this memory are copied into their places, the kernel runs, and outputs
+   * outside it are copied out of their slots.
+   */
+  #chunk(
+    call: OpCall,
+    shape: CallShape,
+    route: Route,
+    scalars: readonly number[],
+    block: number,
+    blockRows: number,
+    r: number,
+    n: number,
+  ): void {
+    const { count, inputs, types, bytes } = shape;
+    const { slots, copies, place, outs } = route;
+    const at = this.#at;
+    const strides = this.#strides;
+    const pointers = this.#pointers;
+    for (let k = 0; k < count; k++) if (at[k] >= 0) pointers[k] = at[k] + r * strides[k];
+    let offset = block;
+    for (let j = 0; j < slots.length; j++) {
+      pointers[slots[j]] = offset;
+      offset += blockRows * strides[slots[j]];
+    }
+    // The memory's view is taken after the block was acquired, which may have grown it.
+    const floats = this.#heap.view(call.dtype);
+    for (let j = 0; j < copies.length; j++) {
+      const i = copies[j];
+      pointers[i] = pointers[place[i]];
+      const per = shape.matrix[i] ? call.cols : 1;
+      const input = call.inputs[i];
+      const source = n === call.rows ? input : part(input, types[i], r * per, n * per);
+      copyInto(types[i] === call.dtype ? floats : this.#heap.view(types[i]), source, pointers[i] / bytes[i]);
+    }
+    this.#invoke(shape.name, pointers, strides, count, n, call.cols, scalars);
+    for (let j = 0; j < outs.length; j++) {
+      const k = outs[j];
+      const per = shape.matrix[k] ? call.cols : 1;
+      const start = pointers[k] / bytes[k];
+      // The memory's own view: its subarray runs no caller code.
+      const view = types[k] === call.dtype ? floats : this.#heap.view(types[k]);
+      copyInto(call.outputs[k - inputs], view.subarray(start, start + n * per), r * per);
+    }
+  }
+
+  /** A block of `bytes`: the shared scratch block when it is large enough, else a temporary one. */
+  #acquire(bytes: number, rows: number, cols: number, dtype: Dtype): number {
+    if (bytes <= SCRATCH_BYTES) return this.#scratch;
+    return this.#heap.alloc(bytes, `a working block for ${rows} rows of ${cols} ${dtype} elements`);
+  }
+
+  /**
+   * The caller's output when it is a view of this memory: the same object, or a new view of the
+   * same bytes when acquiring a block grew memory and detached it (shared memory grows in place).
+   */
+  #reattach(result: OperandArray, type: BufferDtype, at: number, length: number): OperandArray {
+    const buffer = bufferOf(result);
+    if (buffer === this.#heap.current || buffer instanceof SharedArrayBuffer) return result;
+    return new ARRAY_TYPES[type](this.#heap.current, at, length);
+  }
+}
