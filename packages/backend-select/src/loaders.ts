@@ -17,13 +17,14 @@ export const defaultLoaders: Loaders = {
 
   async wasm({ threads }) {
     const t0 = now();
-    const wasm = await import('@softmax/wasm');
+    // The ABI version lives on the backend authors' subpath; it keys the fingerprint's wasm build.
+    const [wasm, abi] = await Promise.all([import('@softmax/wasm'), import('@softmax/wasm/abi')]);
     const t1 = now();
     const backend = await wasm.createWasmBackend({ threads });
     return {
       backend,
       details: { simd: String(backend.simd), threads: String(backend.threads), import: ms(t1 - t0) },
-      fingerprint: { wasmBuild: `abi ${wasm.ABI_VERSION}, ${backend.simd ? 'simd128' : 'scalar'}` },
+      fingerprint: { wasmBuild: `abi ${abi.ABI_VERSION}, ${backend.simd ? 'simd128' : 'scalar'}` },
       cold: { 'module import': t1 - t0, 'module compile': now() - t1 },
     } as Loaded;
   },
