@@ -5,7 +5,8 @@ import type { KernelExports, KernelName } from './abi.js';
 /**
  * How each op of core's table runs on the kernel. Every kernel takes pointers to the op's
  * operands (its inputs, then its outputs, in declaration order), then rows and cols, then the
- * scalars below; the marshaller (marshal.ts) and the thread pool need nothing else of an op.
+ * scalars below; the marshaller (marshal.ts) and the thread pool need nothing else of an op (but
+ * for the threads' split of one long float32 softmax row into pieces).
  */
 export interface OpKernel {
   /** The kernel's export for each float type. */
@@ -51,8 +52,8 @@ type Export = (...args: number[]) => number | undefined;
 
 /**
  * Calls a kernel export with its `n` pointers, rows, cols and scalars. The ops' argument counts are
- * written out as direct calls, which V8 compiles to a plain wasm call; a spread call goes through
- * its generic path.
+ * written out as direct calls: a spread call of a 10-element softmax kernel measured ~20 ns
+ * (15%) slower in V8. Other counts (no op has them yet) take the spread.
  */
 export function invoke(
   kernel: KernelExports,
