@@ -25,7 +25,7 @@ const CHROMIUM = process.env.SOFTMAX_CHROMIUM ?? '/usr/bin/chromium';
 const PAGE = `<!doctype html><meta charset="utf-8">
 <script type="importmap">{ "imports": {
   "@softmax/core": "/core/index.js", "@softmax/core/backend": "/core/backend.js",
-  "@softmax/wasm": "/wasm/index.js", "@softmax/webgpu": "/webgpu/index.js" } }</script>
+  "@softmax/wasm": "/wasm/index.js", "@softmax/wasm/abi": "/wasm/abi.js", "@softmax/webgpu": "/webgpu/index.js" } }</script>
 <script type="module">
   import { createSoftmax, formatExplain } from '/auto/index.js';
   const logits = (n) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37) * 6);
