@@ -7,5 +7,6 @@ export {
   type SoakOptions,
   type SoakReport,
   soakBackend,
+  soakCalls,
   soakProblems,
 } from './suite/soak.js';

@@ -147,6 +147,19 @@ export async function soakBackend(backend: Backend, options: SoakOptions = {}): 
 }
 
 /**
+ * The same measurement over any call (a backend's `prepare()`, an encode loop): `call(i)` runs
+ * `calls` times (default 100,000), awaited when it returns a Promise. Check the report with
+ * `soakProblems`.
+ */
+export async function soakCalls(
+  call: (index: number) => unknown,
+  options: { calls?: number; resources?: () => MaybePromise<number> } = {},
+): Promise<SoakReport> {
+  const memory = nodeBuiltin<NodeMemory>('node:process') as NodeMemory;
+  return sample(call, options.calls ?? 100_000, collector(), memory, options.resources);
+}
+
+/**
  * What is wrong with a soak's figures (empty when nothing is). After a full GC the heap of a
  * steady loop varies by a few hundred KiB between samples (V8 compiling, vitest's bookkeeping):
  * a slope error of a few bytes per call over 90,000 calls. A leak of 100 bytes a call (9 MB over
@@ -206,19 +219,31 @@ async function soak(
   memory: NodeMemory,
   resources: SoakOptions['resources'],
 ): Promise<SoakReport> {
-  const start = performance.now();
   const next = splitmix32(0x50a1c);
   // The four functions this backend declares (all of them, for every backend so far).
   const methods = METHODS.filter((m) => backend.ops[m]);
+  const count = resources && (() => resources(backend));
+  return sample((i) => perform(backend, makeCall(next, backend.dtypes, methods), i), calls, gc, memory, count);
+}
+
+/** Runs `call` `calls` times, sampling the heap after full GCs from the end of the warm-up on. */
+async function sample(
+  call: (index: number) => unknown,
+  calls: number,
+  gc: () => void,
+  memory: NodeMemory,
+  resources: (() => MaybePromise<number>) | undefined,
+): Promise<SoakReport> {
+  const start = performance.now();
   const warmUp = Math.floor(calls * WARM_UP);
   const step = Math.max(1, Math.floor((calls - warmUp) / (SAMPLES - 1)));
   const xs: number[] = [];
   const ys: number[] = [];
   let resourcesStart: number | undefined;
   for (let i = 0; i < calls; i++) {
-    await perform(backend, makeCall(next, backend.dtypes, methods), i);
+    await call(i);
     const done = i + 1;
-    if (done === warmUp && resources) resourcesStart = await resources(backend);
+    if (done === warmUp && resources) resourcesStart = await resources();
     if (done >= warmUp && ((done - warmUp) % step === 0 || done === calls)) {
       xs.push(done);
       ys.push(heapBytes(gc, memory));
@@ -230,7 +255,7 @@ async function soak(
     heapEnd: ys[ys.length - 1],
     bytesPerCall: slope(xs, ys),
     resourcesStart,
-    resourcesEnd: resources ? await resources(backend) : undefined,
+    resourcesEnd: resources ? await resources() : undefined,
     seconds: (performance.now() - start) / 1000,
   };
 }
