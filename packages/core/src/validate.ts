@@ -149,6 +149,23 @@ function optionSource(
   return options as Record<string, unknown>;
 }
 
+/**
+ * The options object's values by accepted name (`names` order; undefined when absent, or when
+ * there is no options object), or the message of why it cannot be read. Each accepted name is
+ * read exactly once, and only after every own key was found acceptable.
+ */
+function readSource(options: unknown, names: readonly string[]): unknown[] | string | undefined {
+  if (options === undefined || options === null) return undefined;
+  if (typeof options !== 'object' || !isPlainObject(options)) return optionSource(options, names) as string; // the reason it is refused
+  const keys = Object.keys(options);
+  for (let j = 0; j < keys.length; j++) {
+    if (!names.includes(keys[j])) return optionSource(options, names) as string; // the reason it is refused
+  }
+  const values: unknown[] = new Array(names.length);
+  for (let k = 0; k < names.length; k++) values[k] = (options as Record<string, unknown>)[names[k]];
+  return values;
+}
+
 /** Each allowed option read exactly once (a getter could answer differently the second time). */
 function readOptions(source: Readonly<Record<string, unknown>> | string | undefined, allowed: readonly string[]) {
   const values: Record<string, unknown> = {};
@@ -235,65 +252,200 @@ function readOut(value: unknown, decl: OutputDecl, dtype: Dtype, length: number)
   return out;
 }
 
-/** The names a call of `op` accepts in its options object: cols, its options, its outputs' `out`. */
-const OPTION_NAMES = new WeakMap<OpDecl, readonly string[]>();
-function optionNames(op: OpDecl): readonly string[] {
-  let names = OPTION_NAMES.get(op);
-  if (!names) {
-    names = ['cols', ...Object.keys(op.options), ...op.outputs.flatMap((o) => (o.outOption ? [o.outOption] : []))];
-    OPTION_NAMES.set(op, names);
+/**
+ * What validation needs of a declaration, worked out once per op: the option names it accepts,
+ * where its first float and first matrix operand are, and its options' defaults (readers are pure
+ * for an absent value, so a call that sets none of the op's options shares one frozen object).
+ * Small calls are dominated by this bookkeeping, not by their kernel.
+ */
+interface Plan {
+  readonly names: readonly string[];
+  readonly optionKeys: readonly string[];
+  /** Index in `names` of each output's `out` option, or −1. */
+  readonly outIndex: readonly number[];
+  readonly firstFloat: number;
+  readonly firstMatrix: number;
+  /** Float matrix inputs only, and one float output the caller may pass: the shape fastCall handles. */
+  readonly simple: boolean;
+  defaults?: Readonly<Record<string, unknown>>;
+}
+
+const PLANS = new WeakMap<OpDecl, Plan>();
+// The last op's plan: a call usually follows one of the same op, and a WeakMap lookup costs ~20 ns.
+let lastOp: OpDecl | undefined;
+let lastPlan: Plan | undefined;
+function planOf(op: OpDecl): Plan {
+  if (op === lastOp) return lastPlan as Plan;
+  let plan = PLANS.get(op);
+  if (!plan) {
+    const optionKeys = Object.keys(op.options);
+    const outs = op.outputs.flatMap((o) => (o.outOption ? [o.outOption] : []));
+    const names = ['cols', ...optionKeys, ...outs];
+    plan = {
+      names,
+      optionKeys,
+      outIndex: op.outputs.map((o) => (o.outOption ? names.indexOf(o.outOption) : -1)),
+      firstFloat: op.inputs.findIndex((d) => d.element === 'float'),
+      firstMatrix: op.inputs.findIndex((d) => d.shape === 'matrix'),
+      simple:
+        op.inputs.every((d) => d.element === 'float' && d.shape === 'matrix') &&
+        op.outputs.length === 1 &&
+        op.outputs[0].element === 'float' &&
+        op.outputs[0].outOption !== undefined,
+    };
+    PLANS.set(op, plan);
   }
-  return names;
+  lastOp = op;
+  lastPlan = plan;
+  return plan;
+}
+
+/** The parsed options: each reader called once with its value (values[1 + k] is optionKeys[k]'s). */
+function parseOptions(
+  op: OpDecl,
+  plan: Plan,
+  values: readonly unknown[] | undefined,
+): Readonly<Record<string, unknown>> {
+  const keys = plan.optionKeys;
+  let given = false;
+  if (values) for (let k = 0; k < keys.length; k++) given ||= values[1 + k] !== undefined;
+  if (!given && plan.defaults) return plan.defaults;
+  const options: Record<string, unknown> = {};
+  for (let k = 0; k < keys.length; k++) {
+    const key = keys[k];
+    options[key] = op.options[key](values?.[1 + k], `options.${key}`);
+  }
+  if (!given) plan.defaults = Object.freeze(options);
+  return options;
+}
+
+/**
+ * The common call, checked with nothing allocated but its result: typed-array operands of one
+ * float type, a valid `cols`, and an `out` (if any) of the right type and length that cannot
+ * overlap an input unseen. Anything else (a number[], any error) returns undefined and takes the
+ * general path, which reports it; the options' values were read already, once, and are reused.
+ */
+function fastCall(
+  op: OpDecl,
+  plan: Plan,
+  args: ArrayLike<unknown>,
+  values: unknown[] | undefined,
+  dtypes: readonly Dtype[],
+  outs: readonly unknown[] | undefined,
+): OpCall | undefined {
+  const x = args[0];
+  const dtype = floatDtypeOf(x);
+  if (dtype === undefined || (dtype !== dtypes[0] && dtype !== dtypes[1])) return undefined;
+  const length = lengthOf(x as FloatArray);
+  if (length === 0) return undefined;
+  const inputs: OperandArray[] = [x as FloatArray];
+  for (let i = 1; i < op.inputs.length; i++) {
+    const y = args[i];
+    if (floatDtypeOf(y) !== dtype || lengthOf(y as FloatArray) !== length) return undefined;
+    inputs.push(y as FloatArray);
+  }
+  let rows = 1;
+  let cols = length;
+  const c = values?.[0];
+  if (c !== undefined) {
+    if (typeof c !== 'number' || !Number.isSafeInteger(c) || c <= 0 || length % c !== 0) return undefined;
+    rows = length / c;
+    cols = c;
+  }
+  const n = op.outputs[0].shape === 'matrix' ? length : rows;
+  const given = outs?.[0] ?? values?.[plan.outIndex[0]];
+  let out: FloatArray;
+  if (given === undefined) {
+    out = dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
+  } else {
+    if (floatDtypeOf(given) !== dtype || lengthOf(given as FloatArray) !== n) return undefined;
+    out = given as FloatArray;
+    const outBuffer = bufferOf(out);
+    for (let i = 0; i < inputs.length; i++) {
+      const inputBuffer = bufferOf(inputs[i]);
+      // The cases readableWhileWriting refuses or copies.
+      if (
+        inputBuffer === outBuffer ? partiallyOverlaps(out, inputs[i]) : isShared(outBuffer) && isShared(inputBuffer)
+      ) {
+        return undefined;
+      }
+    }
+  }
+  const options = parseOptions(op, plan, values);
+  return { op, dtype, rows, cols, inputs, outputs: [out], provided: [given !== undefined], options };
 }
 
 /**
  * Validates one call of `op`: `args` are its operands in declaration order, then the options
  * object. Returns the call as a kernel receives it: the operands as typed arrays (a number[]
  * converted once; an input copied where it may share memory with an `out` unseen), the shape,
- * the parsed options, and the outputs (the caller's `out` arrays or new ones). Never modifies its
- * arguments. `dtypes`: the float types this backend computes this op in.
+ * the parsed options (frozen defaults when the call sets none), and the outputs (the caller's
+ * `out` arrays or new ones). Never modifies its arguments. `dtypes`: the float types this
+ * backend computes this op in. `outs`: for a backend whose `out` options are handles (wasm
+ * buffers), the arrays to validate in their place, by output (undefined: the option's value).
  */
-export function validateCall(op: OpDecl, args: ArrayLike<unknown>, dtypes: readonly Dtype[] = ALL_DTYPES): OpCall {
-  const names = optionNames(op);
-  const source = optionSource(args[op.inputs.length], names);
-  const values = readOptions(source, names);
+export function validateCall(
+  op: OpDecl,
+  args: ArrayLike<unknown>,
+  dtypes: readonly Dtype[] = ALL_DTYPES,
+  outs?: readonly unknown[],
+): OpCall {
+  const plan = planOf(op);
+  const source = readSource(args[op.inputs.length], plan.names);
+  if (plan.simple && typeof source !== 'string') {
+    const call = fastCall(op, plan, args, source, dtypes, outs);
+    if (call) return call;
+  }
+  return generalCall(op, plan, args, source, dtypes, outs);
+}
+
+/** validateCall for every call fastCall does not take: any declaration, any error. */
+function generalCall(
+  op: OpDecl,
+  plan: Plan,
+  args: ArrayLike<unknown>,
+  source: unknown[] | string | undefined,
+  dtypes: readonly Dtype[],
+  outs: readonly unknown[] | undefined,
+): OpCall {
+  const decls = op.inputs;
+  const count = decls.length;
+  const values = typeof source === 'string' ? undefined : source;
 
   // The operands, in order; a number[]'s elements (caller code, through a Proxy) are read here.
-  const inputs: OperandArray[] = [];
-  const floatTypes: Array<Dtype | undefined> = [];
-  for (let i = 0; i < op.inputs.length; i++) {
-    const decl = op.inputs[i];
-    if (decl.element === 'float') {
-      const { array, dtype } = readFloat(args[i], decl.name, dtypes);
-      inputs.push(array);
-      floatTypes.push(dtype);
-    } else {
-      inputs.push(readIndex(args[i], decl.name, decl.element));
-      floatTypes.push(undefined);
+  const inputs: OperandArray[] = new Array(count);
+  let dtype: Dtype = 'float64';
+  let mixed = -1; // the first float operand whose type differs from the first's
+  for (let i = 0; i < count; i++) {
+    const decl = decls[i];
+    if (decl.element !== 'float') {
+      inputs[i] = readIndex(args[i], decl.name, decl.element);
+      continue;
     }
+    const read = readFloat(args[i], decl.name, dtypes);
+    inputs[i] = read.array;
+    if (i === plan.firstFloat) dtype = read.dtype;
+    else if (read.dtype !== dtype && mixed < 0) mixed = i;
   }
-  // Then the typed arrays' lengths, once each.
-  const lengths = inputs.map((array, i) => {
-    const length = lengthOf(array);
-    checkUsable(array, length, op.inputs[i].name);
-    return length;
-  });
-  const firstFloat = floatTypes.findIndex((d) => d !== undefined);
-  const dtype = floatTypes[firstFloat] ?? 'float64';
-  for (let i = firstFloat + 1; i < op.inputs.length; i++) {
-    if (floatTypes[i] !== undefined && floatTypes[i] !== dtype) {
-      const [a, b] = [op.inputs[firstFloat].name, op.inputs[i].name];
-      throw new SoftmaxError(
-        'UNSUPPORTED_DTYPE',
-        `${a} and ${b} must have the same type, got ${a}: ${describeValue(args[firstFloat])}, ${b}: ${describeValue(args[i])}`,
-      );
-    }
+  // Then the typed arrays' lengths, once each, checked in argument order.
+  const lengths: number[] = new Array(count);
+  for (let i = 0; i < count; i++) {
+    const length = lengthOf(inputs[i]);
+    checkUsable(inputs[i], length, decls[i].name);
+    lengths[i] = length;
   }
-  const first = op.inputs.findIndex((d) => d.shape === 'matrix');
+  if (mixed >= 0) {
+    const [a, b] = [decls[plan.firstFloat].name, decls[mixed].name];
+    throw new SoftmaxError(
+      'UNSUPPORTED_DTYPE',
+      `${a} and ${b} must have the same type, got ${a}: ${describeValue(args[plan.firstFloat])}, ${b}: ${describeValue(args[mixed])}`,
+    );
+  }
+  const first = plan.firstMatrix;
   const length = lengths[first];
-  for (let i = first + 1; i < op.inputs.length; i++) {
-    if (op.inputs[i].shape === 'matrix' && lengths[i] !== length) {
-      const [a, b] = [op.inputs[first].name, op.inputs[i].name];
+  for (let i = first + 1; i < count; i++) {
+    if (decls[i].shape === 'matrix' && lengths[i] !== length) {
+      const [a, b] = [decls[first].name, decls[i].name];
       throw new SoftmaxError(
         'INVALID_SHAPE',
         `${a} and ${b} must have the same length, got ${a}.length ${length} and ${b}.length ${lengths[i]}`,
@@ -301,11 +453,12 @@ export function validateCall(op: OpDecl, args: ArrayLike<unknown>, dtypes: reado
     }
   }
   if (typeof source === 'string') throw new SoftmaxError('INVALID_OPTION', source);
-  const { rows, cols } = readCols(values.cols, length, op.inputs[first].name);
-  for (let i = 0; i < op.inputs.length; i++) {
-    const decl = op.inputs[i];
+  const { rows, cols } = readCols(values?.[0], length, decls[first].name);
+  for (let i = 0; i < count; i++) {
+    const decl = decls[i];
+    if (decl.shape === 'matrix') continue;
     const want = lengthFor(decl, rows, cols);
-    if (decl.shape !== 'matrix' && lengths[i] !== want) {
+    if (lengths[i] !== want) {
       throw new SoftmaxError(
         'INVALID_SHAPE',
         `${decl.name}.length must be ${want} (${decl.shape === 'rows' ? 'one per row' : 'one value'}), got ${lengths[i]}`,
@@ -313,21 +466,23 @@ export function validateCall(op: OpDecl, args: ArrayLike<unknown>, dtypes: reado
     }
   }
 
-  const outputs: OperandArray[] = [];
-  const provided: boolean[] = [];
-  for (const decl of op.outputs) {
+  const outputs: OperandArray[] = new Array(op.outputs.length);
+  const provided: boolean[] = new Array(op.outputs.length);
+  for (let o = 0; o < op.outputs.length; o++) {
+    const decl = op.outputs[o];
     const n = lengthFor(decl, rows, cols);
-    const given = decl.outOption ? readOut(values[decl.outOption], decl, dtype, n) : undefined;
+    const at = plan.outIndex[o];
+    const value = outs?.[o] ?? (at >= 0 ? values?.[at] : undefined);
+    const given = decl.outOption ? readOut(value, decl, dtype, n) : undefined;
     if (given) {
-      for (let i = 0; i < inputs.length; i++) {
-        inputs[i] = readableWhileWriting(inputs[i], given, decl.outOption as string, op.inputs[i].name);
+      for (let i = 0; i < count; i++) {
+        inputs[i] = readableWhileWriting(inputs[i], given, decl.outOption as string, decls[i].name);
       }
     }
-    outputs.push(given ?? arrayFor(decl.element, dtype, n));
-    provided.push(given !== undefined);
+    outputs[o] = given ?? arrayFor(decl.element, dtype, n);
+    provided[o] = given !== undefined;
   }
-  const options: Record<string, unknown> = {};
-  for (const key in op.options) options[key] = op.options[key](values[key], `options.${key}`);
+  const options = parseOptions(op, plan, values);
   return { op, dtype, rows, cols, inputs, outputs, provided, options };
 }
 

@@ -234,3 +234,49 @@ describe('checkLayout (calls on caller-managed memory)', () => {
     expect((error as SoftmaxError).message).toContain(message);
   });
 });
+
+describe('validateCall: the typed-array fast path and the general path agree', () => {
+  // A typed-array call takes the fast path; the same values as a number[] take the general one
+  // (then converted to Float64Array), so their calls must match in everything but the arrays.
+  const shape = (call: ReturnType<typeof validateCall>) => ({
+    dtype: call.dtype,
+    rows: call.rows,
+    cols: call.cols,
+    options: { ...call.options },
+    provided: call.provided,
+    lengths: call.outputs.map((o) => o.length),
+  });
+  const grid: [keyof typeof OPS, number, unknown][] = [
+    ['softmax', 6, undefined],
+    ['softmax', 6, { cols: 3, temperature: 0.5 }],
+    ['logSoftmax', 6, { cols: 2, fullyMasked: 'zero' }],
+    ['logSumExp', 6, { cols: 3 }],
+    ['softmaxBackward', 4, { cols: 2, temperature: 3 }],
+    ['logSoftmaxBackward', 4, {}],
+  ];
+  for (const [name, n, options] of grid) {
+    it(`${name} ${JSON.stringify(options)}`, () => {
+      const op = OPS[name];
+      const typed = op.inputs.map(() => f64(n));
+      const plain = op.inputs.map(() => Array.from(f64(n)));
+      expect(shape(validateCall(op, [...typed, options]))).toEqual(shape(validateCall(op, [...plain, options])));
+    });
+  }
+
+  it("a backend's `outs` replace the options' out, with the same checks", () => {
+    const x = f32(4);
+    const out = new Float32Array(4);
+    const call = validateCall(OPS.softmax, [x, { cols: 2, out: 'a handle' }], undefined, [out]);
+    expect(call.outputs[0]).toBe(out);
+    expect(call.provided).toEqual([true]);
+    const wrong = thrown(() => validateCall(OPS.softmax, [x, { out: 'a handle' }], undefined, [new Float32Array(3)]));
+    expect(wrong.code).toBe('INVALID_OPTION');
+    expect(wrong.message).toContain('options.out must have length 4');
+  });
+
+  it('a shifted out of the same buffer still fails on the fast path', () => {
+    const buffer = new Float32Array(6);
+    const x = buffer.subarray(0, 4);
+    expect(thrown(() => validateCall(OPS.softmax, [x, { out: buffer.subarray(2, 6) }])).code).toBe('INVALID_OPTION');
+  });
+});

@@ -45,16 +45,6 @@ export interface BufferBackwardOptions {
   out?: WasmBuffer;
 }
 
-/**
- * A buffer call's options with `out` replaced by its view, for core's validation (which rejects
- * options that are not an object, so those pass through unchanged). A plain spread, not
- * `{ out, ...rest }`: V8 runs rest-with-exclusions in its runtime, about 1.5 µs a call.
- */
-function withOutView(options: unknown, out: WasmBuffer): unknown {
-  if (options !== undefined && (typeof options !== 'object' || options === null)) return options;
-  return { ...(options as object | undefined), out: out.view() };
-}
-
 /** The wasm backend: a `Backend` whose calls are synchronous, plus the zero-copy buffer API. */
 export class WasmBackend extends BackendBase {
   readonly name = 'wasm';
@@ -71,6 +61,9 @@ export class WasmBackend extends BackendBase {
   #disposed = false;
   /** A call is running (see #enter). */
   #busy = false;
+  // Per-call arrays of buffer calls, reused: calls never overlap (#enter refuses re-entrant ones).
+  readonly #bufferPointers: number[] = new Array(8).fill(0);
+  readonly #outViews: unknown[] = [undefined];
 
   constructor(kernel: KernelExports, threads?: ThreadsSetup) {
     super();
@@ -219,6 +212,12 @@ export class WasmBackend extends BackendBase {
     return buffer;
   }
 
+  /** `out`'s view, for validation in place of the options' `out` (the buffer itself). */
+  #outView(out: WasmBuffer): readonly unknown[] {
+    this.#outViews[0] = out.view();
+    return this.#outViews;
+  }
+
   #bufferCall(name: OpName, inputs: readonly unknown[], options: BufferCallOptions | undefined): WasmBuffer {
     const op = OPS[name];
     const dtypes = this.ops[name];
@@ -237,10 +236,12 @@ export class WasmBackend extends BackendBase {
     for (let i = 0; i < n; i++) args[i] = this.#own(inputs[i], names[i]).view();
     const given = options?.out;
     const out = given === undefined ? inPlace(op, inputs as WasmBuffer[]) : this.#own(given, names[n]);
-    args[n] = out === undefined ? options : withOutView(options, out);
-    const call = validateCall(op, args, dtypes);
+    args[n] = options;
+    // `out` is validated as its view; the options' own `out` (the buffer) is read but not used.
+    const call = validateCall(op, args, dtypes, out === undefined ? undefined : this.#outView(out));
+    this.#outViews[0] = undefined;
     // Validation ran the options' getters, which may have freed a buffer.
-    const pointers: number[] = new Array(n + 1);
+    const pointers = this.#bufferPointers;
     for (let i = 0; i < n; i++) pointers[i] = this.#own(inputs[i], names[i]).byteOffset;
     if (out !== undefined) this.#own(out, names[n]);
     const result = out ?? new WasmBuffer(this.#heap, this, call.dtype, call.outputs[0].length, `the result of ${name}`);

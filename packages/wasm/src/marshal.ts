@@ -41,6 +41,12 @@ export class Marshaller {
   readonly #strides: number[] = new Array(MAX_OPERANDS).fill(0);
   readonly #pointers: number[] = new Array(MAX_OPERANDS).fill(0);
 
+  // The last call's kernel scalars: calls that set no option share core's frozen defaults object,
+  // so a run of them reuses one array instead of building it each call.
+  #lastShape: CallShape | undefined;
+  #lastOptions: OpCall['options'] | undefined;
+  #lastScalars: readonly number[] = [];
+
   /** `scratch`: a block of SCRATCH_BYTES, reused by every call that fits it. */
   constructor(kernel: KernelExports, heap: Heap, scratch: number, threaded: ThreadedCalls | undefined) {
     this.#kernel = kernel;
@@ -53,6 +59,7 @@ export class Marshaller {
   run(call: OpCall): void {
     const { rows, cols } = call;
     const shape = shapeOf(call.op, call.dtype);
+    if (shape.pipelines && this.#small(call, shape)) return;
     const { inputs, count, bytes, matrix, names } = shape;
     const at = this.#at;
     const strides = this.#strides;
@@ -72,7 +79,7 @@ export class Marshaller {
       outputInside = true;
       for (let i = 0; i < inputs; i++) this.#overlap(shape, k, i, rows);
     }
-    const scalars = shape.kernel.scalars(call.options);
+    const scalars = this.#scalars(shape, call.options);
     if (inside === count) {
       this.#invoke(shape.name, at, strides, count, rows, cols, scalars);
       return;
@@ -85,13 +92,47 @@ export class Marshaller {
     this.#chunked(call, shape, routeOf(shape, at, outputInside), scalars);
   }
 
+  /**
+   * The most common call, as a few direct steps: one input and one output of its shape and type,
+   * neither in this memory, together fitting the scratch block. The input is copied into the
+   * block, the kernel runs there in place, and the block is copied out; a small call spends more
+   * on the general route's bookkeeping than on its kernel. Returns false for any other call.
+   */
+  #small(call: OpCall, shape: CallShape): boolean {
+    const { rows, cols } = call;
+    const input = call.inputs[0];
+    const output = call.outputs[0];
+    const bytes = rows * cols * shape.bytes[0];
+    if (bytes > SCRATCH_BYTES || (this.#threaded !== undefined && isLarge(rows, cols))) return false;
+    if (this.#address(input, bytes, shape.names[0]) >= 0) return false;
+    if (call.provided[0] && this.#address(output, bytes, shape.names[1]) >= 0) return false;
+    const view = this.#heap.view(call.dtype);
+    const start = this.#scratch / shape.bytes[0];
+    copyInto(view, input, start);
+    const pointers = this.#pointers;
+    pointers[0] = this.#scratch;
+    pointers[1] = this.#scratch;
+    invoke(this.#kernel, shape.name, pointers, 2, rows, cols, this.#scalars(shape, call.options));
+    copyInto(output, view.subarray(start, start + rows * cols), 0);
+    return true;
+  }
+
   /** A validated call of at least one row whose operands all lie in this memory, at `pointers`. */
   runAt(call: OpCall, pointers: readonly number[]): void {
     const { rows, cols } = call;
     const shape = shapeOf(call.op, call.dtype);
     const strides = this.#strides;
     for (let k = 0; k < shape.count; k++) strides[k] = shape.matrix[k] ? cols * shape.bytes[k] : shape.bytes[k];
-    this.#invoke(shape.name, pointers, strides, shape.count, rows, cols, shape.kernel.scalars(call.options));
+    this.#invoke(shape.name, pointers, strides, shape.count, rows, cols, this.#scalars(shape, call.options));
+  }
+
+  #scalars(shape: CallShape, options: OpCall['options']): readonly number[] {
+    if (shape !== this.#lastShape || options !== this.#lastOptions) {
+      this.#lastShape = shape;
+      this.#lastOptions = options;
+      this.#lastScalars = shape.kernel.scalars(options);
+    }
+    return this.#lastScalars;
   }
 
   /**
