@@ -1,5 +1,14 @@
 import { describeValue, SoftmaxError } from './errors.js';
-import type { ElementKind, OpCall, OpDecl, OperandArray, OperandDecl, OutputDecl } from './ops/declaration.js';
+import type {
+  CallShape,
+  ElementKind,
+  OpCall,
+  OpDecl,
+  OperandArray,
+  OperandDecl,
+  OperandForm,
+  OutputDecl,
+} from './ops/declaration.js';
 import { fullyMasked, temperature } from './ops/options.js';
 import {
   bufferOf,
@@ -119,6 +128,34 @@ function readIndex(value: unknown, name: string, element: 'int32' | 'uint32'): O
   return copyNumbers(value, name, element);
 }
 
+function formsOf(decl: OperandDecl): readonly OperandForm[] {
+  return decl.or ? [decl, ...decl.or] : [decl];
+}
+
+/**
+ * Which form of `decl` a value takes: the first whose element type accepts the value's type (an
+ * integer form takes its typed array and number[], a float form Float32Array and Float64Array).
+ * None: the error lists what every form accepts.
+ */
+function formFor(decl: OperandDecl, value: unknown): number {
+  const forms = formsOf(decl);
+  if (forms.length === 1) return 0;
+  const tag = typedArrayTag(value);
+  const array = tag === undefined && isArray(value, decl.name);
+  for (let k = 0; k < forms.length; k++) {
+    const { element } = forms[k];
+    if (element === 'float' ? tag === 'Float32Array' || tag === 'Float64Array' : tag === TAGS[element]) return k;
+    if (array) return k;
+  }
+  const integers = forms.flatMap((f) => (f.element === 'float' ? [] : [TAGS[f.element]]));
+  const accepted = [...integers, ...(integers.length > 0 ? ['number[]'] : [])];
+  if (forms.some((f) => f.element === 'float')) accepted.push('Float32Array', 'Float64Array');
+  throw new SoftmaxError(
+    ArrayBuffer.isView(value) ? 'UNSUPPORTED_DTYPE' : 'INVALID_INPUT',
+    `${decl.name} must be an ${accepted.slice(0, -1).join(', ')} or ${accepted.at(-1)}, got ${describeValue(value)}`,
+  );
+}
+
 /** Rejects a view that reads as empty (length 0) because its buffer was detached or shrank below it. */
 function checkUsable(array: OperandArray, length: number, name: string): void {
   const why = length === 0 ? unusable(array) : undefined;
@@ -151,25 +188,32 @@ function optionSource(
 
 /**
  * The options object's values by accepted name (`names` order; undefined when absent, or when
- * there is no options object), or the message of why it cannot be read. Each accepted name is
- * read exactly once, and only after every own key was found acceptable.
+ * there is no options object), or the message of why it cannot be read. Each accepted name is read
+ * exactly once (a getter could answer differently the second time), only after every own key was
+ * found acceptable; what an op's reader reads early (a number[]'s elements) is read now too, before
+ * the inputs' checks.
  */
-function readSource(options: unknown, names: readonly string[]): unknown[] | string | undefined {
+function readSource(options: unknown, plan: Plan): unknown[] | string | undefined {
   if (options === undefined || options === null) return undefined;
-  if (typeof options !== 'object' || !isPlainObject(options)) return optionSource(options, names) as string; // the reason it is refused
+  const { names, early } = plan;
+  if (typeof options !== 'object' || !isPlainObject(options)) return optionSource(options, names) as string;
   const keys = Object.keys(options);
   for (let j = 0; j < keys.length; j++) {
     if (!names.includes(keys[j])) return optionSource(options, names) as string; // the reason it is refused
   }
   const values: unknown[] = new Array(names.length);
-  for (let k = 0; k < names.length; k++) values[k] = (options as Record<string, unknown>)[names[k]];
+  for (let k = 0; k < names.length; k++) {
+    const value = (options as Record<string, unknown>)[names[k]];
+    const read = early[k];
+    values[k] = read && value !== undefined ? read(value, `options.${names[k]}`) : value;
+  }
   return values;
 }
 
 /** Each allowed option read exactly once (a getter could answer differently the second time). */
-function readOptions(source: Readonly<Record<string, unknown>> | string | undefined, allowed: readonly string[]) {
+function readOptions(source: Readonly<Record<string, unknown>> | undefined, allowed: readonly string[]) {
   const values: Record<string, unknown> = {};
-  if (typeof source === 'object') for (const key of allowed) values[key] = source[key];
+  if (source !== undefined) for (const key of allowed) values[key] = source[key];
   return values;
 }
 
@@ -203,14 +247,14 @@ function partiallyOverlaps(a: OperandArray, b: OperandArray): boolean {
  * fetched again after it grew), and no API tells whether they are: then the input is copied, so
  * the result is right however they overlap. (Other buffers never share memory.)
  */
-function readableWhileWriting(input: OperandArray, out: OperandArray, option: string, name: string): OperandArray {
+function readableWhileWriting(input: OperandArray, out: OperandArray, label: string, name: string): OperandArray {
   const inputBuffer = bufferOf(input);
   const outBuffer = bufferOf(out);
   if (inputBuffer === outBuffer) {
     if (partiallyOverlaps(out, input)) {
       throw new SoftmaxError(
         'INVALID_OPTION',
-        `options.${option} partially overlaps ${name}: pass ${name} itself for in-place, or a separate array`,
+        `${label} partially overlaps ${name}: pass ${name} itself for in-place, or a separate array`,
       );
     }
     return input;
@@ -219,24 +263,24 @@ function readableWhileWriting(input: OperandArray, out: OperandArray, option: st
   return input.slice();
 }
 
-function tagFor(element: ElementKind, dtype: Dtype): string {
-  if (element !== 'float') return TAGS[element];
-  return dtype === 'float32' ? 'Float32Array' : 'Float64Array';
+function tagFor(form: OperandForm, dtype: Dtype): string {
+  if (form.element !== 'float') return TAGS[form.element];
+  return (form.dtype ?? dtype) === 'float32' ? 'Float32Array' : 'Float64Array';
 }
 
-function arrayFor(element: ElementKind, dtype: Dtype, length: number): OperandArray {
-  if (element !== 'float') return new INDEX_TYPES[element](length);
-  return dtype === 'float32' ? new Float32Array(length) : new Float64Array(length);
+function arrayFor(form: OperandForm, dtype: Dtype, length: number): OperandArray {
+  if (form.element !== 'float') return new INDEX_TYPES[form.element](length);
+  return (form.dtype ?? dtype) === 'float32' ? new Float32Array(length) : new Float64Array(length);
 }
 
-function lengthFor(decl: OperandDecl, rows: number, cols: number): number {
+function lengthFor(decl: OperandForm, rows: number, cols: number): number {
   return decl.shape === 'matrix' ? rows * cols : decl.shape === 'rows' ? rows : 1;
 }
 
 function readOut(value: unknown, decl: OutputDecl, dtype: Dtype, length: number): OperandArray | undefined {
   if (value === undefined) return undefined;
   const name = `options.${decl.outOption}`;
-  const tag = tagFor(decl.element, dtype);
+  const tag = tagFor(decl, dtype);
   if (typedArrayTag(value) !== tag) {
     throw new SoftmaxError(
       'INVALID_OPTION',
@@ -253,20 +297,27 @@ function readOut(value: unknown, decl: OutputDecl, dtype: Dtype, length: number)
 }
 
 /**
- * What validation needs of a declaration, worked out once per op: the option names it accepts,
- * where its first float and first matrix operand are, and its options' defaults (readers are pure
- * for an absent value, so a call that sets none of the op's options shares one frozen object).
- * Small calls are dominated by this bookkeeping, not by their kernel.
+ * What validation needs of a declaration, worked out once per op: the option names it accepts
+ * (cols, its options, its outputs' `out`), their early readers, where its first float operand is,
+ * and whether the fast path takes its calls. Small calls are dominated by this bookkeeping, not by
+ * their kernel.
  */
 interface Plan {
   readonly names: readonly string[];
+  readonly early: readonly (((value: unknown, name: string) => unknown) | undefined)[];
   readonly optionKeys: readonly string[];
   /** Index in `names` of each output's `out` option, or −1. */
   readonly outIndex: readonly number[];
-  readonly firstFloat: number;
-  readonly firstMatrix: number;
-  /** Float matrix inputs only, and one float output the caller may pass: the shape fastCall handles. */
+  /**
+   * One form per operand, float matrix inputs, one float output of the call's type that the caller
+   * may pass and that may be an input (in place), nothing derived: the calls fastCall handles.
+   */
   readonly simple: boolean;
+  /**
+   * Whether absent options parse to the same values in every call: no reader takes the call's shape
+   * (a third parameter). Then a call that sets none shares one frozen options object.
+   */
+  readonly shapeFree: boolean;
   defaults?: Readonly<Record<string, unknown>>;
 }
 
@@ -281,17 +332,23 @@ function planOf(op: OpDecl): Plan {
     const optionKeys = Object.keys(op.options);
     const outs = op.outputs.flatMap((o) => (o.outOption ? [o.outOption] : []));
     const names = ['cols', ...optionKeys, ...outs];
+    const out = op.outputs[0];
     plan = {
       names,
+      early: names.map((n) => (Object.hasOwn(op.options, n) ? op.options[n].early : undefined)),
       optionKeys,
       outIndex: op.outputs.map((o) => (o.outOption ? names.indexOf(o.outOption) : -1)),
-      firstFloat: op.inputs.findIndex((d) => d.element === 'float'),
-      firstMatrix: op.inputs.findIndex((d) => d.shape === 'matrix'),
       simple:
-        op.inputs.every((d) => d.element === 'float' && d.shape === 'matrix') &&
+        op.derive === undefined &&
+        op.inputs.every((d) => d.element === 'float' && d.shape === 'matrix' && !d.or) &&
+        optionKeys.every((k) => op.options[k].early === undefined) &&
         op.outputs.length === 1 &&
-        op.outputs[0].element === 'float' &&
-        op.outputs[0].outOption !== undefined,
+        out.element === 'float' &&
+        out.outOption !== undefined &&
+        out.dtype === undefined &&
+        out.when === undefined &&
+        out.mayAlias === undefined,
+      shapeFree: optionKeys.every((k) => op.options[k].length < 3),
     };
     PLANS.set(op, plan);
   }
@@ -305,6 +362,7 @@ function parseOptions(
   op: OpDecl,
   plan: Plan,
   values: readonly unknown[] | undefined,
+  shape: CallShape,
 ): Readonly<Record<string, unknown>> {
   const keys = plan.optionKeys;
   let given = false;
@@ -313,10 +371,66 @@ function parseOptions(
   const options: Record<string, unknown> = {};
   for (let k = 0; k < keys.length; k++) {
     const key = keys[k];
-    options[key] = op.options[key](values?.[1 + k], `options.${key}`);
+    options[key] = op.options[key](values?.[1 + k], `options.${key}`, shape);
   }
-  if (!given) plan.defaults = Object.freeze(options);
+  if (!given && plan.shapeFree) plan.defaults = Object.freeze(options);
   return options;
+}
+
+/** Whether two views share any byte (the same range included). */
+function sharesBytes(a: OperandArray, b: OperandArray): boolean {
+  if (bufferOf(a) !== bufferOf(b)) return false;
+  const ao = byteOffsetOf(a);
+  const bo = byteOffsetOf(b);
+  return ao < bo + byteLengthOf(b) && bo < ao + byteLengthOf(a);
+}
+
+/** An input an output may not be (OutputDecl.mayAlias): refused when it shares memory with it. */
+function checkAlias(decl: OutputDecl, out: OperandArray, input: OperandArray, name: string, option: string): void {
+  if (!decl.mayAlias || decl.mayAlias.includes(name) || lengthOf(out) === 0 || !sharesBytes(out, input)) return;
+  throw new SoftmaxError(
+    'INVALID_OPTION',
+    `${option} shares memory with ${name}, which ${decl.name} may not be written over (only ${decl.mayAlias.join(', ') || 'new memory'})`,
+  );
+}
+
+/**
+ * The output for a call: absent (a zero-length array), the input it is in place, the caller's
+ * `out`, or a new array. Throws when an `out` option contradicts the presence its options ask for.
+ */
+function outputFor(
+  op: OpDecl,
+  decl: OutputDecl,
+  presence: 'absent' | 'present' | 'in-place',
+  given: OperandArray | undefined,
+  args: ArrayLike<unknown>,
+  inputs: readonly OperandArray[],
+  shape: CallShape,
+): { array: OperandArray; provided: boolean } {
+  const why = decl.whenOption ? ` (options.${decl.whenOption})` : '';
+  if (given && presence !== 'present') {
+    throw new SoftmaxError(
+      'INVALID_OPTION',
+      `options.${decl.outOption} is given, but this call ${presence === 'absent' ? `does not compute ${decl.name}` : `writes ${decl.name} in place`}${why}`,
+    );
+  }
+  if (presence === 'absent') return { array: arrayFor(decl, shape.dtype, 0), provided: false };
+  if (presence === 'present') {
+    return given
+      ? { array: given, provided: true }
+      : { array: arrayFor(decl, shape.dtype, lengthFor(decl, shape.rows, shape.cols)), provided: false };
+  }
+  const at = decl.inPlaceOf ?? 0;
+  const source = op.inputs[at];
+  const tag = tagFor(decl, shape.dtype);
+  // The caller's own array, not the copy a number[] became: there is nothing else to write into.
+  if (typedArrayTag(args[at]) !== tag || args[at] !== inputs[at]) {
+    throw new SoftmaxError(
+      'INVALID_OPTION',
+      `${op.name} writes ${decl.name} in place over ${source.name}${why}, so ${source.name} must be a ${tag}, got ${describeValue(args[at])}`,
+    );
+  }
+  return { array: inputs[at], provided: true };
 }
 
 /**
@@ -352,7 +466,7 @@ function fastCall(
     rows = length / c;
     cols = c;
   }
-  const n = op.outputs[0].shape === 'matrix' ? length : rows;
+  const n = op.outputs[0].shape === 'matrix' ? length : op.outputs[0].shape === 'rows' ? rows : 1;
   const given = outs?.[0] ?? values?.[plan.outIndex[0]];
   let out: FloatArray;
   if (given === undefined) {
@@ -371,18 +485,37 @@ function fastCall(
       }
     }
   }
-  const options = parseOptions(op, plan, values);
-  return { op, dtype, rows, cols, inputs, outputs: [out], provided: [given !== undefined], options };
+  const options = parseOptions(op, plan, values, { dtype, rows, cols });
+  const forms = inputs.length === 1 ? ONE_FORM : TWO_FORMS;
+  return {
+    op,
+    dtype,
+    rows,
+    cols,
+    inputs,
+    forms,
+    outputs: [out],
+    provided: [given !== undefined],
+    present: PRESENT,
+    options,
+    params: NO_PARAMS,
+  };
 }
+
+const ONE_FORM: readonly number[] = Object.freeze([0]);
+const TWO_FORMS: readonly number[] = Object.freeze([0, 0]);
+const PRESENT: readonly boolean[] = Object.freeze([true]);
+const NO_PARAMS: Readonly<Record<string, unknown>> = Object.freeze({});
 
 /**
  * Validates one call of `op`: `args` are its operands in declaration order, then the options
  * object. Returns the call as a kernel receives it: the operands as typed arrays (a number[]
  * converted once; an input copied where it may share memory with an `out` unseen), the shape,
- * the parsed options (frozen defaults when the call sets none), and the outputs (the caller's
- * `out` arrays or new ones). Never modifies its arguments. `dtypes`: the float types this
- * backend computes this op in. `outs`: for a backend whose `out` options are handles (wasm
- * buffers), the arrays to validate in their place, by output (undefined: the option's value).
+ * the parsed options (one frozen object shared by the calls that set none), the outputs (the
+ * caller's `out` arrays, inputs in place, or new ones) and what the op derives from them. Never
+ * modifies its arguments. `dtypes`: the float types this backend computes this op in. `outs`: for
+ * a backend whose `out` options are handles (wasm buffers), the arrays to validate in their
+ * place, by output (undefined: the option's value).
  */
 export function validateCall(
   op: OpDecl,
@@ -391,7 +524,7 @@ export function validateCall(
   outs?: readonly unknown[],
 ): OpCall {
   const plan = planOf(op);
-  const source = readSource(args[op.inputs.length], plan.names);
+  const source = readSource(args[op.inputs.length], plan);
   if (plan.simple && typeof source !== 'string') {
     const call = fastCall(op, plan, args, source, dtypes, outs);
     if (call) return call;
@@ -408,44 +541,50 @@ function generalCall(
   dtypes: readonly Dtype[],
   outs: readonly unknown[] | undefined,
 ): OpCall {
-  const decls = op.inputs;
-  const count = decls.length;
-  const values = typeof source === 'string' ? undefined : source;
-
+  const values: readonly unknown[] = typeof source === 'object' ? source : [];
   // The operands, in order; a number[]'s elements (caller code, through a Proxy) are read here.
-  const inputs: OperandArray[] = new Array(count);
-  let dtype: Dtype = 'float64';
-  let mixed = -1; // the first float operand whose type differs from the first's
-  for (let i = 0; i < count; i++) {
-    const decl = decls[i];
-    if (decl.element !== 'float') {
-      inputs[i] = readIndex(args[i], decl.name, decl.element);
-      continue;
+  const inputs: OperandArray[] = [];
+  const forms: number[] = [];
+  const taken: OperandForm[] = [];
+  const floatTypes: Array<Dtype | undefined> = [];
+  for (let i = 0; i < op.inputs.length; i++) {
+    const decl = op.inputs[i];
+    const form = formFor(decl, args[i]);
+    const f = formsOf(decl)[form];
+    forms.push(form);
+    taken.push(f);
+    if (f.element === 'float') {
+      // A form that converts takes either float type, whatever the backend computes in.
+      const { array, dtype } = readFloat(args[i], decl.name, f.convert ? ALL_DTYPES : dtypes);
+      inputs.push(array);
+      floatTypes.push(f.convert ? undefined : dtype);
+    } else {
+      inputs.push(readIndex(args[i], decl.name, f.element));
+      floatTypes.push(undefined);
     }
-    const read = readFloat(args[i], decl.name, dtypes);
-    inputs[i] = read.array;
-    if (i === plan.firstFloat) dtype = read.dtype;
-    else if (read.dtype !== dtype && mixed < 0) mixed = i;
   }
-  // Then the typed arrays' lengths, once each, checked in argument order.
-  const lengths: number[] = new Array(count);
-  for (let i = 0; i < count; i++) {
-    const length = lengthOf(inputs[i]);
-    checkUsable(inputs[i], length, decls[i].name);
-    lengths[i] = length;
+  // Then the typed arrays' lengths, once each.
+  const lengths = inputs.map((array, i) => {
+    const length = lengthOf(array);
+    checkUsable(array, length, op.inputs[i].name);
+    return length;
+  });
+  const firstFloat = floatTypes.findIndex((d) => d !== undefined);
+  const dtype = floatTypes[firstFloat] ?? 'float64';
+  for (let i = firstFloat + 1; i < op.inputs.length; i++) {
+    if (floatTypes[i] !== undefined && floatTypes[i] !== dtype) {
+      const [a, b] = [op.inputs[firstFloat].name, op.inputs[i].name];
+      throw new SoftmaxError(
+        'UNSUPPORTED_DTYPE',
+        `${a} and ${b} must have the same type, got ${a}: ${describeValue(args[firstFloat])}, ${b}: ${describeValue(args[i])}`,
+      );
+    }
   }
-  if (mixed >= 0) {
-    const [a, b] = [decls[plan.firstFloat].name, decls[mixed].name];
-    throw new SoftmaxError(
-      'UNSUPPORTED_DTYPE',
-      `${a} and ${b} must have the same type, got ${a}: ${describeValue(args[plan.firstFloat])}, ${b}: ${describeValue(args[mixed])}`,
-    );
-  }
-  const first = plan.firstMatrix;
+  const first = taken.findIndex((f) => f.shape === 'matrix');
   const length = lengths[first];
-  for (let i = first + 1; i < count; i++) {
-    if (decls[i].shape === 'matrix' && lengths[i] !== length) {
-      const [a, b] = [decls[first].name, decls[i].name];
+  for (let i = first + 1; i < op.inputs.length; i++) {
+    if (taken[i].shape === 'matrix' && lengths[i] !== length) {
+      const [a, b] = [op.inputs[first].name, op.inputs[i].name];
       throw new SoftmaxError(
         'INVALID_SHAPE',
         `${a} and ${b} must have the same length, got ${a}.length ${length} and ${b}.length ${lengths[i]}`,
@@ -453,37 +592,51 @@ function generalCall(
     }
   }
   if (typeof source === 'string') throw new SoftmaxError('INVALID_OPTION', source);
-  const { rows, cols } = readCols(values?.[0], length, decls[first].name);
-  for (let i = 0; i < count; i++) {
-    const decl = decls[i];
-    if (decl.shape === 'matrix') continue;
-    const want = lengthFor(decl, rows, cols);
-    if (lengths[i] !== want) {
+  const { rows, cols } = readCols(values[0], length, op.inputs[first].name);
+  for (let i = 0; i < op.inputs.length; i++) {
+    const decl = op.inputs[i];
+    const want = lengthFor(taken[i], rows, cols);
+    if (taken[i].shape !== 'matrix' && lengths[i] !== want) {
       throw new SoftmaxError(
         'INVALID_SHAPE',
-        `${decl.name}.length must be ${want} (${decl.shape === 'rows' ? 'one per row' : 'one value'}), got ${lengths[i]}`,
+        `${decl.name}.length must be ${want} (${taken[i].shape === 'rows' ? 'one per row' : 'one value'}), got ${lengths[i]}`,
       );
     }
+    // A float form that converts: the other float type copied into the call's (never written back).
+    if (taken[i].convert && floatDtypeOf(inputs[i]) !== dtype) {
+      inputs[i] = dtype === 'float32' ? Float32Array.from(inputs[i]) : Float64Array.from(inputs[i]);
+    }
   }
+  const shape: CallShape = { dtype, rows, cols };
 
-  const outputs: OperandArray[] = new Array(op.outputs.length);
-  const provided: boolean[] = new Array(op.outputs.length);
+  const options = parseOptions(op, plan, values, shape);
+
+  const outputs: OperandArray[] = [];
+  const provided: boolean[] = [];
+  const present: boolean[] = [];
   for (let o = 0; o < op.outputs.length; o++) {
     const decl = op.outputs[o];
     const n = lengthFor(decl, rows, cols);
-    const at = plan.outIndex[o];
-    const value = outs?.[o] ?? (at >= 0 ? values?.[at] : undefined);
+    const presence = decl.when ? decl.when(options) : 'present';
+    const value = outs?.[o] ?? (plan.outIndex[o] >= 0 ? values[plan.outIndex[o]] : undefined);
     const given = decl.outOption ? readOut(value, decl, dtype, n) : undefined;
-    if (given) {
-      for (let i = 0; i < count; i++) {
-        inputs[i] = readableWhileWriting(inputs[i], given, decl.outOption as string, decls[i].name);
+    const { array, provided: theirs } = outputFor(op, decl, presence, given, args, inputs, shape);
+    if (theirs) {
+      const option = given
+        ? `options.${decl.outOption}`
+        : `${decl.name} (in place over ${op.inputs[decl.inPlaceOf ?? 0].name})`;
+      for (let i = 0; i < inputs.length; i++) {
+        if (presence === 'in-place' && i === (decl.inPlaceOf ?? 0)) continue;
+        checkAlias(decl, array, inputs[i], op.inputs[i].name, option);
+        inputs[i] = readableWhileWriting(inputs[i], array, option, op.inputs[i].name);
       }
     }
-    outputs[o] = given ?? arrayFor(decl.element, dtype, n);
-    provided[o] = given !== undefined;
+    outputs.push(array);
+    provided.push(theirs);
+    present.push(presence !== 'absent');
   }
-  const options = parseOptions(op, plan, values);
-  return { op, dtype, rows, cols, inputs, outputs, provided, options };
+  const call: OpCall = { op, dtype, rows, cols, inputs, forms, outputs, provided, present, options, params: {} };
+  return op.derive ? { ...call, params: op.derive(call) } : call;
 }
 
 export interface LayoutRequest {
