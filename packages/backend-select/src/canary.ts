@@ -39,8 +39,11 @@ const TOLERANCE: Record<Dtype, { rtol: number; atol: number }> = {
 const floatArray = (dtype: Dtype, values: ArrayLike<number>): FloatArray =>
   dtype === 'float32' ? Float32Array.from(values) : Float64Array.from(values);
 
-/** A meaningful value of each operand: logits, another op's output from them, or plain values. */
-function operand(decl: OperandDecl, dtype: Dtype): OperandArray {
+/**
+ * A meaningful value of each operand: the logits (the first operand, when no op produces it),
+ * another op's output from them, class indices, or plain values.
+ */
+function operand(decl: OperandDecl, dtype: Dtype, index: number): OperandArray {
   const length = decl.shape === 'matrix' ? ROWS * COLS : decl.shape === 'rows' ? ROWS : 1;
   if (decl.element === 'int32') return Int32Array.from({ length }, (_, i) => (i * 5) % COLS);
   if (decl.element === 'uint32') return Uint32Array.from({ length }, (_, i) => (i * 5) % COLS);
@@ -51,7 +54,7 @@ function operand(decl: OperandDecl, dtype: Dtype): OperandArray {
     producer.reference(call);
     return call.outputs[0];
   }
-  if (decl.name === 'x') return logits;
+  if (index === 0) return logits;
   return floatArray(
     dtype,
     Array.from({ length }, (_, i) => Math.sin(i * 1.7) * 2),
@@ -90,7 +93,7 @@ export async function runCanary(backend: Runnable, now: () => number): Promise<C
   for (const [name, dtypes] of Object.entries(backend.ops) as Array<[OpName, readonly Dtype[]]>) {
     const op = OPS[name] as OpDecl;
     for (const dtype of dtypes ?? []) {
-      const inputs = op.inputs.map((d) => operand(d, dtype));
+      const inputs = op.inputs.map((d, i) => operand(d, dtype, i));
       const variants: Array<Record<string, unknown>> = [{ cols: COLS }];
       if ('temperature' in op.options) variants.push({ cols: COLS, temperature: 0.7 });
       for (const options of variants) {

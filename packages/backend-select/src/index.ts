@@ -11,11 +11,13 @@ export const {
   softmaxBackward,
   logSoftmaxBackward,
   logSumExp,
+  crossEntropy,
   softmaxSync,
   logSoftmaxSync,
   softmaxBackwardSync,
   logSoftmaxBackwardSync,
   logSumExpSync,
+  crossEntropySync,
 } = ops;
 
 export { type Explain, type ExplainBackend, type ExplainBucket, formatExplain } from './explain.js';

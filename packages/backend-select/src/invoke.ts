@@ -1,4 +1,4 @@
-import type { OpCall, OperandArray } from '@softmax/core/backend';
+import { type OpCall, type OperandArray, resultOf } from '@softmax/core/backend';
 import type { Backend } from './types.js';
 
 /**
@@ -31,16 +31,8 @@ export function runSync(backend: Runnable, call: OpCall): void {
   }
 }
 
-/** What a call returns: its one output, or an object of its outputs by name (as core's dispatch). */
-export function resultOf(call: OpCall): unknown {
-  const { outputs } = call;
-  if (outputs.length === 1) return outputs[0];
-  const record: Record<string, OperandArray> = {};
-  call.op.outputs.forEach((o, i) => {
-    record[o.name] = outputs[i];
-  });
-  return record;
-}
+/** What a call returns, formed by core exactly as its own dispatch forms it (an op's `finish` included). */
+export { resultOf };
 
 /** The same call with its own output list (a backend may replace outputs; a retry starts over). */
 export const attemptOf = (call: OpCall, outputs: readonly OperandArray[]): OpCall => ({

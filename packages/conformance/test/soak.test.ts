@@ -22,6 +22,7 @@ function leaking(): Backend {
     softmaxBackward: leak(core.softmaxBackward.bind(core)),
     logSoftmaxBackward: leak(core.logSoftmaxBackward.bind(core)),
     logSumExp: core.logSumExp.bind(core),
+    crossEntropy: core.crossEntropy.bind(core),
   };
 }
 

@@ -10,18 +10,29 @@ export {
   defineBackend,
   functionsOf,
   type OpSupport,
+  resultOf,
 } from './define-backend.js';
 export { describeValue } from './errors.js';
 export type { BackwardCallOptions } from './ops/backward.js';
+export {
+  CROSS_ENTROPY_OUTPUTS,
+  type CrossEntropyCall,
+  type CrossEntropyCallOptions,
+  type CrossEntropyParams,
+  probabilityTolerance,
+} from './ops/cross-entropy.js';
 export type {
+  CallShape,
   ElementKind,
   IndexArray,
   OpCall,
   OpDecl,
   OperandArray,
   OperandDecl,
+  OperandForm,
   OptionReader,
   OutputDecl,
+  OutputPresence,
   ShapeKind,
 } from './ops/declaration.js';
 export { fullyMasked, temperature } from './ops/options.js';
@@ -38,4 +49,5 @@ export {
   referenceSoftmax,
   referenceSoftmaxBackward,
 } from './reference.js';
+export { type CrossEntropyArgs, referenceCrossEntropy } from './reference-cross-entropy.js';
 export { checkLayout, type LayoutRequest, validateCall } from './validate.js';

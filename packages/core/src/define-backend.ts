@@ -23,8 +23,14 @@ export interface Backend extends OpMethods<Either> {
   dispose(): void | Promise<void>;
 }
 
-/** What a call returns: its one output, or an object of its outputs by name. */
-function resultOf(call: OpCall): unknown {
+/**
+ * What a call returns once its kernel has run (or at once, for a call of no rows): the op's
+ * `finish` of the call (crossEntropy reduces its per-row losses there), or by default its one
+ * output, or an object of its outputs by name. Every dispatcher (BackendBase, @softmax/auto)
+ * returns through it, so the result is formed once for every backend.
+ */
+export function resultOf(call: OpCall): unknown {
+  if (call.op.finish) return call.op.finish(call);
   const { outputs } = call;
   if (outputs.length === 1) return outputs[0];
   const record: Record<string, OperandArray> = {};

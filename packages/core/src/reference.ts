@@ -18,7 +18,7 @@ import type { FloatArray, FullyMasked } from './types.js';
  * terms of one sign; of the condition number otherwise) however long the row, so a
  * 1,000,000-element row sums as well as a short one.
  */
-function compensatedSum(values: Float64Array, length: number): number {
+export function compensatedSum(values: Float64Array, length: number): number {
   let sum = 0;
   let carry = 0;
   for (let i = 0; i < length; i++) {
@@ -36,7 +36,7 @@ function compensatedSum(values: Float64Array, length: number): number {
  * can be subnormal when their difference overflows), and the doubling overflows only if the true
  * result does.
  */
-function shifted(v: number, max: number, temperature: number): number {
+export function shifted(v: number, max: number, temperature: number): number {
   const d = v - max;
   if (d === Number.NEGATIVE_INFINITY && v !== Number.NEGATIVE_INFINITY) {
     return ((v * 0.5 - max * 0.5) / temperature) * 2;
@@ -45,7 +45,7 @@ function shifted(v: number, max: number, temperature: number): number {
 }
 
 /** The temperature as m · 2^k (m near 1), so the division's remainder is formed without overflow or underflow. */
-interface Divisor {
+export interface Divisor {
   temperature: number;
   /** m, and its Veltkamp halves (26 bits each, products of halves are exact). */
   m: number;
@@ -58,7 +58,7 @@ interface Divisor {
 
 const SPLITTER = 134217729; // 2^27 + 1
 
-function divisorOf(temperature: number): Divisor {
+export function divisorOf(temperature: number): Divisor {
   const k = Math.floor(Math.log2(temperature));
   const half = Math.trunc(-k / 2);
   const down1 = 2 ** half;
@@ -124,7 +124,7 @@ function scratchFor(state: RowScratch, cols: number): Float64Array {
  * Keeping the max's own 1 out of `rest` lets log-softmax use log1p(rest), which keeps
  * full relative accuracy when the max dominates and log(sum) is tiny.
  */
-function exponentials(x: FloatArray, offset: number, cols: number, max: number, t: Divisor, e: Float64Array) {
+export function exponentials(x: FloatArray, offset: number, cols: number, max: number, t: Divisor, e: Float64Array) {
   let atMax = 0;
   for (let j = 0; j < cols; j++) {
     const v = x[offset + j];
@@ -141,7 +141,7 @@ function exponentials(x: FloatArray, offset: number, cols: number, max: number, 
 }
 
 /** Row statistics that decide which special-value rule applies. */
-function rowMax(x: FloatArray, offset: number, cols: number): { max: number; hasNaN: boolean; posInf: number } {
+export function rowMax(x: FloatArray, offset: number, cols: number): { max: number; hasNaN: boolean; posInf: number } {
   let max = Number.NEGATIVE_INFINITY;
   let hasNaN = false;
   let posInf = 0;

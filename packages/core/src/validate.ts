@@ -1,5 +1,14 @@
 import { describeValue, SoftmaxError } from './errors.js';
-import type { ElementKind, OpCall, OpDecl, OperandArray, OperandDecl, OutputDecl } from './ops/declaration.js';
+import type {
+  CallShape,
+  ElementKind,
+  OpCall,
+  OpDecl,
+  OperandArray,
+  OperandDecl,
+  OperandForm,
+  OutputDecl,
+} from './ops/declaration.js';
 import { fullyMasked, temperature } from './ops/options.js';
 import {
   bufferOf,
@@ -119,6 +128,34 @@ function readIndex(value: unknown, name: string, element: 'int32' | 'uint32'): O
   return copyNumbers(value, name, element);
 }
 
+function formsOf(decl: OperandDecl): readonly OperandForm[] {
+  return decl.or ? [decl, ...decl.or] : [decl];
+}
+
+/**
+ * Which form of `decl` a value takes: the first whose element type accepts the value's type (an
+ * integer form takes its typed array and number[], a float form Float32Array and Float64Array).
+ * None: the error lists what every form accepts.
+ */
+function formFor(decl: OperandDecl, value: unknown): number {
+  const forms = formsOf(decl);
+  if (forms.length === 1) return 0;
+  const tag = typedArrayTag(value);
+  const array = tag === undefined && isArray(value, decl.name);
+  for (let k = 0; k < forms.length; k++) {
+    const { element } = forms[k];
+    if (element === 'float' ? tag === 'Float32Array' || tag === 'Float64Array' : tag === TAGS[element]) return k;
+    if (array) return k;
+  }
+  const integers = forms.flatMap((f) => (f.element === 'float' ? [] : [TAGS[f.element]]));
+  const accepted = [...integers, ...(integers.length > 0 ? ['number[]'] : [])];
+  if (forms.some((f) => f.element === 'float')) accepted.push('Float32Array', 'Float64Array');
+  throw new SoftmaxError(
+    ArrayBuffer.isView(value) ? 'UNSUPPORTED_DTYPE' : 'INVALID_INPUT',
+    `${decl.name} must be an ${accepted.slice(0, -1).join(', ')} or ${accepted.at(-1)}, got ${describeValue(value)}`,
+  );
+}
+
 /** Rejects a view that reads as empty (length 0) because its buffer was detached or shrank below it. */
 function checkUsable(array: OperandArray, length: number, name: string): void {
   const why = length === 0 ? unusable(array) : undefined;
@@ -149,10 +186,23 @@ function optionSource(
   return options as Record<string, unknown>;
 }
 
-/** Each allowed option read exactly once (a getter could answer differently the second time). */
-function readOptions(source: Readonly<Record<string, unknown>> | string | undefined, allowed: readonly string[]) {
+/**
+ * Each allowed option read exactly once (a getter could answer differently the second time), and
+ * what an op's reader reads early (a number[]'s elements) read now too, before the inputs' checks.
+ */
+function readOptions(
+  source: Readonly<Record<string, unknown>> | string | undefined,
+  allowed: readonly string[],
+  readers?: OpDecl['options'],
+) {
   const values: Record<string, unknown> = {};
-  if (typeof source === 'object') for (const key of allowed) values[key] = source[key];
+  if (typeof source === 'object') {
+    for (const key of allowed) {
+      const value = source[key];
+      const early = readers && Object.hasOwn(readers, key) ? readers[key].early : undefined;
+      values[key] = early && value !== undefined ? early(value, `options.${key}`) : value;
+    }
+  }
   return values;
 }
 
@@ -186,14 +236,14 @@ function partiallyOverlaps(a: OperandArray, b: OperandArray): boolean {
  * fetched again after it grew), and no API tells whether they are: then the input is copied, so
  * the result is right however they overlap. (Other buffers never share memory.)
  */
-function readableWhileWriting(input: OperandArray, out: OperandArray, option: string, name: string): OperandArray {
+function readableWhileWriting(input: OperandArray, out: OperandArray, label: string, name: string): OperandArray {
   const inputBuffer = bufferOf(input);
   const outBuffer = bufferOf(out);
   if (inputBuffer === outBuffer) {
     if (partiallyOverlaps(out, input)) {
       throw new SoftmaxError(
         'INVALID_OPTION',
-        `options.${option} partially overlaps ${name}: pass ${name} itself for in-place, or a separate array`,
+        `${label} partially overlaps ${name}: pass ${name} itself for in-place, or a separate array`,
       );
     }
     return input;
@@ -202,24 +252,24 @@ function readableWhileWriting(input: OperandArray, out: OperandArray, option: st
   return input.slice();
 }
 
-function tagFor(element: ElementKind, dtype: Dtype): string {
-  if (element !== 'float') return TAGS[element];
-  return dtype === 'float32' ? 'Float32Array' : 'Float64Array';
+function tagFor(form: OperandForm, dtype: Dtype): string {
+  if (form.element !== 'float') return TAGS[form.element];
+  return (form.dtype ?? dtype) === 'float32' ? 'Float32Array' : 'Float64Array';
 }
 
-function arrayFor(element: ElementKind, dtype: Dtype, length: number): OperandArray {
-  if (element !== 'float') return new INDEX_TYPES[element](length);
-  return dtype === 'float32' ? new Float32Array(length) : new Float64Array(length);
+function arrayFor(form: OperandForm, dtype: Dtype, length: number): OperandArray {
+  if (form.element !== 'float') return new INDEX_TYPES[form.element](length);
+  return (form.dtype ?? dtype) === 'float32' ? new Float32Array(length) : new Float64Array(length);
 }
 
-function lengthFor(decl: OperandDecl, rows: number, cols: number): number {
+function lengthFor(decl: OperandForm, rows: number, cols: number): number {
   return decl.shape === 'matrix' ? rows * cols : decl.shape === 'rows' ? rows : 1;
 }
 
 function readOut(value: unknown, decl: OutputDecl, dtype: Dtype, length: number): OperandArray | undefined {
   if (value === undefined) return undefined;
   const name = `options.${decl.outOption}`;
-  const tag = tagFor(decl.element, dtype);
+  const tag = tagFor(decl, dtype);
   if (typedArrayTag(value) !== tag) {
     throw new SoftmaxError(
       'INVALID_OPTION',
@@ -246,29 +296,93 @@ function optionNames(op: OpDecl): readonly string[] {
   return names;
 }
 
+/** Whether two views share any byte (the same range included). */
+function sharesBytes(a: OperandArray, b: OperandArray): boolean {
+  if (bufferOf(a) !== bufferOf(b)) return false;
+  const ao = byteOffsetOf(a);
+  const bo = byteOffsetOf(b);
+  return ao < bo + byteLengthOf(b) && bo < ao + byteLengthOf(a);
+}
+
+/** An input an output may not be (OutputDecl.mayAlias): refused when it shares memory with it. */
+function checkAlias(decl: OutputDecl, out: OperandArray, input: OperandArray, name: string, option: string): void {
+  if (!decl.mayAlias || decl.mayAlias.includes(name) || lengthOf(out) === 0 || !sharesBytes(out, input)) return;
+  throw new SoftmaxError(
+    'INVALID_OPTION',
+    `${option} shares memory with ${name}, which ${decl.name} may not be written over (only ${decl.mayAlias.join(', ') || 'new memory'})`,
+  );
+}
+
+/**
+ * The output for a call: absent (a zero-length array), the input it is in place, the caller's
+ * `out`, or a new array. Throws when an `out` option contradicts the presence its options ask for.
+ */
+function outputFor(
+  op: OpDecl,
+  decl: OutputDecl,
+  presence: 'absent' | 'present' | 'in-place',
+  given: OperandArray | undefined,
+  args: ArrayLike<unknown>,
+  inputs: readonly OperandArray[],
+  shape: CallShape,
+): { array: OperandArray; provided: boolean } {
+  const why = decl.whenOption ? ` (options.${decl.whenOption})` : '';
+  if (given && presence !== 'present') {
+    throw new SoftmaxError(
+      'INVALID_OPTION',
+      `options.${decl.outOption} is given, but this call ${presence === 'absent' ? `does not compute ${decl.name}` : `writes ${decl.name} in place`}${why}`,
+    );
+  }
+  if (presence === 'absent') return { array: arrayFor(decl, shape.dtype, 0), provided: false };
+  if (presence === 'present') {
+    return given
+      ? { array: given, provided: true }
+      : { array: arrayFor(decl, shape.dtype, lengthFor(decl, shape.rows, shape.cols)), provided: false };
+  }
+  const at = decl.inPlaceOf ?? 0;
+  const source = op.inputs[at];
+  const tag = tagFor(decl, shape.dtype);
+  // The caller's own array, not the copy a number[] became: there is nothing else to write into.
+  if (typedArrayTag(args[at]) !== tag || args[at] !== inputs[at]) {
+    throw new SoftmaxError(
+      'INVALID_OPTION',
+      `${op.name} writes ${decl.name} in place over ${source.name}${why}, so ${source.name} must be a ${tag}, got ${describeValue(args[at])}`,
+    );
+  }
+  return { array: inputs[at], provided: true };
+}
+
 /**
  * Validates one call of `op`: `args` are its operands in declaration order, then the options
  * object. Returns the call as a kernel receives it: the operands as typed arrays (a number[]
  * converted once; an input copied where it may share memory with an `out` unseen), the shape,
- * the parsed options, and the outputs (the caller's `out` arrays or new ones). Never modifies its
- * arguments. `dtypes`: the float types this backend computes this op in.
+ * the parsed options, the outputs (the caller's `out` arrays, inputs in place, or new ones) and
+ * what the op derives from them. Never modifies its arguments. `dtypes`: the float types this
+ * backend computes this op in.
  */
 export function validateCall(op: OpDecl, args: ArrayLike<unknown>, dtypes: readonly Dtype[] = ALL_DTYPES): OpCall {
   const names = optionNames(op);
   const source = optionSource(args[op.inputs.length], names);
-  const values = readOptions(source, names);
+  const values = readOptions(source, names, op.options);
 
   // The operands, in order; a number[]'s elements (caller code, through a Proxy) are read here.
   const inputs: OperandArray[] = [];
+  const forms: number[] = [];
+  const taken: OperandForm[] = [];
   const floatTypes: Array<Dtype | undefined> = [];
   for (let i = 0; i < op.inputs.length; i++) {
     const decl = op.inputs[i];
-    if (decl.element === 'float') {
-      const { array, dtype } = readFloat(args[i], decl.name, dtypes);
+    const form = formFor(decl, args[i]);
+    const f = formsOf(decl)[form];
+    forms.push(form);
+    taken.push(f);
+    if (f.element === 'float') {
+      // A form that converts takes either float type, whatever the backend computes in.
+      const { array, dtype } = readFloat(args[i], decl.name, f.convert ? ALL_DTYPES : dtypes);
       inputs.push(array);
-      floatTypes.push(dtype);
+      floatTypes.push(f.convert ? undefined : dtype);
     } else {
-      inputs.push(readIndex(args[i], decl.name, decl.element));
+      inputs.push(readIndex(args[i], decl.name, f.element));
       floatTypes.push(undefined);
     }
   }
@@ -289,10 +403,10 @@ export function validateCall(op: OpDecl, args: ArrayLike<unknown>, dtypes: reado
       );
     }
   }
-  const first = op.inputs.findIndex((d) => d.shape === 'matrix');
+  const first = taken.findIndex((f) => f.shape === 'matrix');
   const length = lengths[first];
   for (let i = first + 1; i < op.inputs.length; i++) {
-    if (op.inputs[i].shape === 'matrix' && lengths[i] !== length) {
+    if (taken[i].shape === 'matrix' && lengths[i] !== length) {
       const [a, b] = [op.inputs[first].name, op.inputs[i].name];
       throw new SoftmaxError(
         'INVALID_SHAPE',
@@ -304,31 +418,47 @@ export function validateCall(op: OpDecl, args: ArrayLike<unknown>, dtypes: reado
   const { rows, cols } = readCols(values.cols, length, op.inputs[first].name);
   for (let i = 0; i < op.inputs.length; i++) {
     const decl = op.inputs[i];
-    const want = lengthFor(decl, rows, cols);
-    if (decl.shape !== 'matrix' && lengths[i] !== want) {
+    const want = lengthFor(taken[i], rows, cols);
+    if (taken[i].shape !== 'matrix' && lengths[i] !== want) {
       throw new SoftmaxError(
         'INVALID_SHAPE',
-        `${decl.name}.length must be ${want} (${decl.shape === 'rows' ? 'one per row' : 'one value'}), got ${lengths[i]}`,
+        `${decl.name}.length must be ${want} (${taken[i].shape === 'rows' ? 'one per row' : 'one value'}), got ${lengths[i]}`,
       );
     }
+    // A float form that converts: the other float type copied into the call's (never written back).
+    if (taken[i].convert && floatDtypeOf(inputs[i]) !== dtype) {
+      inputs[i] = dtype === 'float32' ? Float32Array.from(inputs[i]) : Float64Array.from(inputs[i]);
+    }
   }
+  const shape: CallShape = { dtype, rows, cols };
+
+  const options: Record<string, unknown> = {};
+  for (const key in op.options) options[key] = op.options[key](values[key], `options.${key}`, shape);
 
   const outputs: OperandArray[] = [];
   const provided: boolean[] = [];
+  const present: boolean[] = [];
   for (const decl of op.outputs) {
     const n = lengthFor(decl, rows, cols);
+    const presence = decl.when ? decl.when(options) : 'present';
     const given = decl.outOption ? readOut(values[decl.outOption], decl, dtype, n) : undefined;
-    if (given) {
+    const { array, provided: theirs } = outputFor(op, decl, presence, given, args, inputs, shape);
+    if (theirs) {
+      const option = given
+        ? `options.${decl.outOption}`
+        : `${decl.name} (in place over ${op.inputs[decl.inPlaceOf ?? 0].name})`;
       for (let i = 0; i < inputs.length; i++) {
-        inputs[i] = readableWhileWriting(inputs[i], given, decl.outOption as string, op.inputs[i].name);
+        if (presence === 'in-place' && i === (decl.inPlaceOf ?? 0)) continue;
+        checkAlias(decl, array, inputs[i], op.inputs[i].name, option);
+        inputs[i] = readableWhileWriting(inputs[i], array, option, op.inputs[i].name);
       }
     }
-    outputs.push(given ?? arrayFor(decl.element, dtype, n));
-    provided.push(given !== undefined);
+    outputs.push(array);
+    provided.push(theirs);
+    present.push(presence !== 'absent');
   }
-  const options: Record<string, unknown> = {};
-  for (const key in op.options) options[key] = op.options[key](values[key], `options.${key}`);
-  return { op, dtype, rows, cols, inputs, outputs, provided, options };
+  const call: OpCall = { op, dtype, rows, cols, inputs, forms, outputs, provided, present, options, params: {} };
+  return op.derive ? { ...call, params: op.derive(call) } : call;
 }
 
 export interface LayoutRequest {

@@ -12,17 +12,38 @@ export type ElementKind = 'float' | 'int32' | 'uint32';
 /** rows × cols, one value per row, or one value for the whole call. */
 export type ShapeKind = 'matrix' | 'rows' | 'scalar';
 
-export interface OperandDecl {
-  /** The argument's name, as error messages print it (`x`, `dy`, `targets`). */
-  readonly name: string;
+/** One form an operand may take: its element type and its shape. */
+export interface OperandForm {
   readonly element: ElementKind;
   readonly shape: ShapeKind;
+  /**
+   * For a 'float' form that does not set the call's float type (it is not the first float
+   * operand): an array of the other float type is copied into the call's type instead of refused.
+   */
+  readonly convert?: true;
+  /** For a 'float' output: always this float type, whatever the call's (crossEntropy's float64 row losses). */
+  readonly dtype?: Dtype;
+}
+
+export interface OperandDecl extends OperandForm {
+  /** The argument's name, as error messages print it (`x`, `dy`, `targets`). */
+  readonly name: string;
   /**
    * The op whose output a meaningful value of this operand is, given logits (a gradient's `y` is
    * the forward output): what benchmarks, canaries and fuzzers feed it.
    */
   readonly producedBy?: string;
+  /**
+   * Other forms the operand may take, told apart by the array's type (an 'int32' form takes
+   * Int32Array and number[], a 'uint32' form Uint32Array and number[], a 'float' form Float32Array
+   * and Float64Array): the first form, the declared one, then these, that accepts the value's
+   * type. `OpCall.forms` says which.
+   */
+  readonly or?: readonly OperandForm[];
 }
+
+/** Whether an output exists in a call: not at all, as a new array (or the `out` option's), or as an input itself. */
+export type OutputPresence = 'absent' | 'present' | 'in-place';
 
 export interface OutputDecl extends OperandDecl {
   /**
@@ -31,20 +52,53 @@ export interface OutputDecl extends OperandDecl {
    * input is rejected, since rows are read before they are written but not in any other order.
    */
   readonly outOption?: string;
+  /**
+   * Whether the output exists, from the call's parsed options (default: always 'present'). An
+   * absent output is a zero-length array of its type in `OpCall.outputs` (OpCall.present says
+   * false); 'in-place' makes it the input `inPlaceOf` itself, which the caller must have passed
+   * as a typed array of the output's type (not a number[], which has no memory to write).
+   */
+  readonly when?: (options: Readonly<Record<string, unknown>>) => OutputPresence;
+  /** The option `when` reads, named in the messages about it. */
+  readonly whenOption?: string;
+  /** The input (index in `inputs`) an 'in-place' output is. */
+  readonly inPlaceOf?: number;
+  /**
+   * The inputs (by name) this output may be, as `out` or in place. Default: any input of its
+   * shape and type. Writing over any other input is refused (INVALID_OPTION).
+   */
+  readonly mayAlias?: readonly string[];
+}
+
+/** The shape of a call, known when its options are parsed. */
+export interface CallShape {
+  readonly dtype: Dtype;
+  readonly rows: number;
+  readonly cols: number;
 }
 
 /**
  * Reads one option: called exactly once per call with the caller's value (undefined when absent)
  * and returns the parsed value or its default, or throws a SoftmaxError naming `options.<name>`.
+ * It runs after the inputs are checked, with the call's shape (an option whose length is cols needs it; validateCall always passes it).
  */
-export type OptionReader<T = unknown> = (value: unknown, name: string) => T;
+export interface OptionReader<T = unknown> {
+  (value: unknown, name: string, shape?: CallShape): T;
+  /**
+   * Runs while the options are read, before the inputs' lengths are taken, on the caller's value:
+   * whatever can run the caller's code (a number[]'s elements, through a Proxy) is read here, so
+   * it cannot change an input after its checks. Must not throw: it returns what the reader gets
+   * (a deferred error included).
+   */
+  early?: (value: unknown, name: string) => unknown;
+}
 
 /** Integer typed arrays an operand may be. */
 export type IndexArray = Int32Array | Uint32Array;
 export type OperandArray = FloatArray | IndexArray;
 
 /** One validated call, as a kernel receives it. */
-export interface OpCall<Options = Readonly<Record<string, unknown>>> {
+export interface OpCall<Options = Readonly<Record<string, unknown>>, Params = Readonly<Record<string, unknown>>> {
   readonly op: OpDecl;
   /** The float type of the call (of its float operands). */
   readonly dtype: Dtype;
@@ -52,12 +106,24 @@ export interface OpCall<Options = Readonly<Record<string, unknown>>> {
   readonly cols: number;
   /** The inputs in declaration order, as typed arrays (a number[] is converted once, to float64). */
   readonly inputs: readonly OperandArray[];
-  /** The outputs in declaration order: the caller's preallocated array, or a new one (a backend may put another view of the same memory in its place). */
+  /**
+   * For each input, the form it took: 0 the declared one, k the k-th of its `or` forms. (Always 0
+   * for operands with one form.)
+   */
+  readonly forms: readonly number[];
+  /**
+   * The outputs in declaration order: the caller's preallocated array, or a new one (a backend may
+   * put another view of the same memory in its place). An absent output is a zero-length array.
+   */
   outputs: OperandArray[];
-  /** For each output, whether it is the caller's (an `out` option) rather than a new array. */
+  /** For each output, whether it is the caller's (an `out` option, or an input in place) rather than a new array. */
   readonly provided: readonly boolean[];
+  /** For each output, whether the call computes it (see OutputDecl.when). */
+  readonly present: readonly boolean[];
   /** The op's options, each read once and parsed (defaults filled in). */
   readonly options: Options;
+  /** What the op derives once per call from its inputs and options (OpDecl.derive), for every backend; {} if none. */
+  readonly params: Params;
 }
 
 export interface OpDecl<Name extends string = string> {
@@ -66,6 +132,17 @@ export interface OpDecl<Name extends string = string> {
   readonly outputs: readonly OutputDecl[];
   /** Options other than `cols` and the outputs' `out` options, with their readers. */
   readonly options: Readonly<Record<string, OptionReader>>;
+  /**
+   * Computed once per call after validation (core, for every backend): parameters every kernel
+   * needs and none should recompute, and the checks that need the inputs' values. May throw a
+   * SoftmaxError; never modifies the inputs.
+   */
+  readonly derive?: (call: OpCall) => Readonly<Record<string, unknown>>;
+  /**
+   * What the call returns, from its outputs once the kernel has run (or at once, for a call of no
+   * rows). Default: its one output, or an object of its outputs by name.
+   */
+  readonly finish?: (call: OpCall) => unknown;
   /** The reference kernel (float64 inside): fills `call.outputs`. */
   readonly reference: (call: OpCall) => void;
 }

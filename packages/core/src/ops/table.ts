@@ -1,5 +1,7 @@
 import type { BackwardMethods } from './backward.js';
 import { logSoftmaxBackwardOp, softmaxBackwardOp } from './backward.js';
+import type { CrossEntropyMethods } from './cross-entropy.js';
+import { crossEntropyOp } from './cross-entropy.js';
 import type { LogSumExpMethods } from './log-sum-exp.js';
 import { logSumExpOp } from './log-sum-exp.js';
 import type { Sync } from './returns.js';
@@ -16,6 +18,7 @@ export const OPS = {
   softmaxBackward: softmaxBackwardOp,
   logSoftmaxBackward: logSoftmaxBackwardOp,
   logSumExp: logSumExpOp,
+  crossEntropy: crossEntropyOp,
 } as const;
 
 export type OpName = keyof typeof OPS;
@@ -23,4 +26,8 @@ export type OpName = keyof typeof OPS;
 export const OP_NAMES = Object.keys(OPS) as OpName[];
 
 /** The public method of every op, returning per `R` (see returns.ts). */
-export interface OpMethods<R = Sync> extends ForwardMethods<R>, BackwardMethods<R>, LogSumExpMethods<R> {}
+export interface OpMethods<R = Sync>
+  extends ForwardMethods<R>,
+    BackwardMethods<R>,
+    LogSumExpMethods<R>,
+    CrossEntropyMethods<R> {}
