@@ -97,6 +97,17 @@ pub struct RowTarget<E, W> {
     w_rest: f64,
 }
 
+/// A sum of terms that are all ≤ 0 and none NaN (u·d with u ≥ 0, d ≤ 0, in a row without NaN):
+/// NaN only where a −∞ term met the compensated sum's carry (∞ − ∞), so the sum is −∞ there.
+#[inline(always)]
+fn non_positive_sum(s: f64) -> f64 {
+    if s.is_nan() {
+        f64::NEG_INFINITY
+    } else {
+        s
+    }
+}
+
 /// The call's constants.
 pub struct Call {
     /// k/T: the gradient's factor.
@@ -177,7 +188,7 @@ impl FastRow for f32 {
         let m = max as f64;
         // x − max is exact in float64 for float32 operands.
         let d_t = tg.class.map_or(0.0, |j| ((*x.add(j)) as f64 - m) / t);
-        let wsum = if tg.sums { lanes::factor_sum(x, n, m, &tg.factors) / t } else { 0.0 };
+        let wsum = if tg.sums { non_positive_sum(lanes::factor_sum(x, n, m, &tg.factors)) / t } else { 0.0 };
         let a = tg.a.unwrap_or_else(|| lanes::factor_total(n, &tg.factors));
         let lead = m / t;
         let bound = call.kt.abs() * (a + 2.0 * p.z_loss * lead.abs().max((lead + call.ln_cols).abs()));
@@ -237,7 +248,7 @@ impl FastRow for f64 {
             } else {
                 // x − max overflowed somewhere (|x| near the largest float64), or a class with
                 // u > 0 has x = −∞: term by term, each difference scaled as log-softmax does.
-                sum_f64(n, |j| weighted(tg.factors.at(j), scaled_difference(*x.add(j), max, inv_t)))
+                non_positive_sum(sum_f64(n, |j| weighted(tg.factors.at(j), scaled_difference(*x.add(j), max, inv_t))))
             }
         } else {
             0.0
@@ -305,7 +316,7 @@ unsafe fn general_row<E: Elem, W: Elem>(x: *const E, n: usize, tg: &RowTarget<E,
     // (z − max)/T, also where z − max overflows while the quotient does not.
     let d = |v: f64| scaled_difference_by::<true>(v, max, t, 0.0);
     let d_t = tg.class.map_or(0.0, |j| d(z(j)));
-    let wsum = if tg.sums { sum_f64(n, |j| weighted(tg.factors.at(j), d(z(j)))) } else { 0.0 };
+    let wsum = if tg.sums { non_positive_sum(sum_f64(n, |j| weighted(tg.factors.at(j), d(z(j))))) } else { 0.0 };
     let a = tg.a.unwrap_or_else(|| sum_f64(n, |j| tg.factors.at(j)));
     let mut at_max = 0usize;
     let rest = sum_f64(n, |j| {
@@ -362,7 +373,7 @@ unsafe fn special_row<E: Elem, W: Elem>(
     let k = (0..n).filter(|&j| inf(j)).count() as f64;
     let log_share = -ln64(k);
     let logp = |j: usize| if inf(j) { log_share } else { f64::NEG_INFINITY };
-    let smoothed = if tg.sums { sum_f64(n, |j| weighted(tg.factors.at(j), logp(j))) } else { 0.0 };
+    let smoothed = if tg.sums { non_positive_sum(sum_f64(n, |j| weighted(tg.factors.at(j), logp(j)))) } else { 0.0 };
     let target = tg.class.map_or(0.0, logp);
     let ce = -(weighted(tg.coef_t, target) + weighted(tg.c_w, smoothed));
     let loss = if p.z_loss == 0.0 { ce } else { f64::INFINITY };

@@ -391,6 +391,18 @@ fn special_rows() {
             assert_eq!(grad[12], -2.0, "p_t = 0: grad_t = −1/T");
             assert!(loss[4].is_nan() && lse[4] == f64::NEG_INFINITY && nan_row(&grad[16..20]));
         }
+        // Smoothing with a −∞ log-probability among the classes (weight > 0): +∞, not the NaN a
+        // compensated sum's carry would give (∞ − ∞).
+        let mut smooth = c.clone();
+        smooth.eps = 0.2;
+        for in_place in [false, true] {
+            let (loss, _, _) = kernel::<f32>(&smooth, in_place);
+            assert_eq!(loss[1], inf, "two +∞ with smoothing: the finite classes have log p = −∞");
+            assert_eq!(loss[3], inf);
+            let (loss, _, _) = kernel::<f64>(&smooth, in_place);
+            assert_eq!(loss[1], inf);
+            assert_eq!(loss[3], inf);
+        }
         // A softcap makes every non-NaN logit finite: the +∞ rows are ordinary rows then.
         let mut capped = c.clone();
         capped.softcap = 3.0;
