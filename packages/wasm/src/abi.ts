@@ -8,7 +8,7 @@
  *
  * This file imports nothing at run time: the build loads it without the package's other modules.
  */
-export const ABI_VERSION = 3;
+export const ABI_VERSION = 4;
 
 /** One exported function: its parameters by name (every one a wasm number) and whether it returns one. */
 export interface FunctionDecl {
@@ -20,6 +20,27 @@ const forward = ['x', 'out', 'rows', 'cols', 'temperature', 'zeroMasked'] as con
 const backward = ['y', 'dy', 'out', 'rows', 'cols', 'temperature'] as const;
 /** `out`: one element per row. */
 const rowStat = ['x', 'out', 'rows', 'cols', 'temperature'] as const;
+/**
+ * Cross-entropy, its operands in the op's order (logits, targets; rowLoss, grad, lse) then the
+ * `weight` option: `loss` one float64 per row; `grad` (rows × cols, possibly `x`), `lse` (one per
+ * row) and `weight` (cols float64s) are 0 when absent. The index kernels also take `ignore`.
+ */
+const crossEntropy = [
+  'x',
+  'targets',
+  'loss',
+  'grad',
+  'lse',
+  'weight',
+  'rows',
+  'cols',
+  'temperature',
+  'softcap',
+  'smoothing',
+  'zLoss',
+  'scale',
+] as const;
+const crossEntropyIndex = [...crossEntropy, 'ignore'] as const;
 
 /** Every function the kernel exports, in every build. */
 export const KERNEL_FUNCTIONS = {
@@ -36,6 +57,10 @@ export const KERNEL_FUNCTIONS = {
   log_softmax_backward_f64: { params: backward, returns: 'void' },
   log_sum_exp_f32: { params: rowStat, returns: 'void' },
   log_sum_exp_f64: { params: rowStat, returns: 'void' },
+  cross_entropy_index_f32: { params: crossEntropyIndex, returns: 'void' },
+  cross_entropy_probs_f32: { params: crossEntropy, returns: 'void' },
+  cross_entropy_index_f64: { params: crossEntropyIndex, returns: 'void' },
+  cross_entropy_probs_f64: { params: crossEntropy, returns: 'void' },
   /** The passes of one float32 softmax row split across threads (see threads/calls.ts). */
   piece_max_f32: { params: ['x', 'n'], returns: 'number' },
   piece_exp_sum_f32: { params: ['x', 'out', 'n', 'max', 'temperature'], returns: 'number' },

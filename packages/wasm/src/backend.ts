@@ -1,4 +1,4 @@
-import { type Dtype, type FullyMasked, SoftmaxError } from '@softmax/core';
+import { type CrossEntropyOptions, type Dtype, type FullyMasked, SoftmaxError } from '@softmax/core';
 import {
   BackendBase,
   describeValue,
@@ -6,15 +6,16 @@ import {
   type OpCall,
   type OpDecl,
   type OpName,
+  resultOf,
   validateCall,
 } from '@softmax/core/backend';
 import type { KernelExports } from './abi.js';
 import { WasmBuffer } from './buffer.js';
-import type { BufferDtype, IndexDtype } from './elements.js';
+import type { ArrayOf, BufferDtype, IndexDtype } from './elements.js';
 import { Heap } from './heap.js';
 import { OP_SUPPORT } from './kernels.js';
 import { Marshaller, SCRATCH_BYTES } from './marshal.js';
-import { shapeOf } from './routes.js';
+import { NOWHERE, shapeOf } from './routes.js';
 import { ThreadedCalls, type ThreadsSetup } from './threads/calls.js';
 
 const DTYPES: readonly Dtype[] = ['float32', 'float64'];
@@ -43,6 +44,23 @@ export interface BufferBackwardOptions {
   temperature?: number;
   /** Where the gradient goes; default: the `dy` buffer itself (in place). */
   out?: WasmBuffer;
+}
+
+/** crossEntropy's options for buffers: as for arrays (see @softmax/core), with `gradOut` a buffer. */
+export type CrossEntropyBufferOptions = Omit<CrossEntropyOptions, 'gradOut'> & {
+  /** Where the gradient goes with `gradient: true`; default: a new buffer, which the caller frees. */
+  gradOut?: WasmBuffer;
+};
+
+/**
+ * What a crossEntropy buffer call returns: the loss as an array (as for arrays: length rows for
+ * 'none', else 1), and the gradient and log-sum-exp as buffers when asked (new ones are the
+ * caller's to free; with `gradient: 'in-place'` the gradient is the logits buffer).
+ */
+export interface CrossEntropyBufferResult<D extends Dtype> {
+  loss: ArrayOf<D>;
+  grad?: WasmBuffer<D>;
+  lse?: WasmBuffer<D>;
 }
 
 /** The wasm backend: a `Backend` whose calls are synchronous, plus the zero-copy buffer API. */
@@ -125,16 +143,36 @@ export class WasmBackend extends BackendBase {
    * call (cols, temperature, fullyMasked), validated the same way.
    */
   bufferCall<D extends Dtype>(
+    op: 'crossEntropy',
+    inputs: readonly [WasmBuffer<D>, WasmBuffer<D | IndexDtype>],
+    options?: CrossEntropyBufferOptions,
+  ): CrossEntropyBufferResult<D>;
+  bufferCall<D extends Dtype>(
     op: OpName,
     inputs: readonly WasmBuffer<D | IndexDtype>[],
     options?: BufferCallOptions,
-  ): WasmBuffer<D> {
+  ): WasmBuffer<D>;
+  bufferCall(op: OpName, inputs: readonly WasmBuffer[], options?: object): unknown {
     this.#enter();
     try {
-      return this.#done(this.#bufferCall(op, inputs, options) as WasmBuffer<D>);
+      const decl = OPS[op] as OpDecl | undefined;
+      if (decl !== undefined && decl.outputs.length > 1) return this.#done(this.#resultsCall(decl, inputs, options));
+      return this.#done(this.#bufferCall(op, inputs, options as BufferCallOptions | undefined));
     } finally {
       this.#leave();
     }
+  }
+
+  /**
+   * Cross-entropy of buffers (class indices in an int32 or uint32 buffer, or probabilities in one of
+   * the logits' type): `bufferCall('crossEntropy', [logits, targets], options)`.
+   */
+  crossEntropyBuffer<D extends Dtype>(
+    logits: WasmBuffer<D>,
+    targets: WasmBuffer<D | IndexDtype>,
+    options?: CrossEntropyBufferOptions,
+  ): CrossEntropyBufferResult<D> {
+    return this.bufferCall('crossEntropy', [logits, targets], options);
   }
 
   /** Softmax of a buffer, written to `options.out` (default: in place). Returns the output buffer. */
@@ -212,13 +250,8 @@ export class WasmBackend extends BackendBase {
     return buffer;
   }
 
-  /** `out`'s view, for validation in place of the options' `out` (the buffer itself). */
-  #outView(out: WasmBuffer): readonly unknown[] {
-    this.#outViews[0] = out.view();
-    return this.#outViews;
-  }
-
-  #bufferCall(name: OpName, inputs: readonly unknown[], options: BufferCallOptions | undefined): WasmBuffer {
+  /** The op's declaration and float types here, and its input buffers checked for their number. */
+  #opOf(name: OpName, inputs: readonly unknown[]): { op: OpDecl; dtypes: readonly Dtype[] } {
     const op = OPS[name];
     const dtypes = this.ops[name];
     if (op === undefined || dtypes === undefined) {
@@ -231,6 +264,19 @@ export class WasmBackend extends BackendBase {
       const list = names.slice(0, n).join(', ');
       throw new SoftmaxError('INVALID_INPUT', `${name} takes an array of ${buffers(n)} (${list}), got ${got}`);
     }
+    return { op, dtypes };
+  }
+
+  /** `out`'s view, for validation in place of the options' `out` (the buffer itself). */
+  #outView(out: WasmBuffer): readonly unknown[] {
+    this.#outViews[0] = out.view();
+    return this.#outViews;
+  }
+
+  #bufferCall(name: OpName, inputs: readonly unknown[], options: BufferCallOptions | undefined): WasmBuffer {
+    const { op, dtypes } = this.#opOf(name, inputs);
+    const { names } = shapeOf(op, 'float32');
+    const n = op.inputs.length;
     // The operands for core's validation: the inputs' views, then the options with `out`'s view.
     const args: unknown[] = new Array(n + 1);
     for (let i = 0; i < n; i++) args[i] = this.#own(inputs[i], names[i]).view();
@@ -255,6 +301,102 @@ export class WasmBackend extends BackendBase {
       }
     }
     return result;
+  }
+
+  /**
+   * A buffer call of an op of several outputs (crossEntropy): each output the call computes goes
+   * into the caller's buffer for its `out` option, into its input when in place, or into a new
+   * buffer (also made before validation where the options ask for the output, so that core
+   * allocates no array of its size); the result is the op's, formed by core from the outputs, with
+   * each output it returns given back as its buffer. New buffers it does not return are freed.
+   */
+  #resultsCall(decl: OpDecl, inputs: readonly unknown[], options: unknown): unknown {
+    const name = decl.name as OpName;
+    const { op, dtypes } = this.#opOf(name, inputs);
+    const { names } = shapeOf(op, 'float32');
+    const n = op.inputs.length;
+    const own = inputs.map((b, i) => this.#own(b, names[i]));
+    // One read of each option (a getter runs once), then the out options' buffers as their views.
+    const copy =
+      options !== undefined && typeof options === 'object' && options !== null
+        ? { ...(options as Record<string, unknown>) }
+        : undefined;
+    const given: (WasmBuffer<BufferDtype> | undefined)[] = [];
+    const created: WasmBuffer<BufferDtype>[] = [];
+    try {
+      op.outputs.forEach((o, k) => {
+        const value = o.outOption && copy ? copy[o.outOption] : undefined;
+        if (value === undefined && o.outOption && copy && this.#wanted(op, k, copy, own)) {
+          // A matrix output the call computes: a buffer of its input's size, passed as its `out`.
+          const input = own[o.inPlaceOf ?? 0];
+          const made = new WasmBuffer(this.#heap, this, input.dtype, input.length, `the ${o.name} of ${name}`);
+          created.push(made);
+          given[k] = made;
+        } else if (value !== undefined && o.outOption && copy) {
+          given[k] = this.#own(value, `options.${o.outOption}`);
+        }
+      });
+      // The views are taken after the allocations above, which may have grown (detached) memory.
+      const args: unknown[] = own.map((b) => b.view());
+      op.outputs.forEach((o, k) => {
+        const b = given[k];
+        if (b && o.outOption && copy) copy[o.outOption] = b.view();
+      });
+      args[n] = copy ?? options;
+      const call = validateCall(op, args, dtypes);
+      // Validation ran no getter (the options were copied), but the buffers may have been freed before.
+      const pointers: number[] = own.map((b, i) => this.#own(b, names[i]).byteOffset);
+      const results: (WasmBuffer<BufferDtype> | undefined)[] = op.outputs.map((o, k) => {
+        if (!call.present[k]) return undefined;
+        if (given[k]) return this.#own(given[k], `options.${o.outOption}`);
+        if (call.outputs[k] === call.inputs[o.inPlaceOf ?? 0] && call.provided[k]) return own[o.inPlaceOf ?? 0];
+        const type = (o.element === 'float' ? (o.dtype ?? call.dtype) : o.element) as BufferDtype;
+        const made = new WasmBuffer(this.#heap, this, type, call.outputs[k].length, `the ${o.name} of ${name}`);
+        created.push(made);
+        return made;
+      });
+      results.forEach((b, k) => {
+        pointers[n + k] = b ? b.byteOffset : NOWHERE;
+      });
+      if (call.rows > 0) this.#marshaller.runAt(call, pointers);
+      // Core forms the result from views of the outputs (taken after every allocation).
+      results.forEach((b, k) => {
+        if (b) call.outputs[k] = b.view();
+      });
+      const result = resultOf(call) as Record<string, unknown>;
+      for (let k = 0; k < results.length; k++) {
+        const b = results[k];
+        if (b === undefined) continue;
+        const key = op.outputs[k].name;
+        if (result[key] === call.outputs[k]) result[key] = b;
+        else if (created.includes(b)) b.free();
+      }
+      return result;
+    } catch (error) {
+      for (const b of created) b.free();
+      throw error;
+    }
+  }
+
+  /**
+   * Whether a call with these (copied) options computes output `k` as a new array of its input's
+   * size: an output with an `out` option, rows × cols like input `inPlaceOf`, whose presence option
+   * reads 'present'. A value its reader refuses is left to validation, which reports it.
+   */
+  #wanted(op: OpDecl, k: number, copy: Record<string, unknown>, own: readonly WasmBuffer[]): boolean {
+    const o = op.outputs[k];
+    const input = op.inputs[o.inPlaceOf ?? 0];
+    if (o.shape !== 'matrix' || input.shape !== 'matrix' || own[o.inPlaceOf ?? 0] === undefined) return false;
+    if (!o.when) return true;
+    const key = o.whenOption;
+    if (key === undefined) return false;
+    try {
+      const read = op.options[key];
+      const value = read ? read(copy[key], `options.${key}`, { dtype: 'float32', rows: 0, cols: 0 }) : copy[key];
+      return o.when({ [key]: value }) === 'present';
+    } catch {
+      return false;
+    }
   }
 }
 

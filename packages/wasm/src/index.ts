@@ -15,7 +15,14 @@ import {
   wantThreads,
 } from './load.js';
 
-export type { BufferBackwardOptions, BufferCallOptions, BufferForwardOptions, WasmBackend } from './backend.js';
+export type {
+  BufferBackwardOptions,
+  BufferCallOptions,
+  BufferForwardOptions,
+  CrossEntropyBufferOptions,
+  CrossEntropyBufferResult,
+  WasmBackend,
+} from './backend.js';
 export { WasmBuffer } from './buffer.js';
 export type { ArrayOf, BufferDtype, IndexDtype } from './elements.js';
 export { runtimeHasSimd } from './instance.js';

@@ -1,24 +1,42 @@
 import type { Dtype } from '@softmax/core';
-import type { BackwardCallOptions, ForwardCallOptions, OpName, OpSupport } from '@softmax/core/backend';
+import type {
+  BackwardCallOptions,
+  CrossEntropyCallOptions,
+  CrossEntropyParams,
+  ForwardCallOptions,
+  OpCall,
+  OpName,
+  OpSupport,
+} from '@softmax/core/backend';
 import type { KernelExports, KernelName } from './abi.js';
 
 /**
  * How each op of core's table runs on the kernel. Every kernel takes pointers to the op's
- * operands (its inputs, then its outputs, in declaration order), then rows and cols, then the
- * scalars below; the marshaller (marshal.ts) and the thread pool need nothing else of an op (but
- * for the threads' split of one long float32 softmax row into pieces).
+ * operands (its inputs, then its outputs, in declaration order; 0 for an output the call does not
+ * compute), then pointers to its `extras`, then rows and cols, then the scalars below; the
+ * marshaller (marshal.ts) and the thread pool need nothing else of an op (but for the threads'
+ * split of one long float32 softmax row into pieces).
  */
 export interface OpKernel {
-  /** The kernel's export for each float type. */
-  readonly exports: Readonly<Record<Dtype, KernelName>>;
-  /** The scalar arguments after rows and cols, from the call's parsed options (defaults filled in). */
-  scalars(options: Readonly<Record<string, unknown>>): number[];
+  /**
+   * The kernel's export for each float type; for an op one of whose inputs takes several forms
+   * (core's OperandDecl.or: class indices or probabilities), one record per form of that input.
+   */
+  readonly exports: Readonly<Record<Dtype, KernelName>> | readonly Readonly<Record<Dtype, KernelName>>[];
+  /** The scalar arguments after rows and cols, from the validated call (options parsed, core's params). */
+  scalars(call: OpCall): number[];
+  /**
+   * Arrays of the call's options that the kernel reads whole (cross-entropy's class weights, cols
+   * float64s), passed after the operands' pointers: copied into the kernel's memory for the call,
+   * the same pointer for every row and thread; 0 where the option is absent.
+   */
+  readonly extras?: readonly ((call: OpCall) => Float64Array | undefined)[];
 }
 
 const forward = (float32: KernelName, float64: KernelName): OpKernel => ({
   exports: { float32, float64 },
-  scalars: (options) => {
-    const { temperature, fullyMasked } = options as unknown as ForwardCallOptions;
+  scalars: (call) => {
+    const { temperature, fullyMasked } = call.options as unknown as ForwardCallOptions;
     return [temperature, fullyMasked === 'zero' ? 1 : 0];
   },
 });
@@ -26,8 +44,28 @@ const forward = (float32: KernelName, float64: KernelName): OpKernel => ({
 /** Kernels whose one scalar is the temperature (the gradients, logSumExp). */
 const withTemperature = (float32: KernelName, float64: KernelName): OpKernel => ({
   exports: { float32, float64 },
-  scalars: (options) => [(options as unknown as BackwardCallOptions).temperature],
+  scalars: (call) => [(call.options as unknown as BackwardCallOptions).temperature],
 });
+
+const CE_INDEX = { float32: 'cross_entropy_index_f32', float64: 'cross_entropy_index_f64' } as const;
+
+/**
+ * crossEntropy: class-index targets (forms 0 and 1, Int32Array and Uint32Array: the kernel reads
+ * their 32 bits) or probabilities (form 2). The index kernels treat every class index outside
+ * [0, cols) as ignored (core has checked that only the ignore index can be), so an ignore index
+ * outside the classes is passed as 2^32 − 1, which no valid class can equal.
+ */
+const crossEntropy: OpKernel = {
+  exports: [CE_INDEX, CE_INDEX, { float32: 'cross_entropy_probs_f32', float64: 'cross_entropy_probs_f64' }],
+  scalars: (call) => {
+    const o = call.options as unknown as CrossEntropyCallOptions;
+    const { scale } = call.params as unknown as CrossEntropyParams;
+    const s = [o.temperature, o.softcap, o.labelSmoothing, o.zLoss, scale];
+    if (call.forms[1] !== 2) s.push(o.ignoreIndex >= 0 && o.ignoreIndex < call.cols ? o.ignoreIndex : -1);
+    return s;
+  },
+  extras: [(call) => (call.options as unknown as CrossEntropyCallOptions).weight],
+};
 
 /** The ops this backend implements: those with a kernel here. */
 export const KERNELS: { readonly [K in OpName]?: OpKernel } = {
@@ -36,6 +74,7 @@ export const KERNELS: { readonly [K in OpName]?: OpKernel } = {
   softmaxBackward: withTemperature('softmax_backward_f32', 'softmax_backward_f64'),
   logSoftmaxBackward: withTemperature('log_softmax_backward_f32', 'log_softmax_backward_f64'),
   logSumExp: withTemperature('log_sum_exp_f32', 'log_sum_exp_f64'),
+  crossEntropy,
 };
 
 const DTYPES: readonly Dtype[] = ['float32', 'float64'];
@@ -48,12 +87,18 @@ export function kernelOf(op: OpName): OpKernel {
   return KERNELS[op] as OpKernel;
 }
 
+/** The export of a kernel for a float type and a form (see OpKernel.exports). */
+export function exportOf(kernel: OpKernel, dtype: Dtype, form: number): KernelName {
+  const { exports } = kernel;
+  return (Array.isArray(exports) ? exports[form] : (exports as Readonly<Record<Dtype, KernelName>>))[dtype];
+}
+
 type Export = (...args: number[]) => number | undefined;
 
 /**
  * Calls a kernel export with its `n` pointers, rows, cols and scalars. The ops' argument counts are
  * written out as direct calls: a spread call of a 10-element softmax kernel measured ~20 ns
- * (15%) slower in V8. Other counts (no op has them yet) take the spread.
+ * (15%) slower in V8. Other counts (cross-entropy's, whose calls are large) take the spread.
  */
 export function invoke(
   kernel: KernelExports,

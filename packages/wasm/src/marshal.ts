@@ -6,7 +6,7 @@ import { ARRAY_TYPES, type BufferDtype } from './elements.js';
 import { type Heap, heapOf } from './heap.js';
 import { bufferOf, byteOffsetOf, copyInto, part } from './intrinsics.js';
 import { invoke } from './kernels.js';
-import { type CallShape, type Route, routeOf, shapeOf } from './routes.js';
+import { type CallShape, NOWHERE, type Route, routeOf, shapeOf } from './routes.js';
 import { isLarge, type ThreadedCalls } from './threads/calls.js';
 
 /**
@@ -19,7 +19,7 @@ export const SCRATCH_BYTES = 256 * 1024;
 /** On several threads, copying calls move up to this much at a time, so each wake-up buys enough work. */
 const THREAD_CHUNK_BYTES = 4 * 1024 * 1024;
 
-/** Initial length of the reused per-call arrays (ops have up to 3 operands; the arrays grow if one has more). */
+/** Initial length of the reused per-call arrays (operands and extras: up to 6; the arrays grow if an op has more). */
 const MAX_OPERANDS = 8;
 
 /**
@@ -41,12 +41,6 @@ export class Marshaller {
   readonly #strides: number[] = new Array(MAX_OPERANDS).fill(0);
   readonly #pointers: number[] = new Array(MAX_OPERANDS).fill(0);
 
-  // The last call's kernel scalars: calls that set no option share core's frozen defaults object,
-  // so a run of them reuses one array instead of building it each call.
-  #lastShape: CallShape | undefined;
-  #lastOptions: OpCall['options'] | undefined;
-  #lastScalars: readonly number[] = [];
-
   /** `scratch`: a block of SCRATCH_BYTES, reused by every call that fits it. */
   constructor(kernel: KernelExports, heap: Heap, scratch: number, threaded: ThreadedCalls | undefined) {
     this.#kernel = kernel;
@@ -58,8 +52,8 @@ export class Marshaller {
   /** One validated call of at least one row on arrays anywhere: fills `call.outputs`. */
   run(call: OpCall): void {
     const { rows, cols } = call;
-    const shape = shapeOf(call.op, call.dtype);
-    if (shape.pipelines && this.#small(call, shape)) return;
+    const shape = shapeOf(call.op, call.dtype, call.forms);
+    if (shape.pipelines && shape.extras === 0 && this.#small(call, shape)) return;
     const { inputs, count, bytes, matrix, names } = shape;
     const at = this.#at;
     const strides = this.#strides;
@@ -71,6 +65,13 @@ export class Marshaller {
     }
     let outputInside = false;
     for (let k = inputs; k < count; k++) {
+      if (!call.present[k - inputs]) {
+        // Not computed: the kernel gets a null pointer, the same for every row.
+        at[k] = NOWHERE;
+        strides[k] = 0;
+        inside++;
+        continue;
+      }
       strides[k] = matrix[k] ? cols * bytes[k] : bytes[k];
       // A fresh result is never in this memory; not asking spares V8 materialising its buffer (~200 ns).
       at[k] = call.provided[k - inputs] ? this.#address(call.outputs[k - inputs], rows * strides[k], names[k]) : -1;
@@ -79,17 +80,12 @@ export class Marshaller {
       outputInside = true;
       for (let i = 0; i < inputs; i++) this.#overlap(shape, k, i, rows);
     }
-    const scalars = this.#scalars(shape, call.options);
-    if (inside === count) {
-      this.#invoke(shape.name, at, strides, count, rows, cols, scalars);
+    const scalars = shape.kernel.scalars(call);
+    if (shape.extras > 0) {
+      this.#withExtras(call, shape, () => this.#route(call, shape, inside, outputInside, scalars));
       return;
     }
-    if (shape.pipelines && at[1] < 0 && this.#threaded?.pipelines(rows, strides[0]) && isLarge(rows, cols)) {
-      const [input, output] = [call.inputs[0], call.outputs[0]];
-      this.#threaded.pipelined(this.#heap, shape.name, scalars, input, at[0], output, rows, cols, shape.types[0]);
-      return;
-    }
-    this.#chunked(call, shape, routeOf(shape, at, outputInside), scalars);
+    this.#route(call, shape, inside, outputInside, scalars);
   }
 
   /**
@@ -112,27 +108,72 @@ export class Marshaller {
     const pointers = this.#pointers;
     pointers[0] = this.#scratch;
     pointers[1] = this.#scratch;
-    invoke(this.#kernel, shape.name, pointers, 2, rows, cols, this.#scalars(shape, call.options));
+    invoke(this.#kernel, shape.name, pointers, 2, rows, cols, shape.kernel.scalars(call));
     copyInto(output, view.subarray(start, start + rows * cols), 0);
     return true;
   }
 
-  /** A validated call of at least one row whose operands all lie in this memory, at `pointers`. */
-  runAt(call: OpCall, pointers: readonly number[]): void {
+  /** The kernel call on the operands at `this.#at`: where they lie, pipelined, or through a working block. */
+  #route(call: OpCall, shape: CallShape, inside: number, outputInside: boolean, scalars: readonly number[]): void {
     const { rows, cols } = call;
-    const shape = shapeOf(call.op, call.dtype);
+    const at = this.#at;
     const strides = this.#strides;
-    for (let k = 0; k < shape.count; k++) strides[k] = shape.matrix[k] ? cols * shape.bytes[k] : shape.bytes[k];
-    this.#invoke(shape.name, pointers, strides, shape.count, rows, cols, this.#scalars(shape, call.options));
+    if (inside === shape.count) {
+      this.#invoke(shape.name, at, strides, shape.count + shape.extras, rows, cols, scalars);
+      return;
+    }
+    if (shape.pipelines && at[1] < 0 && this.#threaded?.pipelines(rows, strides[0]) && isLarge(rows, cols)) {
+      const [input, output] = [call.inputs[0], call.outputs[0]];
+      this.#threaded.pipelined(this.#heap, shape.name, scalars, input, at[0], output, rows, cols, shape.types[0]);
+      return;
+    }
+    this.#chunked(call, shape, routeOf(shape, at, outputInside), scalars);
   }
 
-  #scalars(shape: CallShape, options: OpCall['options']): readonly number[] {
-    if (shape !== this.#lastShape || options !== this.#lastOptions) {
-      this.#lastShape = shape;
-      this.#lastOptions = options;
-      this.#lastScalars = shape.kernel.scalars(options);
+  /** A validated call of at least one row whose operands all lie in this memory, at `pointers` (0: an output not computed). */
+  runAt(call: OpCall, pointers: readonly number[]): void {
+    const { rows, cols } = call;
+    const shape = shapeOf(call.op, call.dtype, call.forms);
+    const strides = this.#strides;
+    const at = this.#at;
+    for (let k = 0; k < shape.count; k++) {
+      at[k] = pointers[k];
+      strides[k] = pointers[k] === NOWHERE ? 0 : shape.matrix[k] ? cols * shape.bytes[k] : shape.bytes[k];
     }
-    return this.#lastScalars;
+    const scalars = shape.kernel.scalars(call);
+    const run = () => this.#invoke(shape.name, at, strides, shape.count + shape.extras, rows, cols, scalars);
+    if (shape.extras > 0) this.#withExtras(call, shape, run);
+    else run();
+  }
+
+  /**
+   * Runs `body` with the kernel's extras (OpKernel.extras: arrays of the call's options, such as
+   * class weights) copied into one block of this memory, their pointers after the operands' in
+   * `this.#at` (stride 0: every row and thread reads the same array; 0 for an absent one). The
+   * block may grow memory, detaching the caller's views of it: outputs there are reattached.
+   */
+  #withExtras(call: OpCall, shape: CallShape, body: () => void): void {
+    const getters = shape.kernel.extras ?? [];
+    const arrays = getters.map((get) => get(call));
+    let bytes = 0;
+    for (const array of arrays) if (array) bytes += Math.ceil(array.length / 2) * 16;
+    const block = bytes > 0 ? this.#heap.alloc(bytes, `the ${call.op.name} options' arrays (${bytes} bytes)`) : NOWHERE;
+    try {
+      let offset = block;
+      const floats = this.#heap.view('float64');
+      for (let e = 0; e < arrays.length; e++) {
+        const array = arrays[e];
+        this.#at[shape.count + e] = array ? offset : NOWHERE;
+        this.#strides[shape.count + e] = 0;
+        if (!array) continue;
+        copyInto(floats, array, offset / 8);
+        offset += Math.ceil(array.length / 2) * 16;
+      }
+      if (block !== NOWHERE) this.#reattachAll(call, shape);
+      body();
+    } finally {
+      if (block !== NOWHERE) this.#heap.release(block);
+    }
   }
 
   /**
@@ -219,10 +260,16 @@ export class Marshaller {
       if (ptr !== this.#scratch) this.#heap.release(ptr);
     }
     // Acquiring the block may have grown memory, detaching the caller's views of it.
+    this.#reattachAll(call, shape);
+  }
+
+  /** The call's outputs in this memory, each reattached (see #reattach) after memory may have grown. */
+  #reattachAll(call: OpCall, shape: CallShape): void {
+    const { rows, cols } = call;
     const { inputs, count, types } = shape;
     const at = this.#at;
     for (let k = inputs; k < count; k++) {
-      if (at[k] < 0) continue;
+      if (at[k] < 0 || at[k] === NOWHERE) continue;
       const length = shape.matrix[k] ? rows * cols : rows;
       call.outputs[k - inputs] = this.#reattach(call.outputs[k - inputs], types[k], at[k], length);
     }
@@ -243,12 +290,12 @@ export class Marshaller {
     r: number,
     n: number,
   ): void {
-    const { count, inputs, types, bytes } = shape;
+    const { count, inputs, types, bytes, extras } = shape;
     const { slots, copies, place, outs } = route;
     const at = this.#at;
     const strides = this.#strides;
     const pointers = this.#pointers;
-    for (let k = 0; k < count; k++) if (at[k] >= 0) pointers[k] = at[k] + r * strides[k];
+    for (let k = 0; k < count + extras; k++) if (at[k] >= 0) pointers[k] = at[k] + r * strides[k];
     let offset = block;
     for (let j = 0; j < slots.length; j++) {
       pointers[slots[j]] = offset;
@@ -264,7 +311,7 @@ export class Marshaller {
       const source = n === call.rows ? input : part(input, types[i], r * per, n * per);
       copyInto(types[i] === call.dtype ? floats : this.#heap.view(types[i]), source, pointers[i] / bytes[i]);
     }
-    this.#invoke(shape.name, pointers, strides, count, n, call.cols, scalars);
+    this.#invoke(shape.name, pointers, strides, count + extras, n, call.cols, scalars);
     for (let j = 0; j < outs.length; j++) {
       const k = outs[j];
       const per = shape.matrix[k] ? call.cols : 1;

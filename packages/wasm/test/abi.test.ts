@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { seededRandom } from '@softmax/conformance/helpers';
 import { SoftmaxError } from '@softmax/core';
-import { OPS, type OpName } from '@softmax/core/backend';
+import { OPS, type OpCall, type OpName } from '@softmax/core/backend';
 import { describe, expect, it } from 'vitest';
 import { ABI_VERSION } from '../dist/abi.js';
 import { init } from '../dist/init.js';
 import { KERNEL_FUNCTIONS, KERNEL_GLOBALS, THREADS_GLOBALS } from '../src/abi.js';
-import { KERNELS } from '../src/kernels.js';
+import { exportOf, KERNELS } from '../src/kernels.js';
 import { pkgPath, scalarBytes, simdBytes, threadsBytes, threadsImports } from './helpers.js';
 
 /** A module exporting memory and an abi_version() that returns `version` (hand-assembled). */
@@ -90,14 +90,30 @@ describe('the ABI table (src/abi.ts)', () => {
     expect(threadsImported).toEqual([{ module: 'env', name: 'memory', kind: 'memory' }]);
   });
 
-  it("has each op's kernel take the op's pointers, rows, cols and its scalars (kernels.ts)", () => {
+  it("has each op's kernel take the op's pointers, its extras, rows, cols and its scalars (kernels.ts)", () => {
     for (const [name, kernel] of Object.entries(KERNELS)) {
       const op = OPS[name as OpName];
-      // The scalars of a call with every option at its default.
-      const options = Object.fromEntries(Object.entries(op.options).map(([key, read]) => [key, read(undefined, key)]));
-      const arity = op.inputs.length + op.outputs.length + 2 + kernel.scalars(options).length;
-      for (const dtype of ['float32', 'float64'] as const) {
-        expect(KERNEL_FUNCTIONS[kernel.exports[dtype]].params.length, `${name} ${dtype}`).toBe(arity);
+      // The scalars of a call with every option at its default, in each form of its inputs.
+      const shape = { dtype: 'float32', rows: 1, cols: 1 } as const;
+      const options = Object.fromEntries(
+        Object.entries(op.options).map(([key, read]) => [key, read(undefined, key, shape)]),
+      );
+      const multi = op.inputs.findIndex((d) => d.or !== undefined);
+      const forms = multi < 0 ? [0] : [0, ...(op.inputs[multi].or ?? []).map((_, f) => f + 1)];
+      for (const form of forms) {
+        const call = {
+          op,
+          ...shape,
+          options,
+          params: { scale: 1 },
+          forms: op.inputs.map((_, i) => (i === multi ? form : 0)),
+        } as unknown as OpCall;
+        const operands = op.inputs.length + op.outputs.length + (kernel.extras?.length ?? 0);
+        const arity = operands + 2 + kernel.scalars(call).length;
+        for (const dtype of ['float32', 'float64'] as const) {
+          const exported = exportOf(kernel, dtype, form);
+          expect(KERNEL_FUNCTIONS[exported].params.length, `${name} ${dtype} form ${form}`).toBe(arity);
+        }
       }
     }
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { JOB_LENGTH, RESULTS, runChunks, WORKER_STATES } from '../src/threads/chunks.js';
+import { JOB_ARGS, JOB_LENGTH, RESULTS, runChunks, WORKER_STATES } from '../src/threads/chunks.js';
 import { writeJob } from '../src/threads/pool.js';
 
 // runChunks reads the job through literal indices (it is sent to workers as source text, without
@@ -30,6 +30,8 @@ describe('a row job', () => {
     const job = new Float64Array(JOB_LENGTH);
     const base = { fn: 0, strides: [4], countAt: 1 };
     expect(() => writeJob(job, { ...base, args: [0, 65], items: 65, perChunk: 1 })).toThrow(RangeError);
-    expect(() => writeJob(job, { ...base, args: new Array(9).fill(0), items: 1, perChunk: 1 })).toThrow(RangeError);
+    expect(() => writeJob(job, { ...base, args: new Array(JOB_ARGS + 1).fill(0), items: 1, perChunk: 1 })).toThrow(
+      RangeError,
+    );
   });
 });

@@ -52,3 +52,40 @@ pub fn exp64(t: f64) -> f64 {
     let n2 = ni - n1;
     p * f64::from_bits(((n1 + 1023) as u64) << 52) * f64::from_bits(((n2 + 1023) as u64) << 52)
 }
+
+/// 1/(k+1)! for k = 0..=14: expm1(y) = y·Σ_k y^k/(k+1)!, whose remainder on |y| ≤ 1/2 is below
+/// 0.5^15/16! < 2^-58 relative.
+const E1: [f64; 15] = [
+    1.0,
+    1.0 / 2.0,
+    1.0 / 6.0,
+    1.0 / 24.0,
+    1.0 / 120.0,
+    1.0 / 720.0,
+    1.0 / 5040.0,
+    1.0 / 40320.0,
+    1.0 / 362880.0,
+    1.0 / 3628800.0,
+    1.0 / 39916800.0,
+    1.0 / 479001600.0,
+    1.0 / 6227020800.0,
+    1.0 / 87178291200.0,
+    1.0 / 1307674368000.0,
+];
+
+/// e^y − 1 with full relative accuracy near 0, where exp64(y) − 1 would cancel (cross-entropy's
+/// p_t − 1 for a confident target, tanh of a small softcapped logit). Beyond |y| = 1/2 the
+/// subtraction loses at most a bit or two: |e^y − 1| > 0.39 there.
+pub fn expm1_64(y: f64) -> f64 {
+    if !(y.abs() <= 0.5) {
+        // NaN stays NaN, −∞ gives −1, +∞ stays +∞.
+        return exp64(y) - 1.0;
+    }
+    let mut q = E1[14];
+    let mut i = 14;
+    while i > 0 {
+        i -= 1;
+        q = q * y + E1[i];
+    }
+    y * q
+}

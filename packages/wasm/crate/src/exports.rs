@@ -2,6 +2,7 @@
 //! has validated every argument (through @softmax/core) before calling. Bump ABI_VERSION whenever a
 //! signature or meaning changes: the loader refuses a module whose `abi_version()` differs.
 
+use crate::cross_entropy::{cross_entropy, Outputs, Params, Targets};
 use crate::forward32::{exp_probe, forward_f32, log_sum_exp_rows, piece_exp_sum, piece_max, piece_scale};
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 use crate::generic::{forward_row, log_softmax_backward_row, log_sum_exp_row, softmax_backward_row};
@@ -22,7 +23,7 @@ unsafe fn log_sum_exp_row_f64(x: *const f64, n: usize, temperature: f64) -> f64 
     log_sum_exp_row::<f64>(x, n, temperature)
 }
 
-pub const ABI_VERSION: u32 = 3;
+pub const ABI_VERSION: u32 = 4;
 
 #[no_mangle]
 pub extern "C" fn abi_version() -> u32 {
@@ -107,6 +108,67 @@ backward!(softmax_backward_f32, f32, softmax_backward_row);
 backward!(softmax_backward_f64, f64, softmax_backward_row);
 backward!(log_softmax_backward_f32, f32, log_softmax_backward_row);
 backward!(log_softmax_backward_f64, f64, log_softmax_backward_row);
+
+macro_rules! cross_entropy_exports {
+    ($index:ident, $probs:ident, $t:ty) => {
+        /// Cross-entropy against one class index per row (int32 or uint32; a row whose index is
+        /// `ignore`, or outside [0, cols), is ignored): one float64 loss per row, k·d loss/d x into
+        /// `grad` and the row's log-sum-exp into `lse` unless they are 0 (absent). The pointers come
+        /// in the order of the op's operands (logits, targets; rowLoss, grad, lse), then the
+        /// `weight` option's copy (cols float64s, or 0 for all 1).
+        ///
+        /// # Safety
+        /// Valid pointers for rows·cols elements (`x`, `grad`, which may be `x`), rows (`targets`,
+        /// `loss`, `lse`) and cols float64s (`weight`).
+        #[no_mangle]
+        pub unsafe extern "C" fn $index(
+            x: *const $t,
+            targets: *const u32,
+            loss: *mut f64,
+            grad: *mut $t,
+            lse: *mut $t,
+            weight: *const f64,
+            rows: usize,
+            cols: usize,
+            temperature: f64,
+            softcap: f64,
+            smoothing: f64,
+            z_loss: f64,
+            scale: f64,
+            ignore: u32,
+        ) {
+            let p = Params { temperature, softcap, smoothing, z_loss, scale };
+            cross_entropy(x, Targets::Index { t: targets, ignore }, weight, Outputs { loss, lse, grad }, rows, cols, &p);
+        }
+
+        /// Cross-entropy against rows × cols target probabilities (of the logits' type), as above.
+        ///
+        /// # Safety
+        /// As above, `targets` valid for rows·cols elements.
+        #[no_mangle]
+        pub unsafe extern "C" fn $probs(
+            x: *const $t,
+            targets: *const $t,
+            loss: *mut f64,
+            grad: *mut $t,
+            lse: *mut $t,
+            weight: *const f64,
+            rows: usize,
+            cols: usize,
+            temperature: f64,
+            softcap: f64,
+            smoothing: f64,
+            z_loss: f64,
+            scale: f64,
+        ) {
+            let p = Params { temperature, softcap, smoothing, z_loss, scale };
+            cross_entropy(x, Targets::Probs(targets), weight, Outputs { loss, lse, grad }, rows, cols, &p);
+        }
+    };
+}
+
+cross_entropy_exports!(cross_entropy_index_f32, cross_entropy_probs_f32, f32);
+cross_entropy_exports!(cross_entropy_index_f64, cross_entropy_probs_f64, f64);
 
 /// Max of a piece of a float32 row (NaN if it holds one): pass 1 of a row split across threads.
 ///

@@ -5,7 +5,7 @@
 use crate::exp32::{Exp32, T_MAX, T_MIN};
 use crate::exp64::exp64;
 use crate::generic::{self, forward_row, special_log_sum_exp, special_row};
-use crate::log64::{ln1p64, ln64};
+use crate::log64::ln_sum;
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 use crate::simd32 as passes;
@@ -58,13 +58,8 @@ unsafe fn row<const SCALED: bool>(x: *const f32, out: *mut f32, cols: usize, c: 
 /// the max, summed in float64. Not inlined: it runs once a row, and both ops share one copy.
 #[inline(never)]
 unsafe fn log_sum<const SCALED: bool>(x: *const f32, cols: usize, c: &Exp32, temperature: f64) -> f64 {
-    let (rest, at_max) = passes::exp_rest::<SCALED>(x, cols, c);
-    let rest = rest * exp64(-c.log_shift(temperature));
-    if at_max == 1 {
-        ln1p64(rest)
-    } else {
-        ln64(at_max as f64 + rest)
-    }
+    let (rest, at_max) = passes::exp_rest::<SCALED, false>(x, core::ptr::null_mut(), cols, c);
+    ln_sum(at_max, rest * exp64(-c.log_shift(temperature)))
 }
 
 /// log Σ_j e^(x_j / T) of each float32 row, in float64 (max/T plus the row's log-sum), rounded

@@ -6,7 +6,7 @@
 //! through `out`, so `out` may be the same memory as an input (in place).
 
 use crate::exp64::exp64;
-use crate::log64::{ln1p64, ln64};
+use crate::log64::{ln64, ln_sum};
 use crate::sum::sum_f64;
 
 /// A stored element type.
@@ -220,11 +220,7 @@ unsafe fn log_sum_by<E: Elem, const DIVIDE: bool>(x: *const E, n: usize, max: f6
             exp64(shifted_by::<DIVIDE>(v, max, temperature, inv_t))
         }
     });
-    if at_max == 1 {
-        ln1p64(rest)
-    } else {
-        ln64(at_max as f64 + rest)
-    }
+    ln_sum(at_max, rest)
 }
 
 /// logSumExp's special values (see @softmax/core's referenceLogSumExp): any NaN → NaN, else any
@@ -271,7 +267,7 @@ pub fn scaled_difference(v: f64, max: f64, inv_t: f64) -> f64 {
 }
 
 #[inline(always)]
-fn scaled_difference_by<const DIVIDE: bool>(v: f64, max: f64, temperature: f64, inv_t: f64) -> f64 {
+pub fn scaled_difference_by<const DIVIDE: bool>(v: f64, max: f64, temperature: f64, inv_t: f64) -> f64 {
     let d = v - max;
     if d == f64::NEG_INFINITY && v != f64::NEG_INFINITY {
         over_t::<DIVIDE>(v, temperature, inv_t) - over_t::<DIVIDE>(max, temperature, inv_t)
@@ -323,5 +319,83 @@ unsafe fn log_softmax_backward_row_by<E: Elem, const DIVIDE: bool>(y: *const E, 
         let yj = (*y.add(j)).get();
         let dyj = (*dy.add(j)).get();
         *out.add(j) = E::put(over_t::<DIVIDE>(dyj - exp64(yj) * total, temperature, inv_t));
+    }
+}
+
+/// The per-class factors of cross-entropy's smoothed and probability targets:
+/// u_j = (q present ? qa·q_j + qb : 1)·(w present ? w_j : 1), with q a row of target probabilities
+/// (smoothed by qa = 1 − ε, qb = ε/C) and w the class weights. A null pointer is absent.
+#[derive(Clone, Copy)]
+pub struct Factors<E, W> {
+    pub q: *const E,
+    pub w: *const W,
+    pub qa: f64,
+    pub qb: f64,
+}
+
+impl<E: Elem, W: Elem> Factors<E, W> {
+    /// u_j.
+    ///
+    /// # Safety
+    /// The present pointers valid for j + 1 elements.
+    #[inline(always)]
+    pub unsafe fn at(&self, j: usize) -> f64 {
+        let mut u = 1.0;
+        if !self.q.is_null() {
+            u = self.qa * (*self.q.add(j)).get() + self.qb;
+        }
+        if !self.w.is_null() {
+            u *= (*self.w.add(j)).get();
+        }
+        u
+    }
+}
+
+/// u·d with 0·(−∞) = 0: a class of weight 0 (or target probability 0) adds nothing, whatever its logit.
+#[inline(always)]
+pub fn weighted(u: f64, d: f64) -> f64 {
+    if u == 0.0 {
+        0.0
+    } else {
+        u * d
+    }
+}
+
+/// Σ_j u_j·(x_j − max) in float64 (cross-entropy's smoothing and probability-target sum).
+///
+/// # Safety
+/// `x` and the present factors valid for `n` elements.
+pub unsafe fn factor_sum<E: Elem, W: Elem>(x: *const E, n: usize, max: f64, f: &Factors<E, W>) -> f64 {
+    sum_f64(n, |j| weighted(f.at(j), (*x.add(j)).get() - max))
+}
+
+/// Σ_j u_j in float64.
+///
+/// # Safety
+/// The present factors valid for `n` elements.
+pub unsafe fn factor_total<E: Elem, W: Elem>(n: usize, f: &Factors<E, W>) -> f64 {
+    sum_f64(n, |j| f.at(j))
+}
+
+/// out_j = a·out_j − b·u_j (cross-entropy's gradient from stored exponentials).
+///
+/// # Safety
+/// `out` and the present factors valid for `n` elements.
+pub unsafe fn scale_sub<E: Elem, W: Elem>(out: *mut E, n: usize, a: f64, b: f64, f: &Factors<E, W>) {
+    for j in 0..n {
+        *out.add(j) = E::put(a * (*out.add(j)).get() - b * f.at(j));
+    }
+}
+
+/// out_j = a·e^((x_j − max)·(1/T)) − b·u_j, the exponential in float64 (cross-entropy's gradient
+/// where stored float32 exponentials would have flushed values that `a` scales back into range).
+///
+/// # Safety
+/// `x`, `out` and the present factors valid for `n` elements; `out` may be `x`.
+#[allow(clippy::too_many_arguments)]
+pub unsafe fn exp_scale_sub<E: Elem, W: Elem>(x: *const E, out: *mut E, n: usize, max: f64, inv_t: f64, a: f64, b: f64, f: &Factors<E, W>) {
+    for j in 0..n {
+        let e = exp64(((*x.add(j)).get() - max) * inv_t);
+        *out.add(j) = E::put(a * e - b * f.at(j));
     }
 }

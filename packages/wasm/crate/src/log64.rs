@@ -35,3 +35,15 @@ pub fn ln1p64(a: f64) -> f64 {
         ln64(u) * (a / (u - 1.0))
     }
 }
+
+/// ln(at_max + rest): the log of a row's Σ e^((x − max)/T), whose `at_max` entries equal to the max
+/// contribute exactly 1 each and `rest` is the sum over the others. With one max, ln1p(rest) keeps
+/// full relative accuracy where the max dominates (a confident row's log-prob, or loss, near 0).
+#[inline(always)]
+pub fn ln_sum(at_max: usize, rest: f64) -> f64 {
+    if at_max == 1 {
+        ln1p64(rest)
+    } else {
+        ln64(at_max as f64 + rest)
+    }
+}

@@ -31,19 +31,27 @@ pub unsafe fn exp_store_sum<const SCALED: bool>(x: *const f32, out: *mut f32, n:
     })
 }
 
-/// Σ exp((x - s)/T) over the entries below the max, and how many entries equal the max.
+/// Σ exp((x - s)/T) over the entries below the max, and how many entries equal the max; with
+/// STORE, also out = exp((x - s)/T) for every entry.
 ///
 /// # Safety
-/// `x` valid for `n` elements.
-pub unsafe fn exp_rest<const SCALED: bool>(x: *const f32, n: usize, c: &Exp32) -> (f64, usize) {
+/// `x` valid for `n` elements; with STORE, `out` too (it may equal `x`).
+pub unsafe fn exp_rest<const SCALED: bool, const STORE: bool>(x: *const f32, out: *mut f32, n: usize, c: &Exp32) -> (f64, usize) {
     let mut at_max = 0usize;
     let rest = sum_f64(n, |j| {
         let v = *x.add(j);
         if v == c.max {
+            if STORE {
+                *out.add(j) = exp_shifted::<SCALED>(v, c);
+            }
             at_max += 1;
             0.0
         } else {
-            exp_shifted::<SCALED>(v, c) as f64
+            let e = exp_shifted::<SCALED>(v, c);
+            if STORE {
+                *out.add(j) = e;
+            }
+            e as f64
         }
     });
     (rest, at_max)

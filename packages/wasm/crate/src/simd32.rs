@@ -183,11 +183,17 @@ pub unsafe fn exp_store_sum<const SCALED: bool>(x: *const f32, out: *mut f32, n:
     sum
 }
 
-/// Σ exp((x - s)/T) over entries below the max, and the count of entries equal to the max.
+/// Σ exp((x - s)/T) over entries below the max, and the count of entries equal to the max. With
+/// STORE, also out = exp((x - s)/T) for every entry (the max's included): cross-entropy's gradient
+/// pass then scales these instead of computing the exp again.
+///
+/// Inlined into each caller (log-softmax's and logSumExp's shared log-sum, and cross-entropy's rows),
+/// as it was into its one caller before cross-entropy.
 ///
 /// # Safety
-/// `x` valid for `n` elements.
-pub unsafe fn exp_rest<const SCALED: bool>(x: *const f32, n: usize, c: &Exp32) -> (f64, usize) {
+/// `x` valid for `n` elements; with STORE, `out` too (it may equal `x`).
+#[inline(always)]
+pub unsafe fn exp_rest<const SCALED: bool, const STORE: bool>(x: *const f32, out: *mut f32, n: usize, c: &Exp32) -> (f64, usize) {
     let v = V32::new(c);
     let zero = f32x4_splat(0.0);
     let mut total = f64x2_splat(0.0);
@@ -201,10 +207,23 @@ pub unsafe fn exp_rest<const SCALED: bool>(x: *const f32, n: usize, c: &Exp32) -
             let x2 = load(x.add(j + 8));
             let x3 = load(x.add(j + 12));
             let (q0, q1, q2, q3) = (f32x4_eq(x0, v.max), f32x4_eq(x1, v.max), f32x4_eq(x2, v.max), f32x4_eq(x3, v.max));
-            a0 = f32x4_add(a0, v128_andnot(exp_v::<SCALED>(x0, &v), q0));
-            a1 = f32x4_add(a1, v128_andnot(exp_v::<SCALED>(x1, &v), q1));
-            a2 = f32x4_add(a2, v128_andnot(exp_v::<SCALED>(x2, &v), q2));
-            a3 = f32x4_add(a3, v128_andnot(exp_v::<SCALED>(x3, &v), q3));
+            if STORE {
+                let (e0, e1, e2, e3) = (exp_v::<SCALED>(x0, &v), exp_v::<SCALED>(x1, &v), exp_v::<SCALED>(x2, &v), exp_v::<SCALED>(x3, &v));
+                store(out.add(j), e0);
+                store(out.add(j + 4), e1);
+                store(out.add(j + 8), e2);
+                store(out.add(j + 12), e3);
+                a0 = f32x4_add(a0, v128_andnot(e0, q0));
+                a1 = f32x4_add(a1, v128_andnot(e1, q1));
+                a2 = f32x4_add(a2, v128_andnot(e2, q2));
+                a3 = f32x4_add(a3, v128_andnot(e3, q3));
+            } else {
+                // Written as before STORE existed, so log-softmax and logSumExp compile as they did.
+                a0 = f32x4_add(a0, v128_andnot(exp_v::<SCALED>(x0, &v), q0));
+                a1 = f32x4_add(a1, v128_andnot(exp_v::<SCALED>(x1, &v), q1));
+                a2 = f32x4_add(a2, v128_andnot(exp_v::<SCALED>(x2, &v), q2));
+                a3 = f32x4_add(a3, v128_andnot(exp_v::<SCALED>(x3, &v), q3));
+            }
             // A true lane is -1: subtracting the masks counts them.
             count = i32x4_sub(count, i32x4_add(i32x4_add(q0, q1), i32x4_add(q2, q3)));
             j += 16;
@@ -217,7 +236,13 @@ pub unsafe fn exp_rest<const SCALED: bool>(x: *const f32, n: usize, c: &Exp32) -
     while j + 4 <= n {
         let x0 = load(x.add(j));
         let q0 = f32x4_eq(x0, v.max);
-        a = f32x4_add(a, v128_andnot(exp_v::<SCALED>(x0, &v), q0));
+        if STORE {
+            let e0 = exp_v::<SCALED>(x0, &v);
+            store(out.add(j), e0);
+            a = f32x4_add(a, v128_andnot(e0, q0));
+        } else {
+            a = f32x4_add(a, v128_andnot(exp_v::<SCALED>(x0, &v), q0));
+        }
         count = i32x4_sub(count, q0);
         j += 4;
     }
@@ -229,7 +254,14 @@ pub unsafe fn exp_rest<const SCALED: bool>(x: *const f32, n: usize, c: &Exp32) -
     while j < n {
         let xv = *x.add(j);
         if xv == c.max {
+            if STORE {
+                *out.add(j) = exp_shifted::<SCALED>(xv, c);
+            }
             at_max += 1;
+        } else if STORE {
+            let e = exp_shifted::<SCALED>(xv, c);
+            *out.add(j) = e;
+            rest += e as f64;
         } else {
             rest += exp_shifted::<SCALED>(xv, c) as f64;
         }

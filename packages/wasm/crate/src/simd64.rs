@@ -11,8 +11,8 @@
 use core::arch::wasm32::*;
 
 use crate::exp64::{exp64, C, LN2_HI, LN2_LO, LOG2E, MAGIC};
-use crate::generic::{self, reciprocal_ok, scaled_difference, special_log_sum_exp, special_row, Elem};
-use crate::log64::{ln1p64, ln64};
+use crate::generic::{self, reciprocal_ok, scaled_difference, special_log_sum_exp, special_row, weighted, Elem, Factors};
+use crate::log64::ln_sum;
 use crate::sum::BlockSum;
 
 /// |t| ≤ FAST_BOUND keeps n = round(t·log2e) in [-1021, 1022], so p·2^n (p in [0.7, 1.42]) is a
@@ -26,7 +26,7 @@ static CONSTS: [f64; 17] = [
 /// exp64's constants, splatted once per row. Read through a volatile load so that LLVM keeps them
 /// in locals instead of rematerialising `v128.const` at each use (V8 expands each into several
 /// instructions), as simd32 does.
-struct V64 {
+pub struct V64 {
     c: [v128; 12],
     log2e: v128,
     magic: v128,
@@ -38,7 +38,7 @@ struct V64 {
 
 impl V64 {
     #[inline(always)]
-    fn new() -> V64 {
+    pub fn new() -> V64 {
         // SAFETY: reading a static.
         let k = unsafe { core::ptr::read_volatile(&CONSTS) };
         let mut c = [f64x2_splat(0.0); 12];
@@ -164,7 +164,10 @@ impl Lanes for f32 {
 }
 
 /// Row max ignoring NaN (pmax keeps its first operand when the second is NaN), and a NaN flag.
-unsafe fn stats(x: *const f64, n: usize) -> (f64, bool) {
+///
+/// # Safety
+/// `x` valid for `n` elements.
+pub unsafe fn stats(x: *const f64, n: usize) -> (f64, bool) {
     let ninf = f64x2_splat(f64::NEG_INFINITY);
     let mut m = [ninf; 4];
     let (mut f0, mut f1) = (i64x2_splat(0), i64x2_splat(0));
@@ -242,6 +245,18 @@ pub unsafe fn forward_row_f64(x: *const f64, out: *mut f64, n: usize, temperatur
 /// accuracy). Not inlined: it runs once a row, and both ops share one copy.
 #[inline(never)]
 unsafe fn log_sum(x: *const f64, n: usize, max: f64, inv_t: f64, v: &V64) -> f64 {
+    let (rest, at_max) = exp_rest::<false>(x, core::ptr::null_mut(), n, max, inv_t, v);
+    ln_sum(at_max, rest)
+}
+
+/// Σ e^((x − max)·(1/T)) over the entries below the max (a finite one), and the count of entries
+/// equal to it. With STORE, also out = e^((x − max)·(1/T)) for every entry (1 at the max), which
+/// cross-entropy's gradient pass scales.
+///
+/// # Safety
+/// `x` valid for `n` elements; with STORE, `out` too (it may equal `x`).
+#[inline(always)]
+pub unsafe fn exp_rest<const STORE: bool>(x: *const f64, out: *mut f64, n: usize, max: f64, inv_t: f64, v: &V64) -> (f64, usize) {
     let (vmax, vit) = (f64x2_splat(max), f64x2_splat(inv_t));
     let zero = f64x2_splat(0.0);
     let mut total = BlockSum::default();
@@ -252,6 +267,9 @@ unsafe fn log_sum(x: *const f64, n: usize, max: f64, inv_t: f64, v: &V64) -> f64
         for _ in 0..8 {
             let xv = f64::load8(x.add(j));
             let e = exp4(xv.map(|xi| f64x2_mul(f64x2_sub(xi, vmax), vit)), v);
+            if STORE {
+                f64::store8(out.add(j), e);
+            }
             let q = xv.map(|xi| f64x2_eq(xi, vmax));
             add4(&mut a, [0, 1, 2, 3].map(|i| v128_andnot(e[i], q[i])));
             // A true lane is -1: subtracting the masks counts them.
@@ -265,19 +283,21 @@ unsafe fn log_sum(x: *const f64, n: usize, max: f64, inv_t: f64, v: &V64) -> f64
     while j < n {
         let xv = *x.add(j);
         if xv == max {
+            if STORE {
+                *out.add(j) = 1.0;
+            }
             at_max += 1;
+        } else if STORE {
+            let e = exp64((xv - max) * inv_t);
+            *out.add(j) = e;
+            tail += e;
         } else {
             tail += exp64((xv - max) * inv_t);
         }
         j += 1;
     }
     total.add(tail);
-    let rest = total.total();
-    if at_max == 1 {
-        ln1p64(rest)
-    } else {
-        ln64(at_max as f64 + rest)
-    }
+    (total.total(), at_max)
 }
 
 /// log Σ_j e^(x_j / T) of one float64 row: the operations of generic::log_sum_exp_row.
@@ -320,7 +340,10 @@ unsafe fn log_out(x: *const f64, out: *mut f64, n: usize, max: f64, inv_t: f64, 
 }
 
 /// out *= inv.
-unsafe fn scale(out: *mut f64, n: usize, inv: f64) {
+///
+/// # Safety
+/// `out` valid for `n` elements.
+pub unsafe fn scale(out: *mut f64, n: usize, inv: f64) {
     let s = f64x2_splat(inv);
     let mut j = 0;
     while j + 8 <= n {
@@ -435,6 +458,136 @@ pub unsafe fn log_softmax_backward_row<E: Lanes>(y: *const E, dy: *const E, out:
         let yj = (*y.add(j)).get();
         let dyj = (*dy.add(j)).get();
         *out.add(j) = E::put((dyj - exp64(yj) * total) * inv_t);
+        j += 1;
+    }
+}
+
+// Cross-entropy's passes over the per-class factors u_j of smoothed and probability targets
+// (generic::Factors), lane by lane the operations of generic.rs's scalar versions. Which factors
+// are present is decided once per row (Q: target probabilities, HW: class weights); each variant
+// is kept out of line (a call per row), or the four of every pass would be inlined into each of
+// the four kernels.
+
+/// Eight factors u_j as four f64x2 vectors: (qa·q_j + qb)·w_j, as Factors::at.
+#[inline(always)]
+unsafe fn factors8<E: Lanes, W: Lanes, const Q: bool, const HW: bool>(f: &Factors<E, W>, j: usize, qa: v128, qb: v128) -> [v128; 4] {
+    let mut u = [f64x2_splat(1.0); 4];
+    if Q {
+        u = E::load8(f.q.add(j)).map(|qi| f64x2_add(f64x2_mul(qa, qi), qb));
+    }
+    if HW {
+        let w = W::load8(f.w.add(j));
+        u = [0, 1, 2, 3].map(|i| if Q { f64x2_mul(u[i], w[i]) } else { w[i] });
+    }
+    u
+}
+
+/// Calls `$body` with the const parameters Q and HW matching which of `$f`'s factors are present.
+macro_rules! by_factors {
+    ($f:expr, $name:ident::<$e:ty, $w:ty>($($arg:expr),*)) => {
+        match (!$f.q.is_null(), !$f.w.is_null()) {
+            (false, false) => $name::<$e, $w, false, false>($($arg),*),
+            (false, true) => $name::<$e, $w, false, true>($($arg),*),
+            (true, false) => $name::<$e, $w, true, false>($($arg),*),
+            (true, true) => $name::<$e, $w, true, true>($($arg),*),
+        }
+    };
+}
+
+/// Σ_j u_j·(x_j − max), a term with u_j = 0 counting 0 (also where x_j = −∞): generic::factor_sum.
+///
+/// # Safety
+/// `x` and the present factors valid for `n` elements.
+pub unsafe fn factor_sum<E: Lanes, W: Lanes>(x: *const E, n: usize, max: f64, f: &Factors<E, W>) -> f64 {
+    by_factors!(f, factor_sum_by::<E, W>(x, n, max, f))
+}
+
+#[inline(never)]
+unsafe fn factor_sum_by<E: Lanes, W: Lanes, const Q: bool, const HW: bool>(x: *const E, n: usize, max: f64, f: &Factors<E, W>) -> f64 {
+    let (vmax, qa, qb, zero) = (f64x2_splat(max), f64x2_splat(f.qa), f64x2_splat(f.qb), f64x2_splat(0.0));
+    row_sum(
+        n,
+        |j| {
+            let u = factors8::<E, W, Q, HW>(f, j, qa, qb);
+            let d = E::load8(x.add(j)).map(|xi| f64x2_sub(xi, vmax));
+            [0, 1, 2, 3].map(|i| v128_andnot(f64x2_mul(u[i], d[i]), f64x2_eq(u[i], zero)))
+        },
+        |j| weighted(f.at(j), (*x.add(j)).get() - max),
+    )
+}
+
+/// Σ_j u_j: generic::factor_total.
+///
+/// # Safety
+/// The present factors valid for `n` elements.
+pub unsafe fn factor_total<E: Lanes, W: Lanes>(n: usize, f: &Factors<E, W>) -> f64 {
+    by_factors!(f, factor_total_by::<E, W>(n, f))
+}
+
+#[inline(never)]
+unsafe fn factor_total_by<E: Lanes, W: Lanes, const Q: bool, const HW: bool>(n: usize, f: &Factors<E, W>) -> f64 {
+    let (qa, qb) = (f64x2_splat(f.qa), f64x2_splat(f.qb));
+    row_sum(n, |j| factors8::<E, W, Q, HW>(f, j, qa, qb), |j| f.at(j))
+}
+
+/// out_j = a·out_j − b·u_j: generic::scale_sub.
+///
+/// # Safety
+/// `out` and the present factors valid for `n` elements.
+pub unsafe fn scale_sub<E: Lanes, W: Lanes>(out: *mut E, n: usize, a: f64, b: f64, f: &Factors<E, W>) {
+    by_factors!(f, scale_sub_by::<E, W>(out, n, a, b, f))
+}
+
+#[inline(never)]
+unsafe fn scale_sub_by<E: Lanes, W: Lanes, const Q: bool, const HW: bool>(out: *mut E, n: usize, a: f64, b: f64, f: &Factors<E, W>) {
+    let (va, vb, qa, qb) = (f64x2_splat(a), f64x2_splat(b), f64x2_splat(f.qa), f64x2_splat(f.qb));
+    let mut j = 0;
+    while j + 8 <= n {
+        let u = factors8::<E, W, Q, HW>(f, j, qa, qb);
+        let o = E::load8(out.add(j));
+        E::store8(out.add(j), [0, 1, 2, 3].map(|i| f64x2_sub(f64x2_mul(va, o[i]), f64x2_mul(vb, u[i]))));
+        j += 8;
+    }
+    while j < n {
+        *out.add(j) = E::put(a * (*out.add(j)).get() - b * f.at(j));
+        j += 1;
+    }
+}
+
+/// out_j = a·e^((x_j − max)·(1/T)) − b·u_j, the exponential in float64: generic::exp_scale_sub.
+///
+/// # Safety
+/// `x`, `out` and the present factors valid for `n` elements; `out` may be `x`.
+#[allow(clippy::too_many_arguments)]
+pub unsafe fn exp_scale_sub<E: Lanes, W: Lanes>(x: *const E, out: *mut E, n: usize, max: f64, inv_t: f64, a: f64, b: f64, f: &Factors<E, W>) {
+    by_factors!(f, exp_scale_sub_by::<E, W>(x, out, n, max, inv_t, a, b, f))
+}
+
+#[allow(clippy::too_many_arguments)]
+#[inline(never)]
+unsafe fn exp_scale_sub_by<E: Lanes, W: Lanes, const Q: bool, const HW: bool>(
+    x: *const E,
+    out: *mut E,
+    n: usize,
+    max: f64,
+    inv_t: f64,
+    a: f64,
+    b: f64,
+    f: &Factors<E, W>,
+) {
+    let v = V64::new();
+    let (vmax, vit, va, vb) = (f64x2_splat(max), f64x2_splat(inv_t), f64x2_splat(a), f64x2_splat(b));
+    let (qa, qb) = (f64x2_splat(f.qa), f64x2_splat(f.qb));
+    let mut j = 0;
+    while j + 8 <= n {
+        let e = exp4(E::load8(x.add(j)).map(|xi| f64x2_mul(f64x2_sub(xi, vmax), vit)), &v);
+        let u = factors8::<E, W, Q, HW>(f, j, qa, qb);
+        E::store8(out.add(j), [0, 1, 2, 3].map(|i| f64x2_sub(f64x2_mul(va, e[i]), f64x2_mul(vb, u[i]))));
+        j += 8;
+    }
+    while j < n {
+        let e = exp64(((*x.add(j)).get() - max) * inv_t);
+        *out.add(j) = E::put(a * e - b * f.at(j));
         j += 1;
     }
 }

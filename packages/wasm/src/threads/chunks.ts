@@ -24,7 +24,8 @@ export const MAX_WORKERS = 64;
 
 /** Indices into the job array. */
 export const ARGS = 8;
-export const JOB_ARGS = 8;
+/** Cross-entropy's kernels take the most: 6 pointers, rows, cols and 6 scalars. */
+export const JOB_ARGS = 16;
 export const STRIDES = ARGS + JOB_ARGS;
 export const RESULTS = STRIDES + JOB_ARGS;
 export const MAX_CHUNKS = 64;
@@ -53,16 +54,16 @@ export function runChunks(fns: readonly KernelFunction[], sync: Int32Array, job:
     const start = c * per;
     for (let i = 0; i < args.length; i++) {
       // Other arguments pass unchanged (a −0 stays −0).
-      const stride = job[16 + i];
+      const stride = job[24 + i];
       args[i] = stride === 0 ? job[8 + i] : job[8 + i] + start * stride;
     }
     args[countAt] = Math.min(per, total - start);
     try {
-      job[24 + c] = fn(...args) ?? 0;
+      job[40 + c] = fn(...args) ?? 0;
       if (worker) Atomics.add(sync, 2, 1);
     } catch {
       // A trap in the kernel (a bug): the calling thread reports it once all chunks are done.
-      job[24 + c] = Number.NaN;
+      job[40 + c] = Number.NaN;
       Atomics.store(sync, 1, 1);
     }
   }
