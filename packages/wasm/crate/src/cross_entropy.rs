@@ -124,7 +124,8 @@ struct Sums {
     ls: f64,
     /// (z_t − max)/T ≤ 0 for index targets.
     d_t: f64,
-    /// Σ_c u_c·(z_c − max)/T ≤ 0, when needed.
+    /// c·Σ_c u_c·(z_c − max)/T ≤ 0, when needed: c·u_c applied term by term where the plain sum
+    /// could overflow (C terms near the largest float64) while the loss does not, as core does.
     wsum: f64,
     /// A: Σ of the loss's coefficients, that of ls.
     a: f64,
@@ -133,7 +134,7 @@ struct Sums {
 /// Loss, log-sum-exp and P = A + 2ζ·lse (the gradient's factor on p_j) of a measured row. Every
 /// term of the loss is ≥ 0 (ls ≥ 0 ≥ d), so the sum loses nothing to cancellation.
 fn finish<E, W>(s: &Sums, tg: &RowTarget<E, W>, p: &Params) -> (f64, f64, f64) {
-    let ce = s.a * s.ls - weighted(tg.coef_t, s.d_t) - weighted(tg.c_w, s.wsum);
+    let ce = s.a * s.ls - weighted(tg.coef_t, s.d_t) - s.wsum;
     let lse = s.lead + s.ls;
     if p.z_loss == 0.0 {
         (ce, lse, s.a)
@@ -188,7 +189,8 @@ impl FastRow for f32 {
         let m = max as f64;
         // x − max is exact in float64 for float32 operands.
         let d_t = tg.class.map_or(0.0, |j| ((*x.add(j)) as f64 - m) / t);
-        let wsum = if tg.sums { non_positive_sum(lanes::factor_sum(x, n, m, &tg.factors)) / t } else { 0.0 };
+        // Float32 differences sum far below float64's range: the plain sum cannot overflow.
+        let wsum = if tg.sums { weighted(tg.c_w, non_positive_sum(lanes::factor_sum(x, n, m, &tg.factors)) / t) } else { 0.0 };
         let a = tg.a.unwrap_or_else(|| lanes::factor_total(n, &tg.factors));
         let lead = m / t;
         let bound = call.kt.abs() * (a + 2.0 * p.z_loss * lead.abs().max((lead + call.ln_cols).abs()));
@@ -242,13 +244,14 @@ impl FastRow for f64 {
         let inv_t = 1.0 / t;
         let d_t = tg.class.map_or(0.0, |j| scaled_difference(*x.add(j), max, inv_t));
         let wsum = if tg.sums {
-            let s = simd64::factor_sum(x, n, max, &tg.factors);
+            let s = weighted(tg.c_w, simd64::factor_sum(x, n, max, &tg.factors) * inv_t);
             if s.is_finite() {
-                s * inv_t
+                s
             } else {
-                // x − max overflowed somewhere (|x| near the largest float64), or a class with
-                // u > 0 has x = −∞: term by term, each difference scaled as log-softmax does.
-                non_positive_sum(sum_f64(n, |j| weighted(tg.factors.at(j), scaled_difference(*x.add(j), max, inv_t))))
+                // x − max or the sum overflowed somewhere (|x| near the largest float64), or a
+                // class with u > 0 has x = −∞: term by term, each difference scaled as log-softmax
+                // does and each term by its c·u_c.
+                non_positive_sum(sum_f64(n, |j| weighted(tg.c_w * tg.factors.at(j), scaled_difference(*x.add(j), max, inv_t))))
             }
         } else {
             0.0
@@ -316,7 +319,7 @@ unsafe fn general_row<E: Elem, W: Elem>(x: *const E, n: usize, tg: &RowTarget<E,
     // (z − max)/T, also where z − max overflows while the quotient does not.
     let d = |v: f64| scaled_difference_by::<true>(v, max, t, 0.0);
     let d_t = tg.class.map_or(0.0, |j| d(z(j)));
-    let wsum = if tg.sums { non_positive_sum(sum_f64(n, |j| weighted(tg.factors.at(j), d(z(j))))) } else { 0.0 };
+    let wsum = if tg.sums { non_positive_sum(sum_f64(n, |j| weighted(tg.c_w * tg.factors.at(j), d(z(j))))) } else { 0.0 };
     let a = tg.a.unwrap_or_else(|| sum_f64(n, |j| tg.factors.at(j)));
     let mut at_max = 0usize;
     let rest = sum_f64(n, |j| {
