@@ -134,13 +134,12 @@ export function referenceCrossEntropy(args: CrossEntropyArgs): void {
     } else {
       omega = weight ? weight[t] : 1;
       if (omega !== 0) ce.add(-(1 - eps) * omega * logp(t));
+      // (ε/C)·w_c per term, not ε/C times the sum: the sum of C terms could overflow where the loss does not.
       if (eps > 0) {
-        const smooth = new Sum();
         for (let j = 0; j < cols; j++) {
           const w = weight ? weight[j] : 1;
-          if (w !== 0) smooth.add(-w * logp(j));
+          if (w !== 0) ce.add(-(uniform * w) * logp(j));
         }
-        ce.add(uniform * smooth.value);
       }
     }
     // z-loss: ζ·lse², 0 when ζ = 0 whatever lse (0·∞ counts as 0).

@@ -12,6 +12,7 @@ export const COVERED_OPS: readonly OpName[] = [
   ...FORWARD_OPS.map((o) => o.name),
   ...BACKWARD_OPS.map((o) => o.name),
   'logSumExp',
+  'crossEntropy',
 ];
 
 export function registerCoverageTests(backendOf: () => Backend, dtypes: readonly Dtype[]): void {

@@ -5,6 +5,7 @@ import { boundFor, type ConformanceContract } from '../contract.js';
 import { ALL_DTYPES, DTYPES } from '../dtypes.js';
 import { registerBackwardTests } from './backward.js';
 import { registerCoverageTests } from './coverage.js';
+import { registerCrossEntropyTests } from './cross-entropy.js';
 import { registerErrorTests } from './errors.js';
 import { registerForwardTests } from './forward.js';
 import { registerFuzzTests } from './fuzz.js';
@@ -57,6 +58,7 @@ export function describeConformance(
         registerBackwardTests(ctx);
         registerPropertyTests(ctx);
         if (declares('logSumExp', dtype)) registerLogSumExpTests(ctx);
+        if (declares('crossEntropy', dtype)) registerCrossEntropyTests(ctx);
         registerHostileTests(ctx);
         if (ownMemory) registerOwnMemoryTests(ctx, ownMemory);
         registerFuzzTests(ctx);
