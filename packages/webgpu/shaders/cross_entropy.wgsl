@@ -8,8 +8,10 @@
 //
 // The loss is a sum of terms ≥ 0, so it never cancels: with ls = log(count + rest) ≥ 0 and
 // d_c = (z_c − max)/T ≤ 0, −logp_c = ls − d_c, and (index targets, ω = w_t, W = Σ w_c)
-//   CE = (1−ε)ω·(ls − d_t) + (ε/C)·(W·ls + Σ_c w_c·(−d_c)),  probabilities: CE = A·ls + Σ_c a_c·(−d_c)
-// with a_c = w_c·((1−ε)·q_c + ε/C) and A = Σ_c a_c. A coefficient 0 adds 0, even at d = −Infinity.
+//   CE = (1−ε)ω·(ls − d_t) + Σ_c a_c·(ls − d_c),  a_c = (ε/C)·w_c,
+// probabilities: CE = Σ_c a_c·(ls − d_c) with a_c = w_c·((1−ε)·q_c + ε/C). A coefficient 0 adds
+// 0, even at d = −Infinity; each term carries its own coefficient, so a sum of C terms cannot
+// overflow where the loss does not.
 
 @group(0) @binding(0) var<storage, read_write> xs: array<V>; // logits (GRAD = 2: the gradient over them)
 @group(0) @binding(1) var<storage, read> qs: array<V>; // probability targets (PROBS)
@@ -129,23 +131,23 @@ fn inf1() -> f32 {
   return first(from_bits(POS_INF_BITS));
 }
 
-// What the loss needs beside the statistics: index targets with ε > 0, Σ w_c·(−d_c) and W = Σ w_c;
-// probabilities, Σ a_c·(−d_c) and A = Σ a_c. Terms of +Infinity are counted apart (`infs`): Kahan's
-// compensation turns an infinite term into NaN.
+// What the loss needs beside the statistics: Σ a_c·(−d_c) and Σ a_c (index targets: only with
+// ε > 0). Terms of +Infinity are counted apart (`infs`): Kahan's compensation turns an infinite
+// term into NaN.
 struct Sums { neg: f32, coef: f32, infs: u32 }
 
 struct SumAcc { neg: Kahan, coef: Kahan, infs: VU }
 
-// w_c·q'_c (probabilities) or w_c at lanes i of a row (idx: the same lanes in the bound arrays).
+// a_c at lanes i of a row: w_c·q'_c (probabilities) or (ε/C)·w_c (idx: the same lanes in the bound arrays).
 fn coef_at(idx: u32, i: u32) -> V {
-  var a = V(1.0);
+  var w = V(1.0);
   if (WEIGHTS) {
-    a = wts[i];
+    w = wts[i];
   }
   if (PROBS) {
-    a = a * (V(C.eps1) * qs[idx] + V(C.epsC));
+    return w * (V(C.eps1) * qs[idx] + V(C.epsC));
   }
-  return a;
+  return V(C.epsC) * w;
 }
 
 // d = (z − max)/T, exactly 0 at the max (k +Infinity entries included).
@@ -233,7 +235,6 @@ struct RowResult {
   mode: u32,
   fk: f32, // k·(A + 2ζ·lse)/S: grad_j·T = e_j·fk − b_j·k
   btk: f32, // k·(1−ε)·ω, at the target
-  ek: f32, // k·ε/C
   k: f32,
 }
 
@@ -241,13 +242,13 @@ fn row_result(sc: Scan) -> RowResult {
   let st = sc.st;
   let lse = log_sum_exp(st);
   if (!PROBS && (C.flags & HAS_IGNORE) != 0u && sc.t == C.ignore) {
-    return RowResult(0.0, lse, FILL_ZERO, 0.0, 0.0, 0.0, 0.0);
+    return RowResult(0.0, lse, FILL_ZERO, 0.0, 0.0, 0.0);
   }
   // A NaN, a row of only −Infinity (log-softmax is NaN there), or a target outside [0, C) (only a
   // GPU-resident call gets here with one: it cannot throw).
   if (is_nan_key(st.mkey) || st.mkey == NEG_INF_KEY || (!PROBS && sc.t >= C.cols)) {
     let nan = first(nan_v());
-    return RowResult(nan, lse, FILL_NAN, 0.0, 0.0, 0.0, 0.0);
+    return RowResult(nan, lse, FILL_NAN, 0.0, 0.0, 0.0);
   }
   // p_j = e_j / S and −logp_j = ls − d_j; with k +Infinity entries S = k, ls = log k, d_j ∈ {0, −Inf}.
   let inf = st.mkey == POS_INF_KEY;
@@ -274,8 +275,8 @@ fn row_result(sc: Scan) -> RowResult {
       ce += bt * -first(scaled_diff(V(from_key(sc.tkey)), V(from_key(st.mkey))));
     }
     if (SMOOTH) {
-      A += C.epsC * sc.sums.coef;
-      ce += C.epsC * (sc.sums.coef * ls + neg);
+      A += sc.sums.coef;
+      ce += sc.sums.coef * ls + neg;
     }
   }
   var loss = ce;
@@ -290,7 +291,7 @@ fn row_result(sc: Scan) -> RowResult {
     k = parts[C.scaleAt].rest;
   }
   let mode = select(NORMAL, GUARDED, inf && C.zeta != 0.0);
-  return RowResult(loss, lse, mode, k * ((A + zterm) / S), k * bt, k * C.epsC, k);
+  return RowResult(loss, lse, mode, k * ((A + zterm) / S), k * bt, k);
 }
 
 fn put_grad(i: u32, v: V) {
@@ -348,11 +349,7 @@ fn grad_lanes(u: Unit, sc: Scan, res: RowResult, scale: f32, guarded: bool) {
     } else {
       bk = select(V(0.0), bvec, i == tv);
       if (SMOOTH) {
-        var w = V(1.0);
-        if (WEIGHTS) {
-          w = wts[i];
-        }
-        bk += V(res.ek) * w;
+        bk += coef_at(idx, i) * V(res.k);
       }
     }
     put_grad(idx, scale_temp((ef - bk) * dsA) * dsB);
