@@ -150,14 +150,21 @@ fn coef_at(idx: u32, i: u32) -> V {
   return V(C.epsC) * w;
 }
 
-// d = (z − max)/T, exactly 0 at the max (k +Infinity entries included).
-fn diff_at(z: V, es: ExpAcc) -> V {
-  return select(scaled_diff(z, es.m), V(0.0), bitcast<VU>(z) == es.mbits);
+// a·(−d) for a coefficient a ≥ 0 and d = (z − m)/T ≤ 0, overflowing only where the product does:
+// for huge values of opposite signs z − m itself overflows while a·(z − m)/T need not (a < 1), so
+// there d is formed in units of 1/4 (overflow_scale: both scaled exactly) and scaled back last.
+fn neg_diff_times(a: V, z: V, m: V) -> V {
+  let s = overflow_scale(z, m);
+  return (a * -scaled_diff(z * s, m * s)) * select(V(1.0), V(4.0), s != V(1.0));
 }
 
-fn sum_add(acc: ptr<function, SumAcc>, a: V, d: V) {
+// a·(−d) at lanes of z, exactly 0 at the max (k +Infinity entries included).
+fn neg_term(a: V, z: V, es: ExpAcc) -> V {
+  return select(neg_diff_times(a, z, es.m), V(0.0), bitcast<VU>(z) == es.mbits);
+}
+
+fn sum_add(acc: ptr<function, SumAcc>, a: V, t: V) {
   kahan_add(&(*acc).coef, a);
-  let t = a * -d;
   let inf = bitcast<VU>(t) == VU(POS_INF_BITS);
   (*acc).infs += select(VU(0u), VU(1u), inf);
   kahan_add(&(*acc).neg, select(t, V(0.0), inf | (a == V(0.0))));
@@ -209,7 +216,8 @@ fn scan(u: Unit, ids: Ids) -> Scan {
       put_grad(idx, kept);
     }
     if (PROBS || SMOOTH) {
-      sum_add(&acc, coef_at(idx, i), diff_at(z, es));
+      let a = coef_at(idx, i);
+      sum_add(&acc, a, neg_term(a, z, es));
     }
   }
   let st = unit_exp_stats(es, ids);
@@ -272,7 +280,7 @@ fn row_result(sc: Scan) -> RowResult {
     ce = bt * ls;
     if (bt != 0.0 && sc.tkey != st.mkey) {
       // The target below the max: −d_t > 0 (+Infinity for a −Infinity target).
-      ce += bt * -first(scaled_diff(V(from_key(sc.tkey)), V(from_key(st.mkey))));
+      ce += first(neg_diff_times(V(bt), V(from_key(sc.tkey)), V(from_key(st.mkey))));
     }
     if (SMOOTH) {
       A += sc.sums.coef;
@@ -426,7 +434,7 @@ fn ce_write(ids: Ids) {
       kahan_add1(&coef, cs);
       let ms = parts[first_part + s].mkey;
       if (ms != st.mkey && cs != 0.0) {
-        let add = cs * -first(scaled_diff(V(from_key(ms)), M));
+        let add = first(neg_diff_times(V(cs), V(from_key(ms)), M));
         if (bitcast<u32>(add) == POS_INF_BITS) {
           infs += 1u;
         } else {

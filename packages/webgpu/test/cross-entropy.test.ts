@@ -199,45 +199,18 @@ describe('crossEntropy (array API) against core', () => {
   it('follows core on special values: NaN, +Infinity (shared mass), −Infinity targets, masked and ignored rows', async () => {
     const cols = 5;
     const I = Number.POSITIVE_INFINITY;
-    // prettier-ignore
-    const x = Float32Array.from([
-      1,
-      Number.NaN,
-      2,
-      3,
-      4, // NaN row
-      1,
-      I,
-      2,
-      I,
-      0, // two +Infinity entries share the mass, target one of them
-      1,
-      I,
-      2,
-      3,
-      0, // +Infinity elsewhere: the target's logp is −Infinity
-      -I,
-      1,
-      2,
-      3,
-      0, // a −Infinity target
-      -I,
-      -I,
-      -I,
-      -I,
-      -I, // fully masked
-      Number.NaN,
-      1,
-      2,
-      3,
-      4, // ignored: 0 loss and gradient despite the NaN
-      -I,
-      1,
-      2,
-      3,
-      0, // a −Infinity entry elsewhere (p = 0, and with ε > 0 its logp counts)
-    ]);
-    const t = Int32Array.from([0, 1, 0, 0, 0, -100, 2]);
+    const rows: Array<[number[], string]> = [
+      [[1, Number.NaN, 2, 3, 4], 'NaN row'],
+      [[1, I, 2, I, 0], 'two +Infinity entries share the mass, target one of them'],
+      [[1, I, 2, 3, 0], "+Infinity elsewhere: the target's logp is −Infinity"],
+      [[-I, 1, 2, 3, 0], 'a −Infinity target'],
+      [[-I, -I, -I, -I, -I], 'fully masked'],
+      [[Number.NaN, 1, 2, 3, 4], 'ignored: 0 loss and gradient despite the NaN'],
+      [[-I, 1, 2, 3, 0], 'a −Infinity entry elsewhere (p = 0, and with ε > 0 its logp counts)'],
+      [[3e38, -3e38, 0, 1, 2], 'x − max overflows float32 where (ε/C)·w·logp, and the loss, need not'],
+    ];
+    const x = Float32Array.from(rows.flatMap(([r]) => r));
+    const t = Int32Array.from([0, 1, 0, 0, 0, -100, 2, 2]);
     for (const options of [
       {},
       { zLoss: 0.01 },
@@ -251,6 +224,22 @@ describe('crossEntropy (array API) against core', () => {
         const g = got[key] as Float32Array;
         const r = want[key] as Float32Array;
         const check = checkAgainstOracle(g, r, { rtol: 1e-5, scale: Float64Array.from(r, (v) => Math.abs(v) + 1) });
+        expect(check.ok, `${JSON.stringify(options)} ${key}: ${describeCheck(check, g, r)}`).toBe(true);
+      }
+    }
+  });
+
+  it('keeps a finite loss finite when x − max overflows float32 (probability targets, smoothing, T = 4)', async () => {
+    const x = Float32Array.from([3e38, -3e38, 0, 1, -3.4e38, 3.4e38, 2, 0]);
+    const q = Float32Array.from([0.25, 0.25, 0.5, 0, 0, 0.5, 0, 0.5]);
+    for (const options of [{}, { labelSmoothing: 0.2, temperature: 4 }, { weight: [0.5, 0.1, 1, 0] }]) {
+      const o: CrossEntropyOptions = { ...options, cols: 4, reduction: 'none', gradient: true };
+      const got = await backend.crossEntropy(x, q, o);
+      const want = crossEntropy(x, q, o);
+      for (const key of ['loss', 'grad'] as const) {
+        const g = got[key] as Float32Array;
+        const r = want[key] as Float32Array;
+        const check = checkAgainstOracle(g, r, { rtol: RTOL, scale: Float64Array.from(r, (v) => Math.abs(v) + 1) });
         expect(check.ok, `${JSON.stringify(options)} ${key}: ${describeCheck(check, g, r)}`).toBe(true);
       }
     }
