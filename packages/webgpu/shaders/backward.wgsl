@@ -111,20 +111,6 @@ fn grad_unflushed(y: V, d: V, dot: f32) -> V {
   return dx * select(V(1.0), V(TWO_M64), sy);
 }
 
-// v / T for classes 0–2 (class 3 folds its 2^64 into y, above; for LOG: v·2^64, then 2^(-p-64)).
-fn scale_temp(v: V) -> V {
-  if (TEMP == 1u) {
-    return v * V(P.invTemp);
-  }
-  if (TEMP == 2u) {
-    return temp_scale(v * V(P.invTemp)); // 1/T = (1/τ)·2^-p, scaled down
-  }
-  if (TEMP == 3u) {
-    return temp_scale((v * V(P.invTemp)) * V(TWO_64));
-  }
-  return v;
-}
-
 // Plain lanes, or (a unit with a subnormal factor) the careful ones: one loop runs no iteration.
 fn write_grad(u: Unit, dot: f32, careful: bool) {
   let fast_end = select(u.end, u.start, careful);

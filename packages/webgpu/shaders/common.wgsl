@@ -86,14 +86,32 @@ fn two_diff(a: V, b: V) -> Pair {
 // e^r for |r| ≤ ln2/2: a degree-6 polynomial 1 + r + r²·q(r), q fitted for least maximum
 // relative error (truncation 3.2e-9; at most 0.97 ulp in float32 Horner, checked densely).
 // WGSL's built-in exp is only bound to 3 + 2|x| ulp, hence this one.
+const EXP_C6: f32 = 0.001382200513035059;
+const EXP_C5: f32 = 0.008368683978915215;
+const EXP_C4: f32 = 0.04166825860738754;
+const EXP_C3: f32 = 0.1666652113199234;
+const EXP_C2: f32 = 0.4999999403953552;
+
 fn exp_poly(r: V) -> V {
-  var p = V(0.001382200513035059);
-  p = p * r + V(0.008368683978915215);
-  p = p * r + V(0.04166825860738754);
-  p = p * r + V(0.1666652113199234);
-  p = p * r + V(0.4999999403953552);
+  var p = V(EXP_C6);
+  p = p * r + V(EXP_C5);
+  p = p * r + V(EXP_C4);
+  p = p * r + V(EXP_C3);
+  p = p * r + V(EXP_C2);
   p = p * r + V(1.0);
   return p * r + V(1.0);
+}
+
+// e^r − 1 for |r| ≤ ln2/2 from the same polynomial, without its last + 1: r·(1 + r·q(r)) keeps
+// full relative accuracy for tiny r, where exp_poly(r) − 1 would cancel.
+fn expm1_poly(r: V) -> V {
+  var p = V(EXP_C6);
+  p = p * r + V(EXP_C5);
+  p = p * r + V(EXP_C4);
+  p = p * r + V(EXP_C3);
+  p = p * r + V(EXP_C2);
+  p = p * r + V(1.0);
+  return p * r;
 }
 
 // Infinities and NaN are built at run time: as constant expressions WGSL rejects them.

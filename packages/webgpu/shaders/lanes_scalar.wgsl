@@ -27,3 +27,15 @@ fn first(v: V) -> f32 {
 fn hmax(v: V) -> f32 {
   return v;
 }
+
+// Lanes per load, the k-th lane of a load, and each lane's offset in it (kernels that pick out one
+// element of a row, such as cross-entropy's target).
+const VL: u32 = 1u;
+
+fn lane_of(v: V, k: u32) -> f32 {
+  return v;
+}
+
+fn lane_iota() -> VU {
+  return 0u;
+}

@@ -88,17 +88,30 @@ fn exp_start(mkey: u32) -> ExpAcc {
 // comparison keeps +Inf exact even where a compiler assumes finite floats (classes 2–3 compare
 // keys, which fold −0 onto +0). Terms are taken only when the max is finite and x is neither
 // the max nor −Inf; otherwise the statistics' users do not read them.
-fn exp_add(acc: ptr<function, ExpAcc>, x: V) -> V {
+struct ExpTerm { eq: VB, term: V }
+
+fn exp_term(acc: ExpAcc, x: V) -> ExpTerm {
   let xb = bitcast<VU>(x);
-  var eq = (x == (*acc).m) | (xb == (*acc).mbits);
+  var eq = (x == acc.m) | (xb == acc.mbits);
   if (TEMP >= 2u) {
-    eq = key_of(x) == VU((*acc).mkey);
+    eq = key_of(x) == VU(acc.mkey);
   }
-  (*acc).cnt += select(VU(0u), VU(1u), eq);
-  let term = select(V(0.0), exp_scaled(x, (*acc).m), !eq & (xb != VU(NEG_INF_BITS)));
+  let term = select(V(0.0), exp_scaled(x, acc.m), !eq & (xb != VU(NEG_INF_BITS)));
+  return ExpTerm(eq, term);
+}
+
+fn exp_add(acc: ptr<function, ExpAcc>, x: V) -> V {
+  let et = exp_term(*acc, x);
+  (*acc).cnt += select(VU(0u), VU(1u), et.eq);
   // The lanes are added first: positive terms, so this costs at most 2^-23 of the sum.
-  kahan_add1(&(*acc).sum, hsum(term));
-  return select(term, V(1.0), eq);
+  kahan_add1(&(*acc).sum, hsum(et.term));
+  return select(et.term, V(1.0), et.eq);
+}
+
+// What exp_add returns for x, without adding it: a second pass recomputes it instead of storing it.
+fn exp_kept(acc: ExpAcc, x: V) -> V {
+  let et = exp_term(acc, x);
+  return select(et.term, V(1.0), et.eq);
 }
 
 fn unit_exp_stats(acc: ExpAcc, ids: Ids) -> Stats {

@@ -130,3 +130,18 @@ fn over_t(v: f32) -> f32 {
   }
   return v / P.temp;
 }
+
+// v / T for a gradient term v, in every class, overflowing or flushing only when v / T does (classes
+// 2–3 scale by 2^-p in steps; softmaxBackward folds class 3's 2^64 into y instead).
+fn scale_temp(v: V) -> V {
+  if (TEMP == 1u) {
+    return v * V(P.invTemp);
+  }
+  if (TEMP == 2u) {
+    return temp_scale(v * V(P.invTemp)); // 1/T = (1/τ)·2^-p, scaled down
+  }
+  if (TEMP == 3u) {
+    return temp_scale((v * V(P.invTemp)) * V(TWO_64));
+  }
+  return v;
+}

@@ -1,11 +1,40 @@
 import { SoftmaxError } from '@softmax/core';
-import type { OpCall } from '@softmax/core/backend';
+import type { OpCall, OperandArray } from '@softmax/core/backend';
 import { type DeviceSlot, type DeviceState, disposedError, lostWithin, orLost } from './device-state.js';
 import { partBytes } from './kernels.js';
 import { type GpuOp, operandBytes } from './ops.js';
 import type { OpParams } from './params.js';
 import type { Plan } from './plan.js';
 import { COPY_DST, COPY_SRC, MAP_MODE_READ, MAP_READ, STORAGE } from './usage.js';
+
+/**
+ * What one array call uploads, computes and reads back, by its GPU op's operands (GpuOp.inputs
+ * and outputs). By default: every input uploaded, every output computed and read back (one each);
+ * an op with optional operands (crossEntropy) describes its calls itself (ArrayLayouts in backend.ts).
+ */
+export interface ArrayLayout {
+  params: OpParams;
+  /** Per input operand: the array to upload, or undefined (absent: a dummy is bound). */
+  uploads: readonly (ArrayBufferView | undefined)[];
+  /**
+   * Per output operand: undefined when absent, else the array it is read back into (none: computed
+   * on the GPU only) and, for an output written over an input's buffer, that input's index.
+   */
+  outputs: readonly ({ read?: OperandArray; overInput?: number } | undefined)[];
+  /** A value for the op's scale record in the partials (GpuOp.scaleRecord), written before the work. */
+  scale?: number;
+}
+
+export type ArrayLayoutOf = (call: OpCall, op: GpuOp, plan: Plan) => ArrayLayout;
+
+/** The default layout: the call's inputs and outputs, each read back. */
+function defaultLayout(call: OpCall, op: GpuOp): ArrayLayout {
+  return {
+    params: op.params(call.options),
+    uploads: call.inputs as Float32Array[],
+    outputs: call.outputs.map((read) => ({ read })),
+  };
+}
 
 /**
  * The array API's transport: a call's inputs are uploaded into pooled buffers, its work recorded
@@ -17,15 +46,17 @@ import { COPY_DST, COPY_SRC, MAP_MODE_READ, MAP_READ, STORAGE } from './usage.js
 /** One array call on one device: its buffers, and the validation errors of its work. */
 interface Call {
   op: GpuOp;
-  params: OpParams;
+  layout: ArrayLayout;
   plan: Plan;
   rows: number;
   cols: number;
-  ins: GPUBuffer[];
+  ins: (GPUBuffer | undefined)[];
+  /** The partials, when the plan or the op needs them (acquired, and the scale written, with the inputs). */
+  parts?: GPUBuffer;
   /** Every pooled buffer the call holds: released (or destroyed) when it ends. */
   held: GPUBuffer[];
-  /** Set once the work is submitted: each output is copied into its own. */
-  staging?: GPUBuffer[];
+  /** Set once the work is submitted: each output read back is copied into its own, with its array. */
+  staging?: Array<{ buffer: GPUBuffer; out: OperandArray }>;
   /** The popped validation scopes around the call's GPU work. */
   errors: Array<Promise<GPUError | null>>;
 }
@@ -38,16 +69,20 @@ const isShared = (b: ArrayBufferLike) => Object.prototype.toString.call(b) === '
  * is being replaced they are copied. So the result never depends on what the caller does to
  * its arrays once the call has returned its promise.
  */
-export function arrayCall(slot: DeviceSlot, op: GpuOp, call: OpCall): Promise<void> {
+export function arrayCall(slot: DeviceSlot, op: GpuOp, call: OpCall, layoutOf?: ArrayLayoutOf): Promise<void> {
   if (slot.disposed) return Promise.reject(disposedError());
-  const inputs = call.inputs as Float32Array[];
-  const outputs = call.outputs as Float32Array[];
-  const params = op.params(call.options);
+  const layoutFor = (state: DeviceState) =>
+    layoutOf ? layoutOf(call, op, state.kernels.plan(call.rows, call.cols)) : defaultLayout(call, op);
   const current = slot.state;
-  if (!current.lost) return settle(slot, current, begin(current, op, params, inputs, call), outputs);
-  const copies = inputs.map((x) => x.slice());
-  return slot.live().then((state) => settle(slot, state, begin(state, op, params, copies, call), outputs));
+  if (!current.lost) return settle(slot, current, begin(current, op, layoutFor(current), call));
+  const copies = layoutFor(current).uploads.map((x) => (x ? copyOf(x) : undefined));
+  // The new device's plan may differ: the layout is made again there, over the copies.
+  return slot
+    .live()
+    .then((state) => settle(slot, state, begin(state, op, { ...layoutFor(state), uploads: copies }, call)));
 }
+
+const copyOf = (x: ArrayBufferView) => (x as Float32Array).slice();
 
 /**
  * Synchronously writes the inputs into pooled buffers and, when the pipelines are compiled
@@ -56,8 +91,7 @@ export function arrayCall(slot: DeviceSlot, op: GpuOp, call: OpCall): Promise<vo
 function begin(
   state: DeviceState,
   op: GpuOp,
-  params: OpParams,
-  inputs: Float32Array[],
+  layout: ArrayLayout,
   { rows, cols }: { rows: number; cols: number },
 ): Call {
   const { device, kernels, pool } = state;
@@ -69,20 +103,35 @@ function begin(
       `${rows} × ${cols} float32 values take ${bytes} bytes, more than one buffer of this device holds (maxBufferSize ${device.limits.maxBufferSize} bytes)`,
     );
   }
-  const call: Call = { op, params, plan: kernels.plan(rows, cols), rows, cols, ins: [], held: [], errors: [] };
+  const call: Call = { op, layout, plan: kernels.plan(rows, cols), rows, cols, ins: [], held: [], errors: [] };
+  const overInput = new Set(layout.outputs.map((o) => o?.overInput));
   let ok = false;
   device.pushErrorScope('validation');
   try {
-    for (let i = 0; i < inputs.length; i++) {
+    layout.uploads.forEach((input, i) => {
+      if (!input) {
+        call.ins.push(undefined);
+        return;
+      }
       const size = operandBytes(op.inputs[i], rows, cols);
       // The spec's writeBuffer takes shared memory too, Dawn's does not: such an input is copied.
-      const x = isShared(inputs[i].buffer) ? inputs[i].slice() : inputs[i];
-      const b = pool.acquire(size, STORAGE | COPY_DST);
+      const x = isShared(input.buffer) ? copyOf(input) : input;
+      // An output written over an input (in place) is read back from the input's buffer.
+      const b = pool.acquire(size, STORAGE | COPY_DST | (overInput.has(i) ? COPY_SRC : 0));
       call.held.push(b);
       device.queue.writeBuffer(b, 0, x.buffer, x.byteOffset, size);
       call.ins.push(b);
+    });
+    const pb = partBytes(call.plan, op);
+    if (pb > 0) {
+      call.parts = pool.acquire(pb, STORAGE | (layout.scale === undefined ? 0 : COPY_DST));
+      call.held.push(call.parts);
+      if (layout.scale !== undefined) {
+        // The scale record's `rest` word (see Partial in row_stats.wgsl).
+        device.queue.writeBuffer(call.parts, pb - 16, new Float32Array([0, 0, layout.scale, 0]));
+      }
     }
-    if (kernels.ready(op, call.plan, params.temperature)) submit(state, call);
+    if (kernels.ready(op, call.plan, layout.params)) submit(state, call);
     ok = true;
   } finally {
     const popped = device.popErrorScope().catch(() => null);
@@ -101,27 +150,38 @@ function submit(state: DeviceState, call: Call): void {
     held.push(b);
     return b;
   };
-  const outputs: GPUBuffer[] = [];
-  const staging: GPUBuffer[] = [];
-  for (const o of op.outputs) {
+  const outputs: (GPUBuffer | undefined)[] = [];
+  const staging: Array<{ buffer: GPUBuffer; out: OperandArray }> = [];
+  const copies: Array<[GPUBuffer, GPUBuffer, number]> = [];
+  op.outputs.forEach((o, i) => {
+    const want = call.layout.outputs[i];
+    if (!want) {
+      outputs.push(undefined);
+      return;
+    }
     const size = operandBytes(o, rows, cols);
-    outputs.push(take(size, STORAGE | COPY_SRC));
-    staging.push(take(size, MAP_READ | COPY_DST));
-  }
-  const pb = partBytes(plan);
-  const parts = pb > 0 ? take(pb, STORAGE) : undefined;
+    // Written over an input, the output is that input's binding (its own is left to a dummy).
+    const over = want.overInput;
+    const b = over === undefined ? take(size, STORAGE | COPY_SRC) : (call.ins[over] as GPUBuffer);
+    outputs.push(over === undefined ? b : undefined);
+    if (want.read) {
+      const s = take(size, MAP_READ | COPY_DST);
+      staging.push({ buffer: s, out: want.read });
+      copies.push([b, s, size]);
+    }
+  });
   const encoder = device.createCommandEncoder();
-  kernels.encode(encoder, op, plan, { inputs: call.ins, outputs, parts }, call.params, { external: false });
-  for (let i = 0; i < outputs.length; i++) {
-    encoder.copyBufferToBuffer(outputs[i], 0, staging[i], 0, operandBytes(op.outputs[i], rows, cols));
-  }
+  kernels.encode(encoder, op, plan, { inputs: call.ins, outputs, parts: call.parts }, call.layout.params, {
+    external: false,
+  });
+  for (const [from, to, size] of copies) encoder.copyBufferToBuffer(from, 0, to, 0, size);
   device.queue.submit([encoder.finish()]);
   call.staging = staging;
 }
 
 /** Awaits the call, turning what may go wrong into the backend's errors (a loss, dispose, rejected work). */
-async function settle(slot: DeviceSlot, state: DeviceState, call: Call, out: Float32Array[]): Promise<void> {
-  const work = finish(slot, state, call, out);
+async function settle(slot: DeviceSlot, state: DeviceState, call: Call): Promise<void> {
+  const work = finish(slot, state, call);
   try {
     await orLost(state, work);
   } catch (error) {
@@ -139,11 +199,11 @@ async function settle(slot: DeviceSlot, state: DeviceState, call: Call, out: Flo
 }
 
 /** Submits the work if begin() could not (pipelines still compiling), then reads the results. */
-async function finish(slot: DeviceSlot, state: DeviceState, call: Call, out: Float32Array[]): Promise<void> {
+async function finish(slot: DeviceSlot, state: DeviceState, call: Call): Promise<void> {
   const { device, kernels, pool } = state;
   try {
     if (!call.staging) {
-      await kernels.prepare(call.op, call.plan, call.params.temperature);
+      await kernels.prepare(call.op, call.plan, call.layout.params);
       slot.checkOpen(state);
       device.pushErrorScope('validation');
       try {
@@ -152,10 +212,12 @@ async function finish(slot: DeviceSlot, state: DeviceState, call: Call, out: Flo
         call.errors.push(device.popErrorScope().catch(() => null));
       }
     }
-    const staging = call.staging as GPUBuffer[];
-    const map = (i: number) => staging[i].mapAsync(MAP_MODE_READ, 0, out[i].byteLength);
+    const staging = call.staging as Array<{ buffer: GPUBuffer; out: OperandArray }>;
+    // Float32 on the GPU, whatever the array (crossEntropy's row losses are a Float64Array).
+    const bytesOf = (i: number) => staging[i].out.length * 4;
+    const map = (i: number) => staging[i].buffer.mapAsync(MAP_MODE_READ, 0, bytesOf(i));
     // A failed map is reported after the validation errors, which say why (settle() wraps it).
-    // (Every op has one output so far: its map is awaited alone, without Promise.all's extra turns.)
+    // (A single output's map is awaited alone, without Promise.all's extra turns.)
     const mapped = await (staging.length === 1 ? map(0) : Promise.all(staging.map((_, i) => map(i)))).then(
       () => ({ ok: true as const }),
       (error: unknown) => ({ ok: false as const, error }),
@@ -165,9 +227,9 @@ async function finish(slot: DeviceSlot, state: DeviceState, call: Call, out: Flo
       if (error) throw new SoftmaxError('BACKEND_UNAVAILABLE', `WebGPU rejected the work: ${error.message}`);
     }
     if (!mapped.ok) throw mapped.error;
-    staging.forEach((b, i) => {
-      out[i].set(new Float32Array(b.getMappedRange(0, out[i].byteLength)));
-      b.unmap();
+    staging.forEach(({ buffer, out }, i) => {
+      out.set(new Float32Array(buffer.getMappedRange(0, bytesOf(i))));
+      buffer.unmap();
     });
   } finally {
     // Buffers of a lost device are dropped, not pooled (and a disposed pool destroys them);

@@ -1,18 +1,30 @@
-import type { Backend } from '@softmax/core';
+import { type Backend, SoftmaxError } from '@softmax/core';
 import {
   type Async,
   BackendBase,
+  describeValue,
   type OpCall,
   type OpMethods,
   type OpName,
   type OpSupport,
 } from '@softmax/core/backend';
-import { arrayCall } from './array-call.js';
+import { type ArrayLayoutOf, arrayCall } from './array-call.js';
+import { crossEntropyArrayLayout } from './cross-entropy-array.js';
+import {
+  type CrossEntropyBuffers,
+  type CrossEntropyShape,
+  encodeCrossEntropy,
+  supportsCrossEntropy,
+} from './cross-entropy-encode.js';
+import { crossEntropyParams } from './cross-entropy-params.js';
 import { acquireDevice } from './device.js';
 import { DeviceSlot, orLost } from './device-state.js';
 import { type EncodeBuffers, type EncodeShape, encodeOp } from './encode.js';
-import { GPU_OPS, type GpuOp, gpuOp } from './ops.js';
+import { scaleRecordAt } from './kernels.js';
+import { crossEntropyOp, GPU_OPS, type GpuOp, gpuOp } from './ops.js';
 import { checkBackendOptions, type Tuning, type WebGPUBackendOptions } from './options.js';
+import type { OpParams } from './params.js';
+import type { Plan } from './plan.js';
 
 /**
  * The WebGPU backend: core's BackendBase (validation, results, empty calls) over the array-call
@@ -53,6 +65,13 @@ export interface WebGPUBackend extends Omit<Backend, OpName>, OpMethods<Async> {
     output: GPUBuffer,
     shape: EncodeShape,
   ): void;
+  /**
+   * Records crossEntropy over the caller's buffers: each row's loss into `loss` (unreduced), the
+   * gradient into `grad` (`gradient: true`) or over `logits` ('in-place'), each row's log-sum-exp
+   * into `lse` when given. `reduction` sets the gradient's scale ('mean' divides by D, summed on
+   * the GPU). Throws SoftmaxError before recording anything when an argument is wrong.
+   */
+  encodeCrossEntropy(encoder: GPUCommandEncoder, buffers: CrossEntropyBuffers, shape: CrossEntropyShape): void;
 }
 
 const DEFAULT_PREPARE_SHAPES = [
@@ -64,10 +83,40 @@ const IMPLEMENTED = Object.keys(GPU_OPS) as OpName[];
 
 /** The ops of the table this backend implements: float32 only (WGSL has no float64). */
 const OP_SUPPORT: OpSupport = Object.fromEntries(IMPLEMENTED.map((name) => [name, ['float32']]));
+/** The same on a device with too few storage bindings for crossEntropy (compatibility mode). */
+const OP_SUPPORT_WITHOUT_CE: OpSupport = Object.fromEntries(
+  IMPLEMENTED.filter((name) => name !== 'crossEntropy').map((name) => [name, ['float32']]),
+);
+
+/** Ops whose array calls upload, bind and read back more than their declared operands. */
+const ARRAY_LAYOUTS: Partial<Record<string, ArrayLayoutOf>> = { crossEntropy: crossEntropyArrayLayout };
+
+/**
+ * What prepare() compiles an op for, at temperature t: its usual parameters (crossEntropy: class
+ * indices, no weights, smoothing or softcap, and the gradient into its own buffer; the other
+ * variants compile on first use).
+ */
+function prepareParams(op: GpuOp, plan: Plan, t: number): OpParams[] {
+  if (op !== crossEntropyOp) return [{ temperature: t, maskedZero: false }];
+  const base = {
+    rows: plan.rows,
+    cols: plan.cols,
+    targets: 'int32' as const,
+    weighted: false,
+    ignoreIndex: -100,
+    labelSmoothing: 0,
+    zLoss: 0,
+    softcap: 0,
+    temperature: t,
+    gradScale: 1,
+    scale: 'parts' as const,
+    scaleAt: scaleRecordAt(plan, op),
+  };
+  return [crossEntropyParams({ ...base, grad: 'out' })];
+}
 
 class Impl extends BackendBase<Async> implements WebGPUBackend {
   readonly name = 'webgpu' as const;
-  readonly ops = OP_SUPPORT;
   readonly returns = 'async' as const;
   private readonly slot: DeviceSlot;
 
@@ -84,9 +133,15 @@ class Impl extends BackendBase<Async> implements WebGPUBackend {
     return this.slot.adapterInfo;
   }
 
+  /** Every op of the table, float32 only; crossEntropy only where the device has its 8 storage bindings. */
+  get ops(): OpSupport {
+    return supportsCrossEntropy(this.slot.state.device) ? OP_SUPPORT : OP_SUPPORT_WITHOUT_CE;
+  }
+
   /** One validated call of an op of the table (BackendBase only runs those in `ops`): float32 in, read back. */
   run(call: OpCall): Promise<void> {
-    return arrayCall(this.slot, GPU_OPS[call.op.name as OpName] as GpuOp, call);
+    const name = call.op.name as OpName;
+    return arrayCall(this.slot, GPU_OPS[name] as GpuOp, call, ARRAY_LAYOUTS[name]);
   }
 
   async prepare(
@@ -96,16 +151,28 @@ class Impl extends BackendBase<Async> implements WebGPUBackend {
     const gpuOps = ops.map(gpuOp); // UNSUPPORTED_OP before any work
     const state = await this.slot.live();
     const jobs: Promise<void>[] = [];
+    const usable = gpuOps.filter((op) => op !== crossEntropyOp || supportsCrossEntropy(state.device));
     for (const { rows, cols } of shapes) {
       const plan = state.kernels.plan(rows, cols);
       // T = 1 and an ordinary T (pipelines differ by temperature class; a T past 2^±64 compiles on first use).
-      for (const op of gpuOps) for (const t of [1, 2]) jobs.push(state.kernels.prepare(op, plan, t));
+      for (const op of usable) {
+        for (const t of [1, 2])
+          for (const p of prepareParams(op, plan, t)) jobs.push(state.kernels.prepare(op, plan, p));
+      }
     }
     await orLost(state, Promise.all(jobs));
   }
 
   encode(op: OpName, encoder: GPUCommandEncoder, buffers: EncodeBuffers, shape: EncodeShape): void {
+    if (op === 'crossEntropy') {
+      encodeCrossEntropy(this.slot, encoder, crossEntropyBuffersOf(buffers, shape), crossEntropyShapeOf(shape));
+      return;
+    }
     encodeOp(this.slot, op, encoder, buffers, shape);
+  }
+
+  encodeCrossEntropy(encoder: GPUCommandEncoder, buffers: CrossEntropyBuffers, shape: CrossEntropyShape): void {
+    encodeCrossEntropy(this.slot, encoder, buffers, shape);
   }
 
   // The per-op methods: thin calls of encode(), kept as the stable API they have been.
@@ -154,4 +221,36 @@ export async function createWebGPUBackend(options?: WebGPUBackendOptions): Promi
   return new Impl(new DeviceSlot(acquired, checked));
 }
 
-export type { EncodeBuffers, EncodeShape, Tuning, WebGPUBackendOptions };
+/**
+ * encode('crossEntropy', …) in the generic form: inputs [logits, targets], outputs [loss, grad?,
+ * lse?] (core's order; a missing one undefined), and the class weights as `shape.weight`.
+ */
+function crossEntropyBuffersOf(buffers: EncodeBuffers, shape: EncodeShape): CrossEntropyBuffers {
+  if (
+    typeof buffers !== 'object' ||
+    buffers === null ||
+    !Array.isArray(buffers.inputs) ||
+    !Array.isArray(buffers.outputs)
+  ) {
+    throw new SoftmaxError('INVALID_INPUT', `buffers must be { inputs, outputs }, got ${describeValue(buffers)}`);
+  }
+  const { inputs, outputs } = buffers;
+  if (inputs.length !== 2 || outputs.length < 1 || outputs.length > 3) {
+    throw new SoftmaxError(
+      'INVALID_INPUT',
+      `crossEntropy takes 2 input buffers (logits, targets) and 1 to 3 output buffers (loss, grad, lse), got ${inputs.length} and ${outputs.length}`,
+    );
+  }
+  const weight = (shape as { weight?: GPUBuffer } | undefined)?.weight;
+  const [logits, targets] = inputs;
+  const [loss, grad, lse] = outputs as readonly (GPUBuffer | undefined)[];
+  return { logits, targets, loss: loss as GPUBuffer, grad, lse, weight };
+}
+
+function crossEntropyShapeOf(shape: EncodeShape): CrossEntropyShape {
+  if (typeof shape !== 'object' || shape === null) return shape;
+  const { weight: _, ...rest } = shape as EncodeShape & { weight?: unknown };
+  return rest as CrossEntropyShape;
+}
+
+export type { CrossEntropyBuffers, CrossEntropyShape, EncodeBuffers, EncodeShape, Tuning, WebGPUBackendOptions };

@@ -27,10 +27,11 @@ export interface DeviceState {
    */
   waiters: Set<(lost: SoftmaxError) => void>;
   /**
-   * Scratch of the GPU-resident API: the partials of split rows, and copies of inputs that are
-   * also outputs. Replaced ones stay alive until dispose (an encoder may still use them).
+   * Scratch of the GPU-resident API: the partials of split rows, copies of inputs that are also
+   * outputs, and a per-row output nobody reads (crossEntropy's lse when not asked for). Replaced
+   * ones stay alive until dispose (an encoder may still use them).
    */
-  scratch: { parts?: GPUBuffer; copies: GPUBuffer[]; retired: GPUBuffer[] };
+  scratch: { parts?: GPUBuffer; rows?: GPUBuffer; copies: GPUBuffer[]; retired: GPUBuffer[] };
 }
 
 export const disposedError = (cause?: unknown) =>
@@ -150,7 +151,7 @@ export class DeviceSlot {
     const s = this.state;
     s.pool.destroyAll();
     s.kernels.destroy();
-    for (const b of [s.scratch.parts, ...s.scratch.copies, ...s.scratch.retired]) b?.destroy();
+    for (const b of [s.scratch.parts, s.scratch.rows, ...s.scratch.copies, ...s.scratch.retired]) b?.destroy();
     if (this.replaceable) s.device.destroy();
   }
 }

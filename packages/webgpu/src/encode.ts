@@ -43,20 +43,21 @@ function splitShape(shape: EncodeShape): { layout: unknown; timestampWrites?: GP
 
 /**
  * A scratch buffer of the GPU-resident API that is at least `size` bytes: the partials of split
- * rows, or the k-th copy of an input that is also an output. Grown as needed; a replaced one is
- * kept until dispose, since an encoder not yet submitted may still use it.
+ * rows, the k-th copy of an input that is also an output, or a per-row output the caller did not
+ * ask for (written, never read). Grown as needed; a replaced one is kept until dispose, since an
+ * encoder not yet submitted may still use it.
  */
-function scratch(state: DeviceState, which: 'parts' | number, size: number): GPUBuffer {
+export function scratch(state: DeviceState, which: 'parts' | 'rows' | number, size: number): GPUBuffer {
   const { scratch: s } = state;
-  const current = which === 'parts' ? s.parts : s.copies[which];
+  const current = typeof which === 'number' ? s.copies[which] : s[which];
   if (current && current.size >= size) return current;
   if (current) s.retired.push(current);
   const b = state.device.createBuffer({
     size: BufferPool.bucket(size),
-    usage: which === 'parts' ? STORAGE : STORAGE | COPY_DST,
+    usage: typeof which === 'number' ? STORAGE | COPY_DST : STORAGE,
   });
-  if (which === 'parts') s.parts = b;
-  else s.copies[which] = b;
+  if (typeof which === 'number') s.copies[which] = b;
+  else s[which] = b;
   return b;
 }
 

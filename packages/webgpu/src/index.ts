@@ -3,6 +3,8 @@
  * are not part of the public surface (the package's tests import them from src/).
  */
 export {
+  type CrossEntropyBuffers,
+  type CrossEntropyShape,
   createWebGPUBackend,
   type EncodeBuffers,
   type EncodeShape,

@@ -7,6 +7,7 @@ import {
   type ShapeKind,
 } from '@softmax/core/backend';
 import backward from '../shaders/backward.wgsl';
+import crossEntropy from '../shaders/cross_entropy.wgsl';
 import forward from '../shaders/forward.wgsl';
 import logSumExp from '../shaders/log_sum_exp.wgsl';
 import type { OpParams } from './params.js';
@@ -28,11 +29,21 @@ export type Stage = 'fused' | 'partial' | 'write';
 export const PARTS_BINDING = 3;
 export const PARAMS_BINDING = 4;
 
-/** One input or output: its binding, and its shape from core's declaration (it sets its size and range). */
+/**
+ * One input or output: its binding, and its shape from core's declaration (it sets its size and
+ * range): rows × cols, one value per row (both bound chunk by chunk), or one value per column
+ * (class weights: bound whole).
+ */
 export interface Operand {
   readonly name: string;
   readonly binding: number;
-  readonly shape: Exclude<ShapeKind, 'scalar'>;
+  readonly shape: Exclude<ShapeKind, 'scalar'> | 'cols';
+}
+
+/** A binding of an explicit layout (ops whose kernels take more than their operands: see GpuOp.layout). */
+export interface LayoutEntry {
+  readonly binding: number;
+  readonly type: GPUBufferBindingType;
 }
 
 export interface GpuOp {
@@ -49,6 +60,21 @@ export interface GpuOp {
   readonly stages: Readonly<Record<Stage, readonly number[]>>;
   /** Kernel parameters from the call's parsed options (or the GPU-resident API's checked layout). */
   params(options: Readonly<Record<string, unknown>>): OpParams;
+  /**
+   * An explicit bind group layout, for kernels that bind optional operands (crossEntropy: a dummy
+   * buffer stands in for an absent one, which layout 'auto' could not tell from a used one). Every
+   * entry is bound at every stage; `stages` is then this list's bindings.
+   */
+  readonly layout?: readonly LayoutEntry[];
+  /** Bytes of the uniform block each chunk binds (default Params' 64; see OpParams.extra). */
+  readonly paramBytes?: number;
+  /** The binding of a second view of the uniform block (the op's own struct that holds Params as `head`). */
+  readonly paramsViewBinding?: number;
+  /** Partial records per row segment (default 1), and whether a record after them holds a scale (k). */
+  readonly partRecords?: number;
+  readonly scaleRecord?: boolean;
+  /** Entry points of one-thread stages outside the plan's (crossEntropy's normaliser). */
+  readonly aux?: Readonly<Record<string, string>>;
 }
 
 /** Operands of `op` as core declares them, at these bindings. */
@@ -107,6 +133,56 @@ const logSumExpOp: GpuOp = {
   params: temperatureOnly,
 };
 
+/**
+ * crossEntropy: cross_entropy.wgsl. Its kernels bind the logits (0, the gradient over them in
+ * place), probability targets (1), the gradient (2), class indices (6), class weights (7), and one
+ * loss (8) and one lse (9) per row; absent ones are dummies. Eight storage bindings: the backend
+ * offers crossEntropy only on devices that allow that many per stage (every core WebGPU device). Its parameters come from
+ * cross-entropy-params.ts (they need the call's targets, scale and plan, not only its options).
+ */
+const CE_LAYOUT: readonly LayoutEntry[] = [
+  { binding: 0, type: 'storage' },
+  { binding: 1, type: 'read-only-storage' },
+  { binding: 2, type: 'storage' },
+  { binding: PARTS_BINDING, type: 'storage' },
+  { binding: PARAMS_BINDING, type: 'uniform' },
+  { binding: 5, type: 'uniform' },
+  { binding: 6, type: 'read-only-storage' },
+  { binding: 7, type: 'read-only-storage' },
+  { binding: 8, type: 'storage' },
+  { binding: 9, type: 'storage' },
+];
+const CE_BINDINGS = CE_LAYOUT.map((e) => e.binding);
+
+export const crossEntropyOp: GpuOp = {
+  name: 'crossEntropy' as OpName,
+  kernel: { name: 'crossEntropy', source: crossEntropy },
+  entryPoints: { fused: 'ce_fused', partial: 'ce_partial', write: 'ce_write' },
+  constants: {},
+  inputs: [
+    { name: 'logits', binding: 0, shape: 'matrix' },
+    { name: 'probabilities', binding: 1, shape: 'matrix' },
+    { name: 'targets', binding: 6, shape: 'rows' },
+    { name: 'weight', binding: 7, shape: 'cols' },
+  ],
+  // The loss first: bind groups are cached by the first output, which must always be there.
+  outputs: [
+    { name: 'loss', binding: 8, shape: 'rows' },
+    { name: 'grad', binding: 2, shape: 'matrix' },
+    { name: 'lse', binding: 9, shape: 'rows' },
+  ],
+  stages: { fused: CE_BINDINGS, partial: CE_BINDINGS, write: CE_BINDINGS },
+  params: () => {
+    throw new Error('crossEntropy: its parameters come from crossEntropyParams()');
+  },
+  layout: CE_LAYOUT,
+  paramBytes: 144,
+  paramsViewBinding: 5,
+  partRecords: 2,
+  scaleRecord: true,
+  aux: { norm: 'ce_norm' },
+};
+
 /** The ops this backend implements, by core's name. */
 export const GPU_OPS: Readonly<Partial<Record<OpName, GpuOp>>> = {
   softmax: forwardOp('softmax', false),
@@ -114,6 +190,7 @@ export const GPU_OPS: Readonly<Partial<Record<OpName, GpuOp>>> = {
   softmaxBackward: backwardOp('softmaxBackward', false),
   logSoftmaxBackward: backwardOp('logSoftmaxBackward', true),
   logSumExp: logSumExpOp,
+  crossEntropy: crossEntropyOp,
 };
 
 /** The row of an op by name (the caller's: any value), or SoftmaxError UNSUPPORTED_OP. */
@@ -123,7 +200,7 @@ export function gpuOp(name: unknown): GpuOp {
   return op;
 }
 
-/** Bytes of one operand of a rows × cols call (float32). */
+/** Bytes of one operand of a rows × cols call (float32, or 32-bit class indices). */
 export function operandBytes(operand: Operand, rows: number, cols: number): number {
-  return (operand.shape === 'matrix' ? rows * cols : rows) * 4;
+  return (operand.shape === 'matrix' ? rows * cols : operand.shape === 'rows' ? rows : cols) * 4;
 }

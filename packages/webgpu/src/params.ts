@@ -10,6 +10,12 @@ export interface OpParams {
   temperature: number;
   /** fullyMasked: 'zero' (forward ops only). */
   maskedZero: boolean;
+  /**
+   * An op's own pipeline constants and uniform words beyond Params (crossEntropy's): `variant`
+   * names the constants (pipeline cache), `key` the words too (uniform cache); the words follow
+   * Params in the uniform block.
+   */
+  extra?: { variant: string; key: string; constants: Readonly<Record<string, number>>; words: ArrayBuffer };
 }
 
 export const PARAM_STRIDE = 256; // minUniformBufferOffsetAlignment is at most 256
@@ -53,16 +59,16 @@ export function splitTemperature(T: number): { tau: number; p: number } {
   return { tau, p };
 }
 
-/** 2^e as three float32 powers of two that all scale the same way (e clamped to ±3·126). */
-function scaleFactors(e: number): [number, number, number] {
+/** 2^e as `n` float32 powers of two that all scale the same way (e clamped to ±n·126). */
+export function scaleFactors(e: number, n = 3): number[] {
   const parts: number[] = [];
-  let rest = Math.max(-378, Math.min(378, e));
-  for (let i = 0; i < 3; i++) {
+  let rest = Math.max(-126 * n, Math.min(126 * n, e));
+  for (let i = 0; i < n; i++) {
     const part = Math.max(-126, Math.min(126, rest));
     parts.push(2 ** part);
     rest -= part;
   }
-  return parts as [number, number, number];
+  return parts;
 }
 
 /**
@@ -84,10 +90,11 @@ export function temperatureWords(temperature: number): number[] {
   return [f32(tau), hi, lo, f32(1 / tau), ...scale];
 }
 
-/** The uniform block of one chunk (see Params in common.wgsl). */
+/** The uniform block of one chunk (see Params in common.wgsl), then the op's own words, if any. */
 export function paramWords(plan: Plan, chunkIndex: number, p: OpParams): ArrayBuffer {
   const chunk = plan.chunks[chunkIndex];
-  const data = new ArrayBuffer(PARAM_BYTES);
+  const data = new ArrayBuffer(PARAM_BYTES + (p.extra?.words.byteLength ?? 0));
+  if (p.extra) new Uint8Array(data, PARAM_BYTES).set(new Uint8Array(p.extra.words));
   new Uint32Array(data, 0, 8).set([
     chunk.rows,
     plan.colsV,
