@@ -325,6 +325,7 @@ function outputFor(
   args: ArrayLike<unknown>,
   inputs: readonly OperandArray[],
   shape: CallShape,
+  length: number,
 ): { array: OperandArray; provided: boolean } {
   const why = decl.whenOption ? ` (options.${decl.whenOption})` : '';
   if (given && presence !== 'present') {
@@ -335,9 +336,7 @@ function outputFor(
   }
   if (presence === 'absent') return { array: arrayFor(decl, shape.dtype, 0), provided: false };
   if (presence === 'present') {
-    return given
-      ? { array: given, provided: true }
-      : { array: arrayFor(decl, shape.dtype, lengthFor(decl, shape.rows, shape.cols)), provided: false };
+    return given ? { array: given, provided: true } : { array: arrayFor(decl, shape.dtype, length), provided: false };
   }
   const at = decl.inPlaceOf ?? 0;
   const source = op.inputs[at];
@@ -439,10 +438,10 @@ export function validateCall(op: OpDecl, args: ArrayLike<unknown>, dtypes: reado
   const provided: boolean[] = [];
   const present: boolean[] = [];
   for (const decl of op.outputs) {
-    const n = lengthFor(decl, rows, cols);
+    const n = lengthFor(decl, rows, cols) * (decl.width ? decl.width(options) : 1);
     const presence = decl.when ? decl.when(options) : 'present';
     const given = decl.outOption ? readOut(values[decl.outOption], decl, dtype, n) : undefined;
-    const { array, provided: theirs } = outputFor(op, decl, presence, given, args, inputs, shape);
+    const { array, provided: theirs } = outputFor(op, decl, presence, given, args, inputs, shape, n);
     if (theirs) {
       const option = given
         ? `options.${decl.outOption}`

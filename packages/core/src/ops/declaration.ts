@@ -68,6 +68,11 @@ export interface OutputDecl extends OperandDecl {
    * shape and type. Writing over any other input is refused (INVALID_OPTION).
    */
   readonly mayAlias?: readonly string[];
+  /**
+   * For a 'rows' output: how many values each row has, from the call's parsed options (default
+   * 1). The output is rows × width, row-major (sample's top-n ids and log-probabilities).
+   */
+  readonly width?: (options: Readonly<Record<string, unknown>>) => number;
 }
 
 /** The shape of a call, known when its options are parsed. */
