@@ -514,6 +514,15 @@ describe('sample: what a kernel receives (OpCall)', () => {
     expect(call.present).toEqual([true, false, true, true]);
   });
 
+  it('repeatable: the options that make two calls draw the same (a seed); without them each call has its own', () => {
+    expect(OPS.sample.repeatable).toEqual({ seed: 0 });
+    const x = new Float32Array(256 * 100);
+    const a = validateCall(OPS.sample, [x, { cols: 100, ...OPS.sample.repeatable }]);
+    const b = validateCall(OPS.sample, [x, { cols: 100, ...OPS.sample.repeatable }]);
+    expect(a.params).toEqual(b.params);
+    expect(validateCall(OPS.sample, [x, { cols: 100 }]).params).not.toEqual(a.params);
+  });
+
   it('types: the result has logprobs and top exactly when the options ask', () => {
     const x = new Float32Array(4);
     expectTypeOf(sample(x).tokens).toEqualTypeOf<Int32Array>();

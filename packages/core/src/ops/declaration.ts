@@ -150,4 +150,10 @@ export interface OpDecl<Name extends string = string> {
   readonly finish?: (call: OpCall) => unknown;
   /** The reference kernel (float64 inside): fills `call.outputs`. */
   readonly reference: (call: OpCall) => void;
+  /**
+   * Options that make two calls on the same inputs compute the same outputs (sample's seed,
+   * which otherwise is fresh per call): what a check comparing a backend with the reference on
+   * its own inputs (a canary, a benchmark's verification) adds to its options.
+   */
+  readonly repeatable?: Readonly<Record<string, unknown>>;
 }

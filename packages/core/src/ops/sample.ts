@@ -194,6 +194,7 @@ export const sampleOp: OpDecl<'sample'> = {
   options,
   derive: derive as unknown as OpDecl['derive'],
   finish,
+  repeatable: { seed: 0 },
   reference: (call: OpCall) => {
     const o = call.options as unknown as SampleCallOptions;
     referenceSample({
