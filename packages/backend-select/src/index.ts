@@ -12,12 +12,14 @@ export const {
   logSoftmaxBackward,
   logSumExp,
   crossEntropy,
+  sample,
   softmaxSync,
   logSoftmaxSync,
   softmaxBackwardSync,
   logSoftmaxBackwardSync,
   logSumExpSync,
   crossEntropySync,
+  sampleSync,
 } = ops;
 
 export { type Explain, type ExplainBackend, type ExplainBucket, formatExplain } from './explain.js';

@@ -6,6 +6,12 @@ export interface AccuracyBound {
   rtol: number;
   /** Default: the dtype's smallest normal number, which allows flushing subnormal results to zero. */
   atol?: number;
+  /**
+   * sample: how close u may come to the boundary between two ids' intervals (in probability)
+   * before the backend may draw the other id, its cumulative sums being rounded otherwise than
+   * the oracle's. Default 256 · rtol.
+   */
+  sampleMargin?: number;
 }
 
 /** What a backend declares; `describeConformance` asserts it. */
@@ -59,5 +65,9 @@ export function boundFor(contract: ConformanceContract, dtype: Dtype): Required<
       `conformance contract: the backend lists ${dtype} but the contract has no ${dtype === 'float64' ? 'float64.rtol' : 'rtol'}`,
     );
   }
-  return { rtol: bound.rtol, atol: bound.atol ?? DTYPES[dtype].minNormal };
+  return {
+    rtol: bound.rtol,
+    atol: bound.atol ?? DTYPES[dtype].minNormal,
+    sampleMargin: bound.sampleMargin ?? 256 * bound.rtol,
+  };
 }

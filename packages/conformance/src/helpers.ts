@@ -16,6 +16,7 @@ export {
   softmaxBackwardScale,
   type Tolerance,
 } from './check.js';
+export { type ChiSquare, chiSquare, gammaQ } from './chi-square.js';
 export { type AccuracyBound, boundFor, type ConformanceContract, type OwnMemory } from './contract.js';
 export {
   ALL_DTYPES,
@@ -62,6 +63,15 @@ export {
   oracleSoftmaxBackward,
 } from './oracle.js';
 export {
+  type OracleDraw,
+  type OracleSample,
+  type OracleSampleRow,
+  oracleDraw,
+  oracleProcessed,
+  oracleSample,
+} from './oracle-sample.js';
+export { oraclePhilox4x32, oracleUniform } from './philox-oracle.js';
+export {
   BACKWARD_CASES,
   BAD_INPUTS,
   type BackwardCase,
@@ -77,3 +87,23 @@ export {
   uniform,
   WORKED_EXAMPLE,
 } from './vectors.js';
+export {
+  CHI_SQUARE_CASES,
+  CHI_SQUARE_P_MIN,
+  type ChiSquareCase,
+  DRAW_SEEDS,
+  gridRow,
+  HAND_VECTORS,
+  type HandVector,
+  maskWords,
+  SAMPLE_BAD_OPTIONS,
+  SAMPLE_COMBOS,
+  SAMPLE_PATTERNS,
+  type SampleBadOption,
+  type SampleCase,
+  type SampleCombo,
+  type SamplePattern,
+  sampleCase,
+  WELL_POSED,
+  wellPosed,
+} from './vectors-sample.js';

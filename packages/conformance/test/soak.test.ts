@@ -23,6 +23,7 @@ function leaking(): Backend {
     logSoftmaxBackward: leak(core.logSoftmaxBackward.bind(core)),
     logSumExp: core.logSumExp.bind(core),
     crossEntropy: core.crossEntropy.bind(core),
+    sample: core.sample.bind(core),
   };
 }
 

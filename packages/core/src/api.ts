@@ -13,6 +13,5 @@ export function createCoreBackend() {
  * The reference implementation of every op, as functions: `softmax(x, options)` and the rest.
  * See the op table (ops/table.ts) for what each one takes.
  */
-export const { softmax, logSoftmax, softmaxBackward, logSoftmaxBackward, logSumExp, crossEntropy } = functionsOf(
-  createCoreBackend(),
-);
+export const { softmax, logSoftmax, softmaxBackward, logSoftmaxBackward, logSumExp, crossEntropy, sample } =
+  functionsOf(createCoreBackend());

@@ -37,8 +37,16 @@ export type {
 } from './ops/declaration.js';
 export { fullyMasked, temperature } from './ops/options.js';
 export type { Async, Either, ReturnMode, Returns, Sync } from './ops/returns.js';
+export {
+  SAMPLE_OUTPUTS,
+  type SampleCall,
+  type SampleCallOptions,
+  type SampleParams,
+} from './ops/sample.js';
+export type { SampleBias, SampleHistory, SampleMask } from './ops/sample-options.js';
 export type { ForwardCallOptions } from './ops/softmax.js';
 export { OP_NAMES, OPS, type OpMethods, type OpName } from './ops/table.js';
+export { mulhi32, philox4x32, sampleCounter, sampleKey, sampleUniform } from './random/philox.js';
 export {
   type BackwardArgs,
   type ForwardArgs,
@@ -50,4 +58,20 @@ export {
   referenceSoftmaxBackward,
 } from './reference.js';
 export { type CrossEntropyArgs, referenceCrossEntropy } from './reference-cross-entropy.js';
+export {
+  countHistory,
+  keepProcessed,
+  processRow,
+  type RowProcessing,
+  referenceSample,
+  SAMPLE_NO_TOKEN,
+  type SampleArgs,
+  type SampleDraw,
+  type SampleFilters,
+  type SampleKeep,
+  type SampleMargins,
+  type SampleRowOptions,
+  sampleDraw,
+  sampleKeep,
+} from './reference-sample.js';
 export { checkLayout, type LayoutRequest, validateCall } from './validate.js';

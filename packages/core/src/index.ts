@@ -8,6 +8,7 @@ export {
   logSoftmax,
   logSoftmaxBackward,
   logSumExp,
+  sample,
   softmax,
   softmaxBackward,
 } from './api.js';
@@ -21,6 +22,14 @@ export type {
   Reduction,
 } from './ops/cross-entropy.js';
 export type { LogSumExpOptions } from './ops/log-sum-exp.js';
+export type {
+  LogitBiasOption,
+  PerRowOption,
+  SampleHistoryOption,
+  SampleOptions,
+  SampleResult,
+  SampleTop,
+} from './ops/sample.js';
 export type { OpName } from './ops/table.js';
 export type {
   BackwardOptions,

@@ -347,6 +347,7 @@ function planOf(op: OpDecl): Plan {
         out.outOption !== undefined &&
         out.dtype === undefined &&
         out.when === undefined &&
+        out.width === undefined &&
         out.mayAlias === undefined,
       shapeFree: optionKeys.every((k) => op.options[k].length < 3),
     };
@@ -373,7 +374,7 @@ function parseOptions(
     const key = keys[k];
     options[key] = op.options[key](values?.[1 + k], `options.${key}`, shape);
   }
-  if (!given && plan.shapeFree) plan.defaults = Object.freeze(options);
+  if (!given && plan.simple && plan.shapeFree) plan.defaults = Object.freeze(options);
   return options;
 }
 
@@ -406,6 +407,7 @@ function outputFor(
   args: ArrayLike<unknown>,
   inputs: readonly OperandArray[],
   shape: CallShape,
+  length: number,
 ): { array: OperandArray; provided: boolean } {
   const why = decl.whenOption ? ` (options.${decl.whenOption})` : '';
   if (given && presence !== 'present') {
@@ -416,9 +418,7 @@ function outputFor(
   }
   if (presence === 'absent') return { array: arrayFor(decl, shape.dtype, 0), provided: false };
   if (presence === 'present') {
-    return given
-      ? { array: given, provided: true }
-      : { array: arrayFor(decl, shape.dtype, lengthFor(decl, shape.rows, shape.cols)), provided: false };
+    return given ? { array: given, provided: true } : { array: arrayFor(decl, shape.dtype, length), provided: false };
   }
   const at = decl.inPlaceOf ?? 0;
   const source = op.inputs[at];
@@ -616,11 +616,11 @@ function generalCall(
   const present: boolean[] = [];
   for (let o = 0; o < op.outputs.length; o++) {
     const decl = op.outputs[o];
-    const n = lengthFor(decl, rows, cols);
+    const n = lengthFor(decl, rows, cols) * (decl.width ? decl.width(options) : 1);
     const presence = decl.when ? decl.when(options) : 'present';
     const value = outs?.[o] ?? (plan.outIndex[o] >= 0 ? values[plan.outIndex[o]] : undefined);
     const given = decl.outOption ? readOut(value, decl, dtype, n) : undefined;
-    const { array, provided: theirs } = outputFor(op, decl, presence, given, args, inputs, shape);
+    const { array, provided: theirs } = outputFor(op, decl, presence, given, args, inputs, shape, n);
     if (theirs) {
       const option = given
         ? `options.${decl.outOption}`

@@ -9,6 +9,7 @@ import { BACKWARD_OPS, FORWARD_OPS } from './ops.js';
  * must fail with UNSUPPORTED_OP), never silently skipped.
  */
 export const COVERED_OPS: readonly OpName[] = [
+  'sample',
   ...FORWARD_OPS.map((o) => o.name),
   ...BACKWARD_OPS.map((o) => o.name),
   'logSumExp',

@@ -14,6 +14,7 @@ import { registerOutTests } from './io.js';
 import { registerLogSumExpTests } from './log-sum-exp.js';
 import { BACKWARD_OPS, FORWARD_OPS, type SuiteContext } from './ops.js';
 import { registerPropertyTests } from './properties.js';
+import { registerSampleDtypeTests, registerSampleTests } from './sample.js';
 import { registerSpecialValueTests } from './special.js';
 
 const TEST_TIMEOUT_MS = 120_000;
@@ -62,8 +63,10 @@ export function describeConformance(
         registerHostileTests(ctx);
         if (ownMemory) registerOwnMemoryTests(ctx, ownMemory);
         registerFuzzTests(ctx);
+        if (declares('sample', dtype)) registerSampleTests(ctx);
       });
     }
+    if (backend.ops.sample) registerSampleDtypeTests(backendOf);
     describe('bad inputs', () => registerErrorTests(backendOf, backend.dtypes));
     if (OP_NAMES.some((name) => !backend.ops[name])) {
       describe('ops of the table this backend does not implement', () =>

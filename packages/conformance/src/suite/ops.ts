@@ -25,6 +25,8 @@ export interface SuiteContext {
   dtype: DtypeInfo;
   rtol: number;
   atol: number;
+  /** ConformanceContract.sampleMargin (default 256 · rtol). */
+  sampleMargin: number;
   scale: 'full' | 'small';
   /** The forward ops of FORWARD_OPS this backend declares for this dtype (the others are not run). */
   forwardOps: readonly ForwardOp[];

@@ -68,6 +68,11 @@ export interface OutputDecl extends OperandDecl {
    * shape and type. Writing over any other input is refused (INVALID_OPTION).
    */
   readonly mayAlias?: readonly string[];
+  /**
+   * For a 'rows' output: how many values each row has, from the call's parsed options (default
+   * 1). The output is rows × width, row-major (sample's top-n ids and log-probabilities).
+   */
+  readonly width?: (options: Readonly<Record<string, unknown>>) => number;
 }
 
 /** The shape of a call, known when its options are parsed. */
@@ -150,4 +155,10 @@ export interface OpDecl<Name extends string = string> {
   readonly finish?: (call: OpCall) => unknown;
   /** The reference kernel (float64 inside): fills `call.outputs`. */
   readonly reference: (call: OpCall) => void;
+  /**
+   * Options that make two calls on the same inputs compute the same outputs (sample's seed,
+   * which otherwise is fresh per call): what a check comparing a backend with the reference on
+   * its own inputs (a canary, a benchmark's verification) adds to its options.
+   */
+  readonly repeatable?: Readonly<Record<string, unknown>>;
 }

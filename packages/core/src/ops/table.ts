@@ -5,6 +5,8 @@ import { crossEntropyOp } from './cross-entropy.js';
 import type { LogSumExpMethods } from './log-sum-exp.js';
 import { logSumExpOp } from './log-sum-exp.js';
 import type { Sync } from './returns.js';
+import type { SampleMethods } from './sample.js';
+import { sampleOp } from './sample.js';
 import type { ForwardMethods } from './softmax.js';
 import { logSoftmaxOp, softmaxOp } from './softmax.js';
 
@@ -19,6 +21,7 @@ export const OPS = {
   logSoftmaxBackward: logSoftmaxBackwardOp,
   logSumExp: logSumExpOp,
   crossEntropy: crossEntropyOp,
+  sample: sampleOp,
 } as const;
 
 export type OpName = keyof typeof OPS;
@@ -30,4 +33,5 @@ export interface OpMethods<R = Sync>
   extends ForwardMethods<R>,
     BackwardMethods<R>,
     LogSumExpMethods<R>,
-    CrossEntropyMethods<R> {}
+    CrossEntropyMethods<R>,
+    SampleMethods<R> {}
