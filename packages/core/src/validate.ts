@@ -315,7 +315,7 @@ interface Plan {
   readonly simple: boolean;
   /**
    * Whether absent options parse to the same values in every call: no reader takes the call's shape
-   * (a third parameter). Then a call that sets none shares one frozen options object.
+   * (a third parameter). Then a call of a simple op that sets none shares one frozen options object.
    */
   readonly shapeFree: boolean;
   defaults?: Readonly<Record<string, unknown>>;
