@@ -27,6 +27,36 @@ export interface Budget {
   minSamples: number;
   /** Time budget for one candidate in one scenario (sampling only). */
   maxMs: number;
+  /**
+   * A candidate whose checked call took longer than this is reported (verified), not timed: the
+   * GPU candidates on a software adapter (SwiftShader) take a minute a call at crossEntropy's shapes.
+   */
+  maxCallMs?: number;
+}
+
+/** One measured call of an op: a name for the report and the options it is called with (besides cols). */
+export interface Variant {
+  name: string;
+  options: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * What an op is measured on when it has a plan of its own (crossEntropy), in place of the suite's
+ * shapes and float types; `--shapes` and `--dtype` still override both.
+ */
+export interface OpPlan {
+  shapes?: Shape[];
+  dtypes?: BenchDtype[];
+  /** The calls measured at each shape, each a scenario of its own. Default: one call with no options. */
+  variants?: Variant[];
+  /**
+   * Integer operands are made uniform in [0, cols) (an index into the row); one row in `every` (the
+   * last of each group of `every`) instead holds the value of option `option`, its default taken
+   * from the op's declaration: crossEntropy's ignored rows (ignoreIndex, −100), as padding.
+   */
+  sentinel?: { operand: string; option: string; every: number };
+  /** Measure each call's extra memory (Node CLI: a fresh process per candidate; see memory-node.ts). */
+  memory?: boolean;
 }
 
 export interface Suite {
@@ -36,6 +66,8 @@ export interface Suite {
   dtypes: BenchDtype[];
   modes: Mode[];
   budget: Budget;
+  /** Ops measured on shapes, float types or calls of their own. */
+  perOp?: Partial<Record<Op, OpPlan>>;
 }
 
 const shape = (rows: number, cols: number): Shape => ({ rows, cols });
@@ -52,25 +84,92 @@ export const defaultShapes: Shape[] = [
   shape(4096, 128),
 ];
 
+/**
+ * crossEntropy's measured calls: the loss and its gradient (a training step's), and the same
+ * written over the logits ('in-place', which needs no array of the logits' size; candidates that
+ * cannot write in place, TensorFlow.js and the unfused composition, skip it).
+ */
+export const crossEntropyVariants: Variant[] = [
+  { name: 'loss+grad', options: { reduction: 'mean', gradient: true } },
+  { name: 'in-place', options: { reduction: 'mean', gradient: 'in-place' } },
+];
+
+/** Every eighth row ignored (targets = ignoreIndex): a batch's padding. */
+const ignoredRows = { operand: 'targets', option: 'ignoreIndex', every: 8 };
+
+/** Fine-tuning shapes: tokens × vocabulary (Llama 2's 32,000, Llama 3's 128,256, Qwen 2's 151,936). */
+export const crossEntropyShapes: Shape[] = [shape(512, 32000), shape(64, 128256), shape(8, 151936)];
+
 export const suites: Record<'full' | 'quick', Suite> = {
   full: {
     name: 'full',
     shapes: defaultShapes,
-    ops: ['softmax'],
+    ops: ['softmax', 'crossEntropy'],
     dtypes: ['float32', 'float64'],
     modes: ['user', 'kernel'],
-    budget: { warmupMs: 150, sampleMs: 10, samples: 25, minSamples: 5, maxMs: 1500 },
+    budget: { warmupMs: 150, sampleMs: 10, samples: 25, minSamples: 5, maxMs: 1500, maxCallMs: 10_000 },
+    perOp: {
+      crossEntropy: {
+        shapes: crossEntropyShapes,
+        dtypes: ['float32'],
+        variants: crossEntropyVariants,
+        sentinel: ignoredRows,
+        memory: true,
+      },
+    },
   },
   // A smoke run: every candidate verified and timed on a few small shapes, in well under a minute.
   quick: {
     name: 'quick',
     shapes: [shape(1, 10), shape(1, 1000), shape(1, 32000), shape(64, 1000)],
-    ops: ['softmax'],
+    ops: ['softmax', 'crossEntropy'],
     dtypes: ['float32', 'float64'],
     modes: ['user', 'kernel'],
     budget: { warmupMs: 15, sampleMs: 2, samples: 7, minSamples: 3, maxMs: 120 },
+    perOp: {
+      crossEntropy: {
+        shapes: [shape(8, 2048)],
+        dtypes: ['float32'],
+        variants: crossEntropyVariants,
+        sentinel: ignoredRows,
+      },
+    },
   },
 };
+
+/** One scenario of a suite: an op, its call (variant), a float type and a shape. */
+export interface PlannedScenario extends Shape {
+  op: Op;
+  dtype: BenchDtype;
+  variant?: Variant;
+}
+
+/** Every scenario of a suite, in order: op, then call, then float type, then shape. */
+export function planOf(suite: Suite): PlannedScenario[] {
+  return suite.ops.flatMap((op) => {
+    const plan = suite.perOp?.[op];
+    const variants: (Variant | undefined)[] = plan?.variants ?? [undefined];
+    return variants.flatMap((variant) =>
+      (plan?.dtypes ?? suite.dtypes).flatMap((dtype) =>
+        (plan?.shapes ?? suite.shapes).map((s) => ({ op, dtype, ...s, ...(variant ? { variant } : {}) })),
+      ),
+    );
+  });
+}
+
+/**
+ * The suite with `--shapes` or `--dtype` given on the command line: they replace every op's own
+ * (an op's plan keeps its calls, sentinel and memory setting).
+ */
+export function overriding(suite: Suite, over: { shapes?: Shape[]; dtypes?: BenchDtype[] }): Suite {
+  const perOp = Object.fromEntries(
+    Object.entries(suite.perOp ?? {}).map(([op, plan]) => [
+      op,
+      { ...plan, shapes: over.shapes ? undefined : plan.shapes, dtypes: over.dtypes ? undefined : plan.dtypes },
+    ]),
+  );
+  return { ...suite, shapes: over.shapes ?? suite.shapes, dtypes: over.dtypes ?? suite.dtypes, perOp };
+}
 
 /** Every op of core's table (`--op all`); candidates say which of them they implement. */
 export const allOps: Op[] = [...OP_NAMES];
@@ -103,3 +202,7 @@ export function parseShapes(text: string): Shape[] {
 }
 
 export const shapeLabel = (s: Shape): string => `${s.rows}×${s.cols}`;
+
+/** "softmax float32 64×32000", or with its call's name: "crossEntropy loss+grad float32 512×32000". */
+export const scenarioLabel = (s: { op: string; variant?: string; dtype: string; rows: number; cols: number }): string =>
+  `${s.op}${s.variant ? ` ${s.variant}` : ''} ${s.dtype} ${shapeLabel(s)}`;

@@ -1,4 +1,4 @@
-import { shapeLabel } from '@softmax/bench-scenarios';
+import { scenarioLabel } from '@softmax/bench-scenarios';
 import { type AutoSummary, LEARNING_CALLS, scenarioKey } from './candidates/auto.js';
 import { duration, markdownTable, textTable } from './format.js';
 import type { RunResult } from './results.js';
@@ -35,7 +35,7 @@ export function autoRows(result: RunResult): string[][] {
     const learning = summary?.learningMs[scenarioKey(s)];
     const tfjs = timed.find((m) => m.candidate === 'tfjs-wasm');
     rows.push([
-      `${s.op} ${s.dtype} ${shapeLabel(s)}`,
+      scenarioLabel(s),
       best.candidate,
       duration(best.stats!.median),
       duration(mine.stats!.median),

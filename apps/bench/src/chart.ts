@@ -33,14 +33,34 @@ const decades = (lo: number, hi: number) => {
 };
 const tickLabel = (v: number) => (v >= 1e6 ? `${v / 1e6}M` : v >= 1e3 ? `${v / 1e3}k` : `${v}`);
 
+/** One chart per (op, call, dtype) of a run, in the order its scenarios ran. */
+export function chartKeys(scenarios: ScenarioResult[]): { op: Op; dtype: BenchDtype; variant?: string }[] {
+  const seen = new Map<string, { op: Op; dtype: BenchDtype; variant?: string }>();
+  for (const s of scenarios) {
+    const k = `${s.op}|${s.variant ?? ''}|${s.dtype}`;
+    if (!seen.has(k)) seen.set(k, { op: s.op, dtype: s.dtype, ...(s.variant ? { variant: s.variant } : {}) });
+  }
+  return [...seen.values()];
+}
+
+/** The chart's file name: NAME-op-dtype.svg, with the call's name for an op measured with options (loss+grad → loss-grad). */
+export const chartFile = (name: string, k: { op: string; dtype: string; variant?: string }): string =>
+  `${name}-${k.op}${k.variant ? `-${k.variant.replace(/[^A-Za-z0-9-]+/g, '-')}` : ''}-${k.dtype}.svg`;
+
 interface Point {
   elements: number;
   rows: number;
   nsPerElement: number;
 }
 
-export function chartSvg(scenarios: ScenarioResult[], candidates: CandidateInfo[], op: Op, dtype: BenchDtype): string {
-  const chosen = scenarios.filter((s) => s.op === op && s.dtype === dtype);
+export function chartSvg(
+  scenarios: ScenarioResult[],
+  candidates: CandidateInfo[],
+  op: Op,
+  dtype: BenchDtype,
+  variant?: string,
+): string {
+  const chosen = scenarios.filter((s) => s.op === op && s.dtype === dtype && s.variant === variant);
   const series = new Map<string, { candidate: string; mode: string; points: Point[] }>();
   for (const s of chosen) {
     for (const m of s.results) {
@@ -51,7 +71,7 @@ export function chartSvg(scenarios: ScenarioResult[], candidates: CandidateInfo[
     }
   }
   const all = [...series.values()].flatMap((s) => s.points);
-  const title = `${op} ${dtype}: time per element against size (log–log; lower is better)`;
+  const title = `${op}${variant ? ` ${variant}` : ''} ${dtype}: time per element against size (log–log; lower is better)`;
   if (all.length === 0) {
     return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="120" viewBox="0 0 ${W} 120"><text x="20" y="40" font-family="sans-serif" font-size="14">${esc(title)}: no verified results yet</text></svg>`;
   }

@@ -9,24 +9,29 @@ import {
   type BenchDtype,
   type Mode,
   type Op,
+  overriding,
   parseShapes,
   type Suite,
+  scenarioLabel,
   shapeLabel,
   suites,
 } from '@softmax/bench-scenarios';
 import { measureAutoFigures } from './auto-figures.js';
 import { autoSection } from './auto-report.js';
-import { chartSvg } from './chart.js';
+import { chartFile, chartKeys, chartSvg } from './chart.js';
 import { compareRuns, comparisonTable, driftLine } from './compare.js';
+import { crossEntropySection, ratioChartSvg } from './cross-entropy-report.js';
 import { candidateLines, duration, markdownReport, summaryRows, terminalReport, textTable } from './format.js';
 import { describeNodeMachine } from './machine-node.js';
+import { probeMemory, runMemoryProbe } from './memory-node.js';
 import { nodeCandidates, nodeContext } from './registry-node.js';
 import type { RunResult } from './results.js';
 import { runSuite } from './runner.js';
 
 const usage = `softmax-bench: every softmax backend against TensorFlow.js, ONNX Runtime and plain JS.
 
-  softmax-bench [options]             run the suite (default: the full suite, softmax only)
+  softmax-bench [options]             run the suite (default: the full suite: softmax, and crossEntropy
+                                      at its own shapes with its memory)
   softmax-bench compare A.json B.json diff two result files, each candidate judged against the copy
                                       floor of its own run; exit 1 on a regression beyond noise
                                       (--informational: report only, exit 0)
@@ -34,9 +39,11 @@ const usage = `softmax-bench: every softmax backend against TensorFlow.js, ONNX 
 
 options:
   --quick               a smoke run (few small shapes, short samples): well under a minute
-  --shapes 64x32000,1x10
-  --op softmax,logSoftmax,softmaxBackward,logSoftmaxBackward | all
-  --dtype float32,float64
+  --shapes 64x32000,1x10      (replaces every op's shapes, crossEntropy's too)
+  --op softmax,logSoftmax,softmaxBackward,logSoftmaxBackward,logSumExp,crossEntropy | all
+  --dtype float32,float64     (replaces every op's float types)
+  --memory | --no-memory      measure (or not) each crossEntropy call's extra memory, a fresh
+                              process per candidate (default: on in the full suite, off with --quick)
   --mode user,kernel
   --only core,tfjs-wasm,...   candidates to run (ids; the floor "copy" is always kept)
   --out DIR             where results go (default: bench/results, or bench/results/tmp with --quick)
@@ -69,7 +76,8 @@ function parseArgs(argv: string[]) {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (!a.startsWith('--')) positional.push(a);
-    else if (['--quick', '--help', '--informational'].includes(a)) flags.set(a.slice(2), 'true');
+    else if (['--quick', '--help', '--informational', '--memory', '--no-memory'].includes(a))
+      flags.set(a.slice(2), 'true');
     else {
       const [k, inline] = a.slice(2).split('=', 2);
       const v = inline ?? argv[++i];
@@ -114,25 +122,42 @@ function compare(files: string[], informational: boolean): number {
   return regressions.length > 0 && !informational ? 1 : 0;
 }
 
-/** Writes NAME.json (every sample), NAME.md and one SVG chart per (op, dtype). Returns the chart files. */
+/**
+ * Writes NAME.json (every sample), NAME.md and one SVG chart per (op, call, dtype), plus
+ * crossEntropy's speed-ups when it ran. Returns the chart files.
+ */
 function writeFiles(result: RunResult, outDir: string, name: string, json = true): string[] {
   mkdirSync(outDir, { recursive: true });
-  const pairs = [...new Set(result.scenarios.map((s) => `${s.op}|${s.dtype}`))].map(
-    (k) => k.split('|') as [Op, BenchDtype],
-  );
-  const charts = pairs.map(([op, dtype]) => {
-    const file = `${name}-${op}-${dtype}.svg`;
-    writeFileSync(path.join(outDir, file), chartSvg(result.scenarios, result.candidates, op, dtype));
+  const charts = chartKeys(result.scenarios).map((k) => {
+    const file = chartFile(name, k);
+    writeFileSync(path.join(outDir, file), chartSvg(result.scenarios, result.candidates, k.op, k.dtype, k.variant));
     return file;
   });
+  const ratios = ratioChartSvg(result);
+  const ratioFile = `${name}-crossEntropy-speedups.svg`;
+  if (ratios) {
+    writeFileSync(path.join(outDir, ratioFile), ratios);
+    charts.push(ratioFile);
+  }
   if (json) writeFileSync(path.join(outDir, `${name}.json`), `${JSON.stringify(result, null, 1)}\n`);
   writeFileSync(
     path.join(outDir, `${name}.md`),
-    [markdownReport(result, charts), ...autoSection(result, true), ''].join('\n'),
+    [
+      markdownReport(
+        result,
+        charts.filter((c) => c !== ratioFile),
+      ),
+      ...withBreak(crossEntropySection(result, true, ratios ? ratioFile : undefined)),
+      ...autoSection(result, true),
+      '',
+    ].join('\n'),
   );
 
   return charts;
 }
+
+/** A section's lines and a blank line after them (none for an empty section). */
+const withBreak = (lines: string[]): string[] => (lines.length > 0 ? [...lines, ''] : []);
 
 /** Renders the Markdown report and charts again from a result file (e.g. after a format change). */
 function report(files: string[], flags: Map<string, string>): number {
@@ -149,12 +174,18 @@ function report(files: string[], flags: Map<string, string>): number {
 async function run(flags: Map<string, string>): Promise<number> {
   const base: Suite = flags.has('quick') ? suites.quick : suites.full;
   const ops = flags.get('op') === 'all' ? allOps : oneOf<Op>(list(flags.get('op')), allOps, 'op');
+  const given = overriding(base, {
+    shapes: flags.has('shapes') ? parseShapes(flags.get('shapes')!) : undefined,
+    dtypes: oneOf<BenchDtype>(list(flags.get('dtype')), ['float32', 'float64'], 'dtype'),
+  });
+  const memory = flags.has('memory') ? true : flags.has('no-memory') ? false : undefined;
   const suite: Suite = {
-    ...base,
-    shapes: flags.has('shapes') ? parseShapes(flags.get('shapes')!) : base.shapes,
+    ...given,
     ops: ops ?? base.ops,
-    dtypes: oneOf<BenchDtype>(list(flags.get('dtype')), ['float32', 'float64'], 'dtype') ?? base.dtypes,
     modes: oneOf<Mode>(list(flags.get('mode')), ['user', 'kernel'], 'mode') ?? base.modes,
+    perOp: Object.fromEntries(
+      Object.entries(given.perOp ?? {}).map(([op, plan]) => [op, { ...plan, memory: memory ?? plan.memory }]),
+    ),
   };
   const only = list(flags.get('only'));
   const candidates = only ? nodeCandidates.filter((c) => only.includes(c.id) || c.kind === 'floor') : nodeCandidates;
@@ -164,8 +195,18 @@ async function run(flags: Map<string, string>): Promise<number> {
   const name = flags.get('name') ?? suite.name;
 
   const err = (line: string) => process.stderr.write(`${line}\n`);
+  const planned = suite.ops.filter((op) => suite.perOp?.[op]?.shapes || suite.perOp?.[op]?.dtypes);
+  const others = suite.ops.filter((op) => !planned.includes(op));
+  const part = (ops: Op[], dtypes: BenchDtype[], shapes: Suite['shapes']) =>
+    `${ops.join(',')} × ${dtypes.join(',')} × ${shapes.map(shapeLabel).join(', ')}`;
   err(
-    `softmax-bench: ${suite.name} suite: ${suite.ops.join(',')} × ${suite.dtypes.join(',')} × ${suite.shapes.map(shapeLabel).join(', ')}`,
+    `softmax-bench: ${suite.name} suite: ${[
+      ...(others.length ? [part(others, suite.dtypes, suite.shapes)] : []),
+      ...planned.map((op) => {
+        const plan = suite.perOp![op]!;
+        return part([op], plan.dtypes ?? suite.dtypes, plan.shapes ?? suite.shapes);
+      }),
+    ].join('; ')}`,
   );
   const { context, adapter } = await nodeContext();
   const t0 = performance.now();
@@ -174,10 +215,11 @@ async function run(flags: Map<string, string>): Promise<number> {
     candidates,
     context,
     machine: describeNodeMachine(adapter),
+    measureMemory: (scenario, candidate, mode, ownMemory) =>
+      probeMemory(scenario, candidate, mode, suite.perOp?.[scenario.op], ownMemory),
     onEvent(e) {
       if (e.type === 'candidate') err(`  ${candidateLines([e.info])[0]}`);
-      if (e.type === 'scenario-start')
-        err(`[${e.index + 1}/${e.total}] ${e.scenario.op} ${e.scenario.dtype} ${shapeLabel(e.scenario)}`);
+      if (e.type === 'scenario-start') err(`[${e.index + 1}/${e.total}] ${scenarioLabel(e.scenario)}`);
       if (e.type === 'measurement') {
         const m = e.measurement;
         const what = m.stats
@@ -204,6 +246,8 @@ async function run(flags: Map<string, string>): Promise<number> {
 
   console.log(`\n${terminalReport(result)}\n`);
   console.log(`Ours against the fastest peer\n${textTable(summaryRows(result))}\n`);
+  const ceLines = crossEntropySection(result, false);
+  if (ceLines.length > 0) console.log(`${ceLines.join('\n')}\n`);
   const autoLines = autoSection(result, false);
   if (autoLines.length > 0) console.log(`${autoLines.join('\n')}\n`);
   const unavailable = result.candidates.filter((c) => !c.available);
@@ -211,7 +255,7 @@ async function run(flags: Map<string, string>): Promise<number> {
   const bad = result.scenarios.flatMap((s) =>
     s.results
       .filter((m) => m.status !== 'ok')
-      .map((m) => `${m.candidate} ${m.mode} ${s.op} ${s.dtype} ${shapeLabel(s)}: ${m.status} ${m.error ?? ''}`),
+      .map((m) => `${m.candidate} ${m.mode} ${scenarioLabel(s)}: ${m.status} ${m.error ?? ''}`),
   );
   for (const b of bad) console.log(`not timed: ${b}`);
   console.log(
@@ -228,6 +272,11 @@ async function main(): Promise<number> {
   }
   if (positional[0] === 'compare') return compare(positional.slice(1), flags.has('informational'));
   if (positional[0] === 'report') return report(positional.slice(1), flags);
+  // The child process of a memory measurement (memory-node.ts), started by this CLI itself.
+  if (positional[0] === 'memory-probe') {
+    await runMemoryProbe(positional[1]);
+    return 0;
+  }
   if (positional.length > 0 && positional[0] !== 'run')
     throw new Error(`unknown command "${positional[0]}"\n\n${usage}`);
   return reexecWithSwiftShader() ?? run(flags);

@@ -1,4 +1,4 @@
-import { shapeLabel } from '@softmax/bench-scenarios';
+import { scenarioLabel } from '@softmax/bench-scenarios';
 import { duration, markdownTable, textTable } from './format.js';
 import type { Measurement, RunResult } from './results.js';
 import { type Stats, spread } from './stats.js';
@@ -24,7 +24,7 @@ const FLOOR = 'copy';
 const relSpread = (s: Stats): number => spread(s) / s.median;
 
 /**
- * Pairs each timed measurement of `a` with the same (op, dtype, shape, candidate, mode) in `b`.
+ * Pairs each timed measurement of `a` with the same (op, call, dtype, shape, candidate, mode) in `b`.
  * Each candidate is judged against the copy floor measured in the same run and scenario: on a
  * machine that is slower (or busier) overall the floor slows too, and a change of the time *per
  * floor* separates a regression of the code from drift of the machine. A change counts only when
@@ -32,8 +32,11 @@ const relSpread = (s: Stats): number => spread(s) / s.median;
  * The floor itself gets the verdict 'floor': its move is the machine's, summarised by machineDrift.
  */
 export function compareRuns(a: RunResult, b: RunResult): ComparisonRow[] {
-  const key = (s: { op: string; dtype: string; rows: number; cols: number }, candidate: string, mode: string) =>
-    `${s.op} ${s.dtype} ${shapeLabel(s)}|${candidate}|${mode}`;
+  const key = (
+    s: { op: string; variant?: string; dtype: string; rows: number; cols: number },
+    candidate: string,
+    mode: string,
+  ) => `${scenarioLabel(s)}|${candidate}|${mode}`;
   const before = new Map<string, Measurement>();
   for (const s of a.scenarios) for (const m of s.results) if (m.stats) before.set(key(s, m.candidate, m.mode), m);
   const floorOf = (s: RunResult['scenarios'][number], mode: string, source: 'a' | 'b') => {
@@ -66,7 +69,7 @@ export function compareRuns(a: RunResult, b: RunResult): ComparisonRow[] {
             ? 'regression'
             : 'improvement';
       rows.push({
-        scenario: `${s.op} ${s.dtype} ${shapeLabel(s)}`,
+        scenario: scenarioLabel(s),
         candidate: m.candidate,
         mode: m.mode,
         before: old.stats.median,

@@ -1,4 +1,4 @@
-import { shapeLabel, tolerance } from '@softmax/bench-scenarios';
+import { scenarioLabel, tolerance } from '@softmax/bench-scenarios';
 import type { CandidateInfo, Measurement, RunResult, ScenarioResult } from './results.js';
 import { spread } from './stats.js';
 
@@ -17,15 +17,40 @@ const ratio = (v: number | undefined): string => (v === undefined ? '–' : `${v
 
 export const tableHeader = ['candidate', 'mode', 'median', '±', 'ns/elem', 'GB/s', '× fastest', '× copy', 'check'];
 
-/** Header of a scenario's table: tableHeader, plus a last 'GPU time' column when a candidate reports one. */
+/** Bytes in binary units, signed ("−" below 0). */
+export function bytesText(n: number | undefined): string {
+  if (n === undefined || !Number.isFinite(n)) return '–';
+  const sign = n < 0 ? '−' : '';
+  const a = Math.abs(n);
+  if (a < 1024) return `${sign}${a} B`;
+  if (a < 1024 ** 2) return `${sign}${(a / 1024).toPrecision(3)} KiB`;
+  if (a < 1024 ** 3) return `${sign}${(a / 1024 ** 2).toPrecision(3)} MiB`;
+  return `${sign}${(a / 1024 ** 3).toPrecision(3)} GiB`;
+}
+
+/**
+ * Header of a scenario's table: tableHeader, plus a 'GPU time' column when a candidate reports one
+ * and an 'extra memory' column when the scenario's memory was measured.
+ */
 export function scenarioHeader(s: ScenarioResult): string[] {
-  return hasGpuTime(s) ? [...tableHeader, 'GPU time'] : tableHeader;
+  return [...tableHeader, ...(hasGpuTime(s) ? ['GPU time'] : []), ...(hasMemory(s) ? ['extra memory'] : [])];
 }
 
 const hasGpuTime = (s: ScenarioResult): boolean => s.results.some((m) => m.gpuStats);
+const hasMemory = (s: ScenarioResult): boolean => s.results.some((m) => m.memory);
 
-/** Numeric columns of a scenario table (right-aligned): the timings and ratios, and GPU time. */
-export const scenarioNumeric = (i: number): boolean => (i >= 2 && i <= 7) || i === tableHeader.length;
+/** Numeric columns of a scenario table (right-aligned): the timings and ratios, GPU time and memory. */
+export const scenarioNumeric = (i: number): boolean => (i >= 2 && i <= 7) || i >= tableHeader.length;
+
+/** A call's memory beyond its inputs and the gradient it returns (user), or its own memory's growth (kernel). */
+export function memoryText(m: Measurement): string {
+  const f = m.memory;
+  if (!f) return '–';
+  if (f.error) return 'error';
+  const own = f.ownGrowth === undefined ? '' : `wasm memory +${bytesText(f.ownGrowth)}`;
+  if (f.extra === undefined) return own || '–';
+  return own ? `${bytesText(f.extra)} (${own})` : bytesText(f.extra);
+}
 
 function checkText(m: Measurement): string {
   if (m.status === 'error') return `error: ${m.error}`;
@@ -37,6 +62,7 @@ function checkText(m: Measurement): string {
 export function scenarioRows(s: ScenarioResult, labels: Map<string, string>): string[][] {
   const order = (m: Measurement) => (m.stats ? m.stats.median : Number.POSITIVE_INFINITY);
   const gpu = hasGpuTime(s);
+  const memory = hasMemory(s);
   return [...s.results]
     .sort((a, b) => (a.mode === b.mode ? order(a) - order(b) : a.mode === 'user' ? -1 : 1))
     .map((m) => [
@@ -50,11 +76,12 @@ export function scenarioRows(s: ScenarioResult, labels: Map<string, string>): st
       ratio(m.ratioToCopy),
       checkText(m),
       ...(gpu ? [m.gpuStats ? duration(m.gpuStats.median) : '–'] : []),
+      ...(memory ? [memoryText(m)] : []),
     ]);
 }
 
 export const scenarioTitle = (s: ScenarioResult): string =>
-  `${s.op} ${s.dtype} ${shapeLabel(s)} (${s.elements.toLocaleString('en-US')} elements)`;
+  `${scenarioLabel(s)} (${s.elements.toLocaleString('en-US')} elements)`;
 
 export function textTable(rows: string[][], numeric: (i: number) => boolean = (i) => i >= 2 && i <= 7): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
@@ -83,7 +110,9 @@ export const labelsOf = (candidates: CandidateInfo[]): Map<string, string> =>
  * median over the fastest peer's (below 1: ours is faster). The floor is left out.
  */
 export function summaryRows(result: RunResult): string[][] {
-  const ours = result.candidates.filter((c) => c.kind === 'ours' && c.available);
+  // Ours that measured something in this run (the unfused compositions only run crossEntropy).
+  const measured = new Set(result.scenarios.flatMap((s) => s.results.map((m) => m.candidate)));
+  const ours = result.candidates.filter((c) => c.kind === 'ours' && c.available && measured.has(c.id));
   const labels = labelsOf(result.candidates);
   const kinds = new Map(result.candidates.map((c) => [c.id, c.kind]));
   const header = [
@@ -104,7 +133,7 @@ export function summaryRows(result: RunResult): string[][] {
       if (mine.every((m) => !m)) continue;
       const best = peers[0];
       rows.push([
-        `${s.op} ${s.dtype} ${shapeLabel(s)}`,
+        scenarioLabel(s),
         mode,
         best ? (labels.get(best.candidate) ?? best.candidate) : '–',
         num(best?.nsPerElement),

@@ -1,32 +1,64 @@
-import type { BenchDtype, Op } from '@softmax/bench-scenarios';
+import type { BenchDtype, Op, OpPlan } from '@softmax/bench-scenarios';
 import { seededRandom } from '@softmax/conformance/helpers';
-import { OPS, type OpName, type ShapeKind, validateCall } from '@softmax/core/backend';
-import { arrayOf, type FloatArray } from './candidate.js';
+import { OPS, type OperandArray, type OpName, type ShapeKind, validateCall } from '@softmax/core/backend';
+import { arrayOf } from './candidate.js';
 
 /**
  * The inputs of one op, made from its declaration in core's op table: logits uniform in [−8, 8)
  * (a realistic spread: exp values over ~7 decades); an operand that is another op's output (a
- * gradient's y) is that op of those logits; any other float operand (dy) uniform in [−1, 1).
+ * gradient's y) is that op of those logits; any other float operand (dy) uniform in [−1, 1); an
+ * integer operand (crossEntropy's class indices) uniform in [0, cols), an index into its row, with
+ * the plan's sentinel rows (ignored rows) set to the sentinel option's default from the declaration.
+ * The float operands come first from the generator, so adding an operand kind changed none of them.
  */
-export function makeInputs(op: Op, dtype: BenchDtype, rows: number, cols: number, seed = 1): FloatArray[] {
+export function makeInputs(
+  op: Op,
+  dtype: BenchDtype,
+  rows: number,
+  cols: number,
+  seed = 1,
+  plan?: Pick<OpPlan, 'sentinel'>,
+): OperandArray[] {
+  const decl = OPS[op];
   const next = seededRandom(seed + rows * 31 + cols);
   const n = rows * cols;
   const logits = arrayOf(dtype, n);
   for (let i = 0; i < n; i++) logits[i] = next() * 16 - 8;
-  return OPS[op].inputs.map((decl, index) => {
-    if (decl.element !== 'float' || decl.shape !== 'matrix') {
-      throw new Error(`the benchmark makes only rows × cols float inputs; ${op}'s ${decl.name} is another kind`);
+  const inputs = decl.inputs.map((operand, index): OperandArray | undefined => {
+    if (operand.element !== 'float') return undefined; // below, after every float operand
+    if (operand.shape !== 'matrix') {
+      throw new Error(`the benchmark makes float inputs of rows × cols only; ${op}'s ${operand.name} is another shape`);
     }
-    if (decl.producedBy) {
-      const call = validateCall(OPS[decl.producedBy as OpName], [logits, { cols }]);
+    if (operand.producedBy) {
+      const call = validateCall(OPS[operand.producedBy as OpName], [logits, { cols }]);
       call.op.reference(call);
-      return call.outputs[0] as FloatArray;
+      return call.outputs[0];
     }
     if (index === 0) return logits;
     const values = arrayOf(dtype, n);
     for (let i = 0; i < n; i++) values[i] = next() * 2 - 1;
     return values;
   });
+  return decl.inputs.map((operand, index) => {
+    const made = inputs[index];
+    if (made) return made;
+    const length = operandLength(operand.shape, rows, cols);
+    const values = operand.element === 'int32' ? new Int32Array(length) : new Uint32Array(length);
+    for (let i = 0; i < length; i++) values[i] = Math.min(cols - 1, Math.floor(next() * cols));
+    const sentinel = plan?.sentinel;
+    if (sentinel?.operand === operand.name && operand.shape === 'rows') {
+      const value = sentinelValue(op, sentinel.option);
+      for (let i = sentinel.every - 1; i < rows; i += sentinel.every) values[i] = value;
+    }
+    return values;
+  });
+}
+
+/** An option's default, read by the op's own option reader (crossEntropy's ignoreIndex: −100). */
+export function sentinelValue(op: Op, option: string, given?: unknown): number {
+  const read = OPS[op].options[option];
+  if (!read) throw new Error(`${op} has no option ${option}`);
+  return read(given, `options.${option}`) as number;
 }
 
 /** Elements of an operand of this shape kind (core's op table) in a call of rows × cols. */
@@ -34,9 +66,66 @@ export function operandLength(shape: ShapeKind, rows: number, cols: number): num
   return shape === 'matrix' ? rows * cols : shape === 'rows' ? rows : 1;
 }
 
-/** Bytes a call of `op` reads and writes at this shape: every operand and output of its declaration. */
-export function bytesMoved(op: Op, dtype: BenchDtype, rows: number, cols: number): number {
+/**
+ * Whether each output of `op` exists in a call with these options ('absent', 'present' or
+ * 'in-place'), by the declaration's own `when` and the reader of the option it looks at.
+ */
+export function outputPresence(op: Op, options: Readonly<Record<string, unknown>> = {}) {
+  const decl = OPS[op];
+  return decl.outputs.map((o) => {
+    if (!o.when) return 'present' as const;
+    const key = o.whenOption;
+    const parsed = key === undefined ? {} : { [key]: decl.options[key](options[key], `options.${key}`) };
+    return o.when(parsed);
+  });
+}
+
+/** The inputs (by index) a call with these options writes over: the `inPlaceOf` of its in-place outputs. */
+export function overwrittenInputs(op: Op, options: Readonly<Record<string, unknown>> = {}): number[] {
+  const outputs = OPS[op].outputs;
+  return outputPresence(op, options).flatMap((p, k) => (p === 'in-place' ? [outputs[k].inPlaceOf ?? 0] : []));
+}
+
+const elementBytes = (element: string, dtype: BenchDtype): number =>
+  element === 'float' ? (dtype === 'float32' ? 4 : 8) : 4;
+
+/**
+ * Bytes a call of `op` reads and writes at this shape: every operand of its declaration, and every
+ * output the call computes (an in-place one too: it is written), each in its own type.
+ */
+export function bytesMoved(
+  op: Op,
+  dtype: BenchDtype,
+  rows: number,
+  cols: number,
+  options: Readonly<Record<string, unknown>> = {},
+): number {
   const { inputs, outputs } = OPS[op];
-  const size = (element: string) => (element === 'float' ? (dtype === 'float32' ? 4 : 8) : 4);
-  return [...inputs, ...outputs].reduce((sum, d) => sum + operandLength(d.shape, rows, cols) * size(d.element), 0);
+  const presence = outputPresence(op, options);
+  const size = (d: { element: string; dtype?: BenchDtype }) => elementBytes(d.element, d.dtype ?? dtype);
+  return [...inputs, ...outputs.filter((_, k) => presence[k] !== 'absent')].reduce(
+    (sum, d) => sum + operandLength(d.shape, rows, cols) * size(d),
+    0,
+  );
+}
+
+/**
+ * Bytes of the new arrays of rows × cols a call returns (crossEntropy's gradient with `gradient:
+ * true`; none in place): what a call must allocate, which its extra memory is counted beyond.
+ */
+export function returnedMatrixBytes(
+  op: Op,
+  dtype: BenchDtype,
+  rows: number,
+  cols: number,
+  options: Readonly<Record<string, unknown>> = {},
+): number {
+  const presence = outputPresence(op, options);
+  return OPS[op].outputs.reduce(
+    (sum, o, k) =>
+      presence[k] === 'present' && o.shape === 'matrix'
+        ? sum + rows * cols * elementBytes(o.element, (o.dtype as BenchDtype | undefined) ?? dtype)
+        : sum,
+    0,
+  );
 }

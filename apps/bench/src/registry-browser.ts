@@ -10,6 +10,7 @@ import { ortWeb } from './candidates/ort-web.js';
 import { tfjsCpu } from './candidates/tfjs-cpu.js';
 import { tfjsWasm } from './candidates/tfjs-wasm.js';
 import { tfjsWebgpu } from './candidates/tfjs-webgpu.js';
+import { coreUnfused, wasmUnfused, webgpuUnfused } from './candidates/unfused.js';
 import { wasm } from './candidates/wasm.js';
 import { webgpu } from './candidates/webgpu.js';
 
@@ -25,6 +26,10 @@ export const browserCandidates: Candidate[] = [
   tfjsWebgpu,
   ortWeb,
   copy,
+  // crossEntropy only. Last, so every other candidate keeps its place (and its colour in the charts).
+  coreUnfused,
+  wasmUnfused,
+  webgpuUnfused,
 ];
 
 export async function browserContext(): Promise<{ context: LoadContext; adapter?: string }> {

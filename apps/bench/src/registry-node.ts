@@ -10,12 +10,13 @@ import { ortWeb } from './candidates/ort-web.js';
 import { tfjsCpu } from './candidates/tfjs-cpu.js';
 import { tfjsWasm } from './candidates/tfjs-wasm.js';
 import { tfjsWebgpu } from './candidates/tfjs-webgpu.js';
+import { coreUnfused, wasmUnfused, webgpuUnfused } from './candidates/unfused.js';
 import { wasm } from './candidates/wasm.js';
 import { wasmAllCores } from './candidates/wasm-all-cores.js';
 import { webgpu } from './candidates/webgpu.js';
 import { nodeGpu } from './node-gpu.js';
 
-/** Every candidate the CLI knows, ours first, then the peers, then the floor. */
+/** Every candidate the CLI knows, ours first, then the peers, then the floor; then the unfused compositions. */
 export const nodeCandidates: Candidate[] = [
   auto,
   core,
@@ -29,6 +30,10 @@ export const nodeCandidates: Candidate[] = [
   ortWeb,
   ortNode,
   copy,
+  // crossEntropy only. Last, so every other candidate keeps its place (and its colour in the charts).
+  coreUnfused,
+  wasmUnfused,
+  webgpuUnfused,
 ];
 
 export async function nodeContext(): Promise<{ context: LoadContext; adapter?: string }> {

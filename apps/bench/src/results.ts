@@ -1,4 +1,4 @@
-import type { BenchDtype, Budget, Mode, Op } from '@softmax/bench-scenarios';
+import type { BenchDtype, Budget, Mode, Op, OpPlan } from '@softmax/bench-scenarios';
 import type { CandidateKind } from './candidate.js';
 import type { Stats } from './stats.js';
 
@@ -42,15 +42,39 @@ export interface Measurement {
   ratioToFastest?: number;
   /** Median over the median of Float32Array.prototype.set of the same bytes. */
   ratioToCopy?: number;
+  /** Memory of one call (scenarios whose op plan asks for it; Node CLI). */
+  memory?: MemoryFigure;
+}
+
+/**
+ * What one call needs beyond what it was given, measured on its first call at the scenario's shape
+ * in a fresh process (after warm-up calls at a tiny shape), so no pool of an earlier call hides it.
+ * Bytes throughout.
+ */
+export interface MemoryFigure {
+  /** user mode: the peak resident set during the call, above the resident set just before it (Linux VmHWM, reset first). */
+  rssPeakDelta?: number;
+  /** user mode: bytes of the new rows × cols arrays the call returns (the gradient with gradient: true; 0 in place). */
+  returnedBytes?: number;
+  /** user mode: rssPeakDelta − returnedBytes: the memory beyond the logits and the gradient. */
+  extra?: number;
+  /** Growth of the candidate's own memory during the call (a wasm backend's linear memory), where it has one. */
+  ownGrowth?: number;
+  /** Why it could not be measured. */
+  error?: string;
 }
 
 export interface ScenarioResult {
   op: Op;
+  /** The call measured, for an op measured with options (crossEntropy: 'loss+grad', 'in-place'). */
+  variant?: string;
+  /** That call's options (besides cols). */
+  options?: Readonly<Record<string, unknown>>;
   dtype: BenchDtype;
   rows: number;
   cols: number;
   elements: number;
-  /** Bytes a call must read and write at least: inputs plus output. */
+  /** Bytes a call must read and write at least: inputs plus the outputs it computes. */
   bytes: number;
   results: Measurement[];
 }
@@ -66,6 +90,8 @@ export interface RunResult {
     dtypes: BenchDtype[];
     modes: Mode[];
     shapes: { rows: number; cols: number }[];
+    /** The plans of the ops measured on shapes or calls of their own. */
+    perOp?: Partial<Record<Op, OpPlan>>;
   };
   machine: Record<string, unknown>;
   candidates: CandidateInfo[];

@@ -1,8 +1,15 @@
-import type { Mode, Suite } from '@softmax/bench-scenarios';
-import type { Candidate, LoadContext, Loaded, Prepared, Problem } from './candidate.js';
+import { type Mode, planOf, type Suite } from '@softmax/bench-scenarios';
+import type { Candidate, FloatArray, LoadContext, Loaded, Output, Prepared, Problem } from './candidate.js';
 import { bytesMoved, makeInputs } from './inputs.js';
 import { oracle, verify } from './oracle.js';
-import { type CandidateInfo, type Measurement, type RunResult, SCHEMA, type ScenarioResult } from './results.js';
+import {
+  type CandidateInfo,
+  type Measurement,
+  type MemoryFigure,
+  type RunResult,
+  SCHEMA,
+  type ScenarioResult,
+} from './results.js';
 import { summarize } from './stats.js';
 
 export type BenchEvent =
@@ -17,6 +24,17 @@ export interface RunOptions {
   context: LoadContext;
   machine: Record<string, unknown>;
   onEvent?: (event: BenchEvent) => void;
+  /**
+   * Measures a verified candidate's memory in a scenario whose op plan asks for it (the Node CLI:
+   * a fresh process per candidate, see memory-node.ts); undefined: not measured.
+   */
+  measureMemory?: (
+    scenario: ScenarioResult,
+    candidate: Candidate,
+    mode: Mode,
+    /** Whether the candidate reports its own memory (Prepared.memoryBytes: a wasm backend). */
+    ownMemory: boolean,
+  ) => Promise<MemoryFigure | undefined>;
 }
 
 /** The id of the floor candidate (a copy of the same bytes), which ratios are taken against. */
@@ -34,9 +52,22 @@ interface Entry {
   spentMs: number;
 }
 
-/** Runs `iters` calls and returns milliseconds. Await only for candidates that are asynchronous. */
+/**
+ * Runs `iters` calls and returns milliseconds. Await only for candidates that are asynchronous. A
+ * candidate that must be reset before each call (in place) has each call timed alone, the reset not.
+ */
 async function timeBatch(p: Prepared, iters: number): Promise<number> {
   await p.beforeSample?.();
+  if (p.beforeEach) {
+    let ms = 0;
+    for (let i = 0; i < iters; i++) {
+      await p.beforeEach();
+      const t0 = now();
+      await p.run();
+      ms += now() - t0;
+    }
+    return ms;
+  }
   if (p.async) {
     const t0 = now();
     for (let i = 0; i < iters; i++) await p.run();
@@ -76,14 +107,18 @@ async function prepareChecked(
   c: Candidate,
   l: Loaded,
   problem: Problem,
-  expected: Float64Array,
+  expected: Output,
+  maxCallMs = Number.POSITIVE_INFINITY,
 ): Promise<Entry | Measurement> {
   const measurement: Measurement = { candidate: c.id, mode: problem.mode, status: 'error', samples: [] };
   let prepared: Prepared | undefined;
   try {
     prepared = await l.prepare(problem);
     await prepared.beforeSample?.();
+    await prepared.beforeEach?.();
+    const t0 = now();
     await prepared.run();
+    const callMs = now() - t0;
     const verdict = verify(await prepared.output(), expected, problem.dtype, problem.cols);
     measurement.check = {
       worst: verdict.worst,
@@ -95,6 +130,11 @@ async function prepareChecked(
       // A fast wrong answer is reported as wrong, never timed.
       measurement.status = 'wrong';
       measurement.error = verdict.detail;
+      await prepared.dispose();
+      return measurement;
+    }
+    if (callMs > maxCallMs) {
+      measurement.error = `verified, not timed: one call took ${(callMs / 1000).toFixed(1)} s, beyond the suite's ${maxCallMs / 1000} s a call`;
       await prepared.dispose();
       return measurement;
     }
@@ -131,6 +171,7 @@ async function gpuSamples(entry: Entry, budget: Suite['budget']): Promise<void> 
   const t0 = now();
   await entry.prepared.beforeSample?.();
   while (samples.length < budget.minSamples || (samples.length < budget.samples && now() - t0 < budget.maxMs)) {
+    await entry.prepared.beforeEach?.();
     const ns = await entry.prepared.gpuTime!();
     if (ns === undefined) return;
     samples.push(ns);
@@ -158,42 +199,59 @@ function finish(scenario: ScenarioResult, entries: Measurement[]) {
 
 export async function runSuite(options: RunOptions): Promise<RunResult> {
   const { suite, candidates, context, machine } = options;
+  const runOptions = options;
   const emit = options.onEvent ?? (() => {});
   const startedAt = new Date().toISOString();
   const { loaded, infos } = await loadAll(candidates, context, emit);
   const scenarios: ScenarioResult[] = [];
-  const plan = suite.ops.flatMap((op) =>
-    suite.dtypes.flatMap((dtype) => suite.shapes.map((shape) => ({ op, dtype, ...shape }))),
-  );
+  const plan = planOf(suite);
   const { budget } = suite;
+  // The plans of the ops this run measures, recorded with the suite.
+  const planned = suite.ops.flatMap((op) => (suite.perOp?.[op] ? [[op, suite.perOp[op]] as const] : []));
 
-  for (const [index, { op, dtype, rows, cols }] of plan.entries()) {
+  for (const [index, { op, dtype, rows, cols, variant }] of plan.entries()) {
     const elements = rows * cols;
+    const options = variant?.options ?? {};
+    const opPlan = suite.perOp?.[op];
     const scenario: ScenarioResult = {
       op,
+      ...(variant ? { variant: variant.name, options: variant.options } : {}),
       dtype,
       rows,
       cols,
       elements,
-      bytes: bytesMoved(op, dtype, rows, cols),
+      bytes: bytesMoved(op, dtype, rows, cols, options),
       results: [],
     };
     emit({ type: 'scenario-start', scenario, index, total: plan.length });
-    const inputs = makeInputs(op, dtype, rows, cols);
-    const expectedOp = oracle(op, inputs, cols);
-    const expectedCopy = Float64Array.from(inputs[0]);
+    const inputs = makeInputs(op, dtype, rows, cols, undefined, opPlan);
+    const expectedOp = oracle(op, inputs, cols, options);
+    const x = inputs[0] as FloatArray;
+    const expectedCopy = Float64Array.from(x);
 
     const entries: Entry[] = [];
+    const ownMemory = new Set<Measurement>();
     for (const c of candidates) {
       const l = loaded.get(c.id);
       if (!l) continue;
       for (const mode of suite.modes) {
-        if (!l.supports(op, dtype, mode)) continue;
-        const problem: Problem = { op, dtype, mode, rows, cols, inputs, x: inputs[0] };
+        if (!l.supports(op, dtype, mode, options)) continue;
+        const problem: Problem = {
+          op,
+          dtype,
+          mode,
+          rows,
+          cols,
+          inputs,
+          x,
+          options,
+          ...(variant ? { variant: variant.name } : {}),
+        };
         const expected = c.kind === 'floor' ? expectedCopy : expectedOp;
-        const got = await prepareChecked(c, l, problem, expected);
+        const got = await prepareChecked(c, l, problem, expected, budget.maxCallMs);
         if ('prepared' in got) {
           entries.push(got);
+          if (got.prepared.memoryBytes) ownMemory.add(got.measurement);
           scenario.results.push(got.measurement);
         } else {
           scenario.results.push(got);
@@ -257,6 +315,19 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
       } catch {}
     }
     finish(scenario, scenario.results);
+    // Memory, where the op's plan asks for it: after the timings, never beside them.
+    const { measureMemory } = runOptions;
+    if (opPlan?.memory && measureMemory) {
+      for (const m of scenario.results.filter((r) => r.status === 'ok')) {
+        const c = candidates.find((k) => k.id === m.candidate)!;
+        if (c.kind === 'floor') continue;
+        try {
+          m.memory = await measureMemory(scenario, c, m.mode, ownMemory.has(m));
+        } catch (e) {
+          m.memory = { error: message(e) };
+        }
+      }
+    }
     for (const m of scenario.results.filter((r) => r.status === 'ok'))
       emit({ type: 'measurement', scenario, measurement: m });
     scenarios.push(scenario);
@@ -274,7 +345,15 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
     schema: SCHEMA,
     startedAt,
     finishedAt: new Date().toISOString(),
-    suite: { name: suite.name, budget, ops: suite.ops, dtypes: suite.dtypes, modes: suite.modes, shapes: suite.shapes },
+    suite: {
+      name: suite.name,
+      budget,
+      ops: suite.ops,
+      dtypes: suite.dtypes,
+      modes: suite.modes,
+      shapes: suite.shapes,
+      ...(planned.length > 0 ? { perOp: Object.fromEntries(planned) } : {}),
+    },
     machine,
     candidates: infos,
     scenarios,

@@ -37,6 +37,9 @@ describe('softmax-bench --quick (the CLI, end to end)', () => {
       'ort-web',
       'ort-node',
       'copy',
+      'core-unfused',
+      'wasm-unfused',
+      'webgpu-unfused',
     ]) {
       expect(ids).toContain(id);
     }
@@ -44,9 +47,21 @@ describe('softmax-bench --quick (the CLI, end to end)', () => {
       // Unavailable is allowed only with a reason, and never for the CPU candidates.
       if (!c.available) expect(c.reason, c.id).toBeTruthy();
     }
-    const mustLoad = ['core', 'wasm', 'wasm-mt', 'js-3pass', 'tfjs-cpu', 'tfjs-wasm', 'ort-web', 'ort-node', 'copy'];
-    // With SwiftShader installed (scripts/setup) a WebGPU adapter exists, so both GPU candidates must load.
-    if (existsSync(swiftShader)) mustLoad.push('webgpu', 'tfjs-webgpu');
+    const mustLoad = [
+      'core',
+      'wasm',
+      'wasm-mt',
+      'js-3pass',
+      'tfjs-cpu',
+      'tfjs-wasm',
+      'ort-web',
+      'ort-node',
+      'copy',
+      'core-unfused',
+      'wasm-unfused',
+    ];
+    // With SwiftShader installed (scripts/setup) a WebGPU adapter exists, so the GPU candidates must load.
+    if (existsSync(swiftShader)) mustLoad.push('webgpu', 'tfjs-webgpu', 'webgpu-unfused');
     for (const id of mustLoad) {
       const c = result.candidates.find((x) => x.id === id)!;
       expect(c.available, `${id}: ${c.reason}`).toBe(true);
@@ -63,8 +78,31 @@ describe('softmax-bench --quick (the CLI, end to end)', () => {
       }
     }
 
+    // One small crossEntropy scenario per call: every candidate that can make it is verified and timed.
+    const ce = result.scenarios.filter((sc) => sc.op === 'crossEntropy');
+    expect(ce.map((sc) => `${sc.variant} ${sc.dtype} ${sc.rows}×${sc.cols}`)).toEqual([
+      'loss+grad float32 8×2048',
+      'in-place float32 8×2048',
+    ]);
+    const timed = (sc: (typeof ce)[number]) =>
+      sc.results.filter((m) => m.status === 'ok').map((m) => `${m.candidate} ${m.mode}`);
+    const ceMust = ['core user', 'core-unfused user', 'wasm-unfused user', 'wasm-unfused kernel', 'tfjs-wasm user'];
+    ceMust.push('tfjs-wasm kernel', 'auto user', 'copy user');
+    if (existsSync(swiftShader)) ceMust.push('tfjs-webgpu user', 'tfjs-webgpu kernel', 'webgpu-unfused user');
+    for (const id of ceMust) expect(timed(ce[0])).toContain(id);
+    expect(timed(ce[1])).toEqual(expect.arrayContaining(['core user', 'auto user', 'copy user']));
+    expect(timed(ce[1]).filter((m) => /tfjs|unfused/.test(m))).toEqual([]);
+    expect(stdout).toContain('crossEntropy loss+grad float32 8×2048');
+
     const md = readFileSync(path.join(out, 'quick.md'), 'utf8');
     expect(md).toContain('| candidate | mode | median |');
+    expect(md).toContain('## crossEntropy: fused against TensorFlow.js and the unfused composition');
+    expect(md).toMatch(
+      /\| crossEntropy loss\+grad float32 8×2048 \| user \| core \| core-unfused \| [^|]+ \| [^|]+ \| [\d.]+× \|/,
+    );
+    expect(md).toContain('quick-crossEntropy-speedups.svg');
+    expect(readFileSync(path.join(out, 'quick-crossEntropy-speedups.svg'), 'utf8')).toContain('<rect');
+    expect(md).toContain('quick-crossEntropy-loss-grad-float32.svg');
     expect(md).toContain('quick-softmax-float32.svg');
     const svg = readFileSync(path.join(out, 'quick-softmax-float32.svg'), 'utf8');
     expect(svg.startsWith('<svg')).toBe(true);
@@ -80,6 +118,34 @@ describe('softmax-bench --quick (the CLI, end to end)', () => {
     expect(readFileSync(path.join(again, 'quick.md'), 'utf8')).toBe(md);
     expect(readFileSync(path.join(again, 'quick-softmax-float32.svg'), 'utf8')).toBe(svg);
   });
+
+  it("measures a crossEntropy call's extra memory: none of the logits' size fused or in place, one for the unfused log-softmax", async () => {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'softmax-bench-memory-'));
+    const [rows, cols] = [128, 32000];
+    const args = ['--quick', '--op', 'crossEntropy', '--shapes', `${rows}x${cols}`, '--mode', 'user'];
+    await promisify(execFile)(
+      process.execPath,
+      [cli, ...args, '--only', 'core,core-unfused', '--memory', '--out', out, '--name', 'm'],
+      { maxBuffer: 64 * 1024 * 1024, timeout: 200_000 },
+    );
+    const result = JSON.parse(readFileSync(path.join(out, 'm.json'), 'utf8')) as RunResult;
+    const logits = rows * cols * 4;
+    const memory = (variant: string, id: string) =>
+      result.scenarios.find((sc) => sc.variant === variant)!.results.find((m) => m.candidate === id)!.memory!;
+    const fused = memory('loss+grad', 'core');
+    expect(fused.error).toBeUndefined();
+    // The peak includes the gradient it returns, which is then not counted as extra.
+    expect(fused.returnedBytes).toBe(logits);
+    expect(fused.rssPeakDelta).toBeGreaterThan(0.9 * logits);
+    expect(fused.extra! / logits).toBeLessThan(0.5);
+    expect(memory('in-place', 'core').returnedBytes).toBe(0);
+    expect(memory('in-place', 'core').extra! / logits).toBeLessThan(0.5);
+    // The composition holds its rows × cols log-softmax beside the gradient.
+    expect(memory('loss+grad', 'core-unfused').extra! / logits).toBeGreaterThan(0.9);
+    const md = readFileSync(path.join(out, 'm.md'), 'utf8');
+    expect(md).toContain('### Memory of one call');
+    expect(md).toMatch(/\| crossEntropy in-place float32 128×32000 \| core \| user \| [^|]+ \| 0 B \|/);
+  }, 240_000);
 
   it('compare flags a regression and exits 1', async () => {
     const out = mkdtempSync(path.join(os.tmpdir(), 'softmax-bench-compare-'));

@@ -66,6 +66,9 @@ describe('the benchmark page in headless Chromium (WebGPU via SwiftShader)', () 
         'tfjs-webgpu',
         'ort-web',
         'copy',
+        'core-unfused',
+        'wasm-unfused',
+        'webgpu-unfused',
       ]) {
         expect(byId.get(id)?.available, `${id}: ${byId.get(id)?.reason}`).toBe(true);
       }
@@ -79,6 +82,16 @@ describe('the benchmark page in headless Chromium (WebGPU via SwiftShader)', () 
         result.scenarios.reduce((n, s) => n + s.results.length, 0),
       );
       expect(await page.locator('#charts svg path').count()).toBeGreaterThan(0);
+      // crossEntropy ran (its quick scenario, both calls), and its section shows the fused-vs-unfused pairs.
+      expect(result.scenarios.filter((s) => s.op === 'crossEntropy').map((s) => s.variant)).toEqual([
+        'loss+grad',
+        'in-place',
+      ]);
+      const ceReport = (await page.locator('#ce-report').textContent()) ?? '';
+      expect(ceReport).toMatch(
+        /crossEntropy loss\+grad float32 8×2048\s+user\s+core\s+core-unfused\s+\S+ \S+\s+\S+ \S+\s+[\d.]+×/,
+      );
+      expect(await page.locator('#ce-chart svg rect').count()).toBeGreaterThan(1);
       // And auto's section: regret per shape against the single candidates, and its explain() table.
       const autoReport = (await page.locator('#auto-report').textContent()) ?? '';
       expect(autoReport).toContain('@softmax/auto against each single candidate');

@@ -1,6 +1,7 @@
-import { type Op, parseShapes, type Suite, suites } from '@softmax/bench-scenarios';
+import { overriding, parseShapes, type Suite, suites } from '@softmax/bench-scenarios';
 import { autoSection } from '../src/auto-report.js';
-import { chartSvg } from '../src/chart.js';
+import { chartKeys, chartSvg } from '../src/chart.js';
+import { crossEntropySection, ratioChartSvg } from '../src/cross-entropy-report.js';
 import { candidateLines, scenarioHeader, scenarioNumeric, scenarioRows, scenarioTitle } from '../src/format.js';
 import { browserCandidates, browserContext, describeBrowser } from '../src/registry-browser.js';
 import type { CandidateInfo, RunResult, ScenarioResult } from '../src/results.js';
@@ -35,9 +36,8 @@ function renderTable(s: ScenarioResult, candidates: CandidateInfo[]): HTMLTableE
 }
 
 function renderCharts(scenarios: ScenarioResult[], candidates: CandidateInfo[]) {
-  const pairs = [...new Set(scenarios.map((s) => `${s.op}|${s.dtype}`))].map((k) => k.split('|'));
-  $('charts').innerHTML = pairs
-    .map(([op, dtype]) => chartSvg(scenarios, candidates, op as Op, dtype as 'float32'))
+  $('charts').innerHTML = chartKeys(scenarios)
+    .map((k) => chartSvg(scenarios, candidates, k.op, k.dtype, k.variant))
     .join('\n');
 }
 
@@ -49,6 +49,8 @@ async function run(suite: Suite) {
   $('candidates').innerHTML = '';
   $('tables').innerHTML = '';
   $('auto-report').textContent = '';
+  $('ce-report').textContent = '';
+  $('ce-chart').innerHTML = '';
   const done: ScenarioResult[] = [];
   const infos: CandidateInfo[] = [];
   try {
@@ -80,6 +82,9 @@ async function run(suite: Suite) {
     link.href = URL.createObjectURL(blob);
     link.hidden = false;
     status.textContent = `done: ${result.scenarios.length} scenarios, ${((Date.parse(result.finishedAt) - Date.parse(result.startedAt)) / 1000).toFixed(1)} s`;
+    // crossEntropy's speed-ups against tfjs and the unfused composition, as in the CLI's report.
+    $('ce-report').textContent = crossEntropySection(result, false).join('\n') || 'crossEntropy did not run.';
+    $('ce-chart').innerHTML = ratioChartSvg(result) ?? '';
     // auto's regret per shape, learning cost and explain() table, as in the CLI's report.
     $('auto-report').textContent = autoSection(result, false).join('\n') || '@softmax/auto did not run.';
     window.__bench = { done: true, result };
@@ -94,7 +99,10 @@ async function run(suite: Suite) {
 function suiteFromForm(): Suite {
   const base = suites[$<HTMLSelectElement>('suite').value as 'quick' | 'full'];
   const shapes = $<HTMLInputElement>('shapes').value.trim();
-  return { ...base, ops: [$<HTMLSelectElement>('op').value as Op], shapes: shapes ? parseShapes(shapes) : base.shapes };
+  const op = $<HTMLSelectElement>('op').value as Suite['ops'][number] | '';
+  // '' (the default): the suite's ops, softmax and crossEntropy at its own shapes; a chosen op runs alone.
+  const ops = op === '' ? base.ops : [op];
+  return shapes ? { ...overriding(base, { shapes: parseShapes(shapes) }), ops } : { ...base, ops };
 }
 
 $('controls').addEventListener('submit', (e) => {

@@ -1,28 +1,55 @@
 import type { Mode, Op } from '@softmax/bench-scenarios';
-import type { Backend, FloatArray } from '@softmax/core';
-import type { Loaded, Prepared, Problem } from '../candidate.js';
+import type { Backend } from '@softmax/core';
+import type { Loaded, OperandArray, Output, Prepared, Problem } from '../candidate.js';
+import { overwrittenInputs } from '../inputs.js';
 
-/** Calls one op of a @softmax Backend as a user does: arrays in, a new array out. */
-function call(backend: Backend, p: Problem): unknown {
-  return (backend[p.op] as (...args: unknown[]) => unknown).call(backend, ...p.inputs, { cols: p.cols });
+/**
+ * The problem's inputs as one candidate calls them: the shared arrays, except those its call writes
+ * over (crossEntropy's logits with `gradient: 'in-place'`), which are copies of its own; `restore`
+ * puts the shared values back into them (undefined when nothing is overwritten).
+ */
+export function workingInputs(p: Problem): { inputs: OperandArray[]; restore?: () => void } {
+  const overwritten = overwrittenInputs(p.op, p.options);
+  if (overwritten.length === 0) return { inputs: p.inputs };
+  const inputs = p.inputs.map((a, i) => (overwritten.includes(i) ? a.slice() : a));
+  return {
+    inputs,
+    restore() {
+      for (const i of overwritten) inputs[i].set(p.inputs[i] as never);
+    },
+  };
+}
+
+/** The arguments of a user call of the problem's op: its inputs, then its options with cols. */
+export const argsOf = (p: Problem, inputs: readonly OperandArray[]): unknown[] => [
+  ...inputs,
+  { ...p.options, cols: p.cols },
+];
+
+/** Calls one op of a @softmax Backend as a user does: arrays in, a new array (or result object) out. */
+function call(backend: Backend, p: Problem, inputs: readonly OperandArray[]): unknown {
+  return (backend[p.op] as (...a: unknown[]) => unknown).call(backend, ...argsOf(p, inputs));
 }
 
 /**
  * The user-facing measurement shared by every @softmax backend (core, wasm, webgpu): the
  * public `Backend` API, input array to output array, including validation and readback.
  */
-export function userPrepared(backend: Backend, p: Problem, isAsync: boolean): Prepared {
+export function userPrepared(backend: Backend, p: Problem, isAsync: boolean, memoryBytes?: () => number): Prepared {
+  const { inputs, restore } = workingInputs(p);
   let last: unknown;
   return {
     async: isAsync,
     run: isAsync
       ? async () => {
-          last = await call(backend, p);
+          last = await call(backend, p, inputs);
         }
       : () => {
-          last = call(backend, p);
+          last = call(backend, p, inputs);
         },
-    output: async () => (await last) as FloatArray,
+    output: async () => (await last) as Output,
+    ...(restore ? { beforeEach: restore } : {}),
+    ...(memoryBytes ? { memoryBytes } : {}),
     dispose() {},
   };
 }
@@ -35,6 +62,8 @@ export function backendLoaded(
     isAsync: boolean;
     details?: Record<string, string>;
     kernel?: { ops: Op[]; prepare(p: Problem): Promise<Prepared> };
+    /** The backend's own memory in bytes (wasm's linear memory), for the memory figures. */
+    memoryBytes?: () => number;
   },
 ): Loaded {
   return {
@@ -47,7 +76,7 @@ export function backendLoaded(
     },
     async prepare(p) {
       if (p.mode === 'kernel') return opts.kernel!.prepare(p);
-      return userPrepared(backend, p, opts.isAsync);
+      return userPrepared(backend, p, opts.isAsync, opts.memoryBytes);
     },
     dispose: () => backend.dispose(),
   };

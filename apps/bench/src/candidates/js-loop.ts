@@ -69,7 +69,7 @@ export const jsLoop: Candidate = {
           async: false,
           run() {
             const out = arrayOf(p.dtype, p.x.length);
-            kernel(p.x, p.inputs[1], out, p.rows, p.cols);
+            kernel(p.x, p.inputs[1] as FloatArray | undefined, out, p.rows, p.cols);
             last = out;
           },
           output: async () => last!,

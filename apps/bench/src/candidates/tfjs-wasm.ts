@@ -6,7 +6,8 @@ export const tfjsWasm: Candidate = {
   id: 'tfjs-wasm',
   label: 'TensorFlow.js wasm',
   kind: 'peer',
-  description: '@tensorflow/tfjs-backend-wasm (XNNPACK, SIMD, one thread), tf.softmax along the last axis',
+  description:
+    '@tensorflow/tfjs-backend-wasm (XNNPACK, SIMD, one thread), tf.softmax along the last axis; crossEntropy: tf.losses.softmaxCrossEntropy of tf.oneHot labels, its gradient by tf.valueAndGrad',
   async load(ctx) {
     const tf = await importTfjs();
     const wasm = (await import('@tensorflow/tfjs-backend-wasm')) as typeof import('@tensorflow/tfjs-backend-wasm') & {

@@ -37,7 +37,7 @@ export const tfjsWebgpu: Candidate = {
   label: 'TensorFlow.js webgpu',
   kind: 'peer',
   description:
-    '@tensorflow/tfjs-backend-webgpu, tf.softmax along the last axis (GPU time: tf.time() kernelMs, kernel mode)',
+    '@tensorflow/tfjs-backend-webgpu, tf.softmax along the last axis; crossEntropy: tf.losses.softmaxCrossEntropy of tf.oneHot labels, its gradient by tf.valueAndGrad (GPU time: tf.time() kernelMs, kernel mode)',
   async load(ctx) {
     if (!ctx.gpu) throw new Error(ctx.gpuReason ?? 'no WebGPU adapter');
     const nav = globalThis.navigator as Navigator | undefined;
