@@ -5,6 +5,7 @@ import { floatDtypeOf, lengthOf } from '../typed-arrays.js';
 import type { FloatArray, OutputOf, SoftmaxInput } from '../types.js';
 import type { OpCall, OpDecl, OptionReader } from './declaration.js';
 import { temperature } from './options.js';
+import type { Asks, Part } from './result-types.js';
 import type { Returns, Sync } from './returns.js';
 
 /**
@@ -354,20 +355,6 @@ export const crossEntropyOp: OpDecl<'crossEntropy'> = {
     });
   },
 };
-
-/** Whether an options type asks for `key` for sure ('yes'), surely not ('no'), or may ('maybe'). */
-type Asks<O, K extends string, Yes> = K extends keyof O
-  ? [O[K]] extends [Yes]
-    ? 'yes'
-    : [O[K]] extends [false | undefined]
-      ? 'no'
-      : 'maybe'
-  : 'no';
-type Part<A, Key extends string, Answer> = Answer extends 'yes'
-  ? { [P in Key]: A }
-  : Answer extends 'no'
-    ? { [P in Key]?: undefined }
-    : { [P in Key]?: A };
 
 /**
  * What crossEntropy returns: `loss` (length rows for 'none', else 1), `grad` when `gradient` is
