@@ -86,6 +86,9 @@ describe('oracle', () => {
       Number.POSITIVE_INFINITY,
       Number.NEGATIVE_INFINITY,
     ]);
+    // One logit: the result is x/T itself, a zero's sign included (fast-check found −5e-324 at T = 7).
+    expect(oracleLogSumExp([-5e-324], { temperature: 7 })[0]).toBe(exactRow([-5e-324], 7).logSumExp);
+    expect(Object.is(oracleLogSumExp([-5e-324], { temperature: 7 })[0], -0)).toBe(true);
     // Two equal maxima: log 2 exactly rounded; a huge logit at T = 1e-300 overflows as the true value does.
     expect(oracleLogSumExp([5, 5])[0]).toBe(exactRow([5, 5]).logSumExp);
     expect(oracleLogSumExp([1e10, 0], { temperature: 1e-300 })[0]).toBe(Number.POSITIVE_INFINITY);
