@@ -92,18 +92,8 @@ const EXP_C4: f32 = 0.04166825860738754;
 const EXP_C3: f32 = 0.1666652113199234;
 const EXP_C2: f32 = 0.4999999403953552;
 
-fn exp_poly(r: V) -> V {
-  var p = V(EXP_C6);
-  p = p * r + V(EXP_C5);
-  p = p * r + V(EXP_C4);
-  p = p * r + V(EXP_C3);
-  p = p * r + V(EXP_C2);
-  p = p * r + V(1.0);
-  return p * r + V(1.0);
-}
-
-// e^r − 1 for |r| ≤ ln2/2 from the same polynomial, without its last + 1: r·(1 + r·q(r)) keeps
-// full relative accuracy for tiny r, where exp_poly(r) − 1 would cancel.
+// e^r − 1 for |r| ≤ ln2/2: r·(1 + r·q(r)) keeps full relative accuracy for tiny r, where
+// exp_poly(r) − 1 would cancel.
 fn expm1_poly(r: V) -> V {
   var p = V(EXP_C6);
   p = p * r + V(EXP_C5);
@@ -112,6 +102,11 @@ fn expm1_poly(r: V) -> V {
   p = p * r + V(EXP_C2);
   p = p * r + V(1.0);
   return p * r;
+}
+
+// e^r for |r| ≤ ln2/2: the same polynomial with its last + 1.
+fn exp_poly(r: V) -> V {
+  return expm1_poly(r) + V(1.0);
 }
 
 // Infinities and NaN are built at run time: as constant expressions WGSL rejects them.
