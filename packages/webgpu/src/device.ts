@@ -1,4 +1,5 @@
 import { SoftmaxError } from '@softmax/core';
+import { loadDawn } from './dawn.js';
 
 /** Options of createWebGPUBackend that decide where the device comes from. */
 export interface DeviceSource {
@@ -36,28 +37,16 @@ const REQUIRED_LIMITS: Record<string, number> = {
  */
 let dawn: Promise<GPU> | undefined;
 
-/** Finds a GPU object: the given one, the browser's, or Dawn through the optional `webgpu` package in Node. */
+/** Finds a GPU object: the given one, the browser's, or (in Node) Dawn through the optional `webgpu` package. */
 export async function findGPU(source: DeviceSource): Promise<GPU> {
   if (source.gpu) return source.gpu;
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
   if (nav?.gpu) return nav.gpu;
-  const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
-  if (!isNode)
-    throw unavailable('navigator.gpu is missing (this browser has no WebGPU, or the page is not a secure context)');
-  dawn ??= loadDawn();
-  return dawn;
-}
-
-async function loadDawn(): Promise<GPU> {
-  const name = 'webgpu'; // a variable, so bundlers leave the optional peer dependency alone
-  let mod: { create: (flags: string[]) => GPU };
-  try {
-    mod = (await import(/* @vite-ignore */ name)) as typeof mod;
-  } catch (error) {
+  dawn ??= loadDawn().catch((error) => {
     dawn = undefined; // let a later call try again (e.g. after the package is installed)
-    throw unavailable("no navigator.gpu, and the optional peer dependency 'webgpu' (0.6.2) could not be loaded", error);
-  }
-  return mod.create([]);
+    throw error;
+  });
+  return dawn;
 }
 
 /** Whether an adapter actually executes work: Dawn's 'null' backend accepts everything and runs nothing. */
