@@ -1,12 +1,13 @@
 import { SoftmaxError } from '@softmax/core';
+import { noNavigatorGpu } from './advice.js';
 
 /**
  * The GPU fallback of every runtime but Node (package.json's "exports" conditions other than
- * `node`): there is none, so a missing `navigator.gpu` is all there is to report.
+ * `node`): there is none, so a missing `navigator.gpu` is reported with what navigator said.
  */
+export const runtime = 'browser';
+
 export async function loadDawn(): Promise<GPU> {
-  throw new SoftmaxError(
-    'BACKEND_UNAVAILABLE',
-    'WebGPU backend unavailable: navigator.gpu is missing (this browser has no WebGPU, or the page is not a secure context)',
-  );
+  const nav = (globalThis as { navigator?: unknown }).navigator;
+  throw new SoftmaxError('BACKEND_UNAVAILABLE', `WebGPU backend unavailable: ${noNavigatorGpu(nav)}`);
 }

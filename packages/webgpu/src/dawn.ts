@@ -1,4 +1,5 @@
 import { SoftmaxError } from '@softmax/core';
+import { noNavigatorGpu } from './advice.js';
 
 /**
  * Node's GPU: Dawn through the optional `webgpu` peer. Only the `node` condition of package.json's
@@ -14,10 +15,12 @@ const specifier = 'webgpu';
 const unavailable = (reason: string, cause?: unknown) =>
   new SoftmaxError('BACKEND_UNAVAILABLE', `WebGPU backend unavailable: ${reason}`, { cause });
 
+export const runtime = 'node';
+
 export async function loadDawn(): Promise<GPU> {
+  const nav = (globalThis as { navigator?: unknown }).navigator;
   const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
-  if (!isNode)
-    throw unavailable('navigator.gpu is missing (this browser has no WebGPU, or the page is not a secure context)');
+  if (!isNode) throw unavailable(noNavigatorGpu(nav));
   let mod: { create: (flags: string[]) => GPU };
   try {
     mod = (await import(/* webpackIgnore: true */ /* @vite-ignore */ specifier)) as typeof mod;

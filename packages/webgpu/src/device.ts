@@ -1,5 +1,6 @@
 import { SoftmaxError } from '@softmax/core';
-import { loadDawn } from './dawn.js';
+import { noAdapter } from './advice.js';
+import { loadDawn, runtime } from './dawn.js';
 
 /** Options of createWebGPUBackend that decide where the device comes from. */
 export interface DeviceSource {
@@ -37,16 +38,23 @@ const REQUIRED_LIMITS: Record<string, number> = {
  */
 let dawn: Promise<GPU> | undefined;
 
-/** Finds a GPU object: the given one, the browser's, or (in Node) Dawn through the optional `webgpu` package. */
-export async function findGPU(source: DeviceSource): Promise<GPU> {
-  if (source.gpu) return source.gpu;
+/** Where a GPU object came from: it decides the advice when it gives no adapter. */
+type Origin = 'option' | 'navigator' | 'dawn';
+
+async function findGPUWithOrigin(source: DeviceSource): Promise<{ gpu: GPU; origin: Origin }> {
+  if (source.gpu) return { gpu: source.gpu, origin: 'option' };
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
-  if (nav?.gpu) return nav.gpu;
+  if (nav?.gpu) return { gpu: nav.gpu, origin: 'navigator' };
   dawn ??= loadDawn().catch((error) => {
     dawn = undefined; // let a later call try again (e.g. after the package is installed)
     throw error;
   });
-  return dawn;
+  return { gpu: await dawn, origin: 'dawn' };
+}
+
+/** Finds a GPU object: the given one, the browser's, or (in Node) Dawn through the optional `webgpu` package. */
+export async function findGPU(source: DeviceSource): Promise<GPU> {
+  return (await findGPUWithOrigin(source)).gpu;
 }
 
 /** Whether an adapter actually executes work: Dawn's 'null' backend accepts everything and runs nothing. */
@@ -66,7 +74,7 @@ export async function acquireDevice(source: DeviceSource): Promise<Acquired> {
     checkLimits(source.device.limits);
     return { device: source.device, adapterInfo: info, replaceable: false };
   }
-  const gpu = await findGPU(source);
+  const { gpu, origin } = await findGPUWithOrigin(source);
   let adapter: GPUAdapter | null;
   try {
     adapter = await gpu.requestAdapter(
@@ -76,9 +84,7 @@ export async function acquireDevice(source: DeviceSource): Promise<Acquired> {
     throw unavailable('requestAdapter() failed', error);
   }
   if (!adapter) {
-    throw unavailable(
-      'requestAdapter() returned null (no usable GPU driver; in Node on Linux set VK_ICD_FILENAMES to a Vulkan driver, e.g. SwiftShader)',
-    );
+    throw unavailable(noAdapter(origin === 'option' ? runtime : origin === 'navigator' ? 'browser' : 'node'));
   }
   const info = adapter.info;
   const reason = nullAdapterReason(info);
