@@ -15,7 +15,9 @@ export default defineConfig([
   {
     ...common,
     entry: { index: 'src/index.ts' },
-    dts: true,
+    // The public types name GPUDevice, GPUBuffer and friends: they come from @webgpu/types (a
+    // dependency with no JavaScript), so a consumer type-checks with no setup, skipLibCheck off too.
+    dts: { banner: '/// <reference types="@webgpu/types" />' },
     clean: true,
     platform: 'browser',
     esbuildPlugins: [
