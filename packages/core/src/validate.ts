@@ -202,7 +202,9 @@ function readSource(options: unknown, plan: Plan): unknown[] | string | undefine
     if (!names.includes(keys[j])) return optionSource(options, names) as string; // the reason it is refused
   }
   const values: unknown[] = new Array(names.length);
-  for (let k = 0; k < names.length; k++) {
+  // names[0] is always cols: a named load, where the loop's are keyed ones (megamorphic across names).
+  values[0] = (options as { cols?: unknown }).cols;
+  for (let k = 1; k < names.length; k++) {
     const value = (options as Record<string, unknown>)[names[k]];
     const read = early[k];
     values[k] = read && value !== undefined ? read(value, `options.${names[k]}`) : value;

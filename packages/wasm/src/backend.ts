@@ -251,7 +251,7 @@ export class WasmBackend extends BackendBase {
   }
 
   /** The op's declaration and float types here, and its input buffers checked for their number. */
-  #opOf(name: OpName, inputs: readonly unknown[]): { op: OpDecl; dtypes: readonly Dtype[] } {
+  #opOf(name: OpName, inputs: readonly unknown[]): { op: OpDecl; dtypes: readonly Dtype[]; names: readonly string[] } {
     const op = OPS[name];
     const dtypes = this.ops[name];
     if (op === undefined || dtypes === undefined) {
@@ -264,7 +264,7 @@ export class WasmBackend extends BackendBase {
       const list = names.slice(0, n).join(', ');
       throw new SoftmaxError('INVALID_INPUT', `${name} takes an array of ${buffers(n)} (${list}), got ${got}`);
     }
-    return { op, dtypes };
+    return { op, dtypes, names };
   }
 
   /** `out`'s view, for validation in place of the options' `out` (the buffer itself). */
@@ -274,8 +274,7 @@ export class WasmBackend extends BackendBase {
   }
 
   #bufferCall(name: OpName, inputs: readonly unknown[], options: BufferCallOptions | undefined): WasmBuffer {
-    const { op, dtypes } = this.#opOf(name, inputs);
-    const { names } = shapeOf(op, 'float32');
+    const { op, dtypes, names } = this.#opOf(name, inputs);
     const n = op.inputs.length;
     // The operands for core's validation: the inputs' views, then the options with `out`'s view.
     const args: unknown[] = new Array(n + 1);
@@ -312,8 +311,7 @@ export class WasmBackend extends BackendBase {
    */
   #resultsCall(decl: OpDecl, inputs: readonly unknown[], options: unknown): unknown {
     const name = decl.name as OpName;
-    const { op, dtypes } = this.#opOf(name, inputs);
-    const { names } = shapeOf(op, 'float32');
+    const { op, dtypes, names } = this.#opOf(name, inputs);
     const n = op.inputs.length;
     const own = inputs.map((b, i) => this.#own(b, names[i]));
     // One read of each option (a getter runs once), then the out options' buffers as their views.

@@ -141,9 +141,11 @@ export class Marshaller {
       strides[k] = pointers[k] === NOWHERE ? 0 : shape.matrix[k] ? cols * shape.bytes[k] : shape.bytes[k];
     }
     const scalars = shape.kernel.scalars(call);
-    const run = () => this.#invoke(shape.name, at, strides, shape.count + shape.extras, rows, cols, scalars);
-    if (shape.extras > 0) this.#withExtras(call, shape, run);
-    else run();
+    const n = shape.count + shape.extras;
+    // No closure for the common call without extras: a small call pays for every allocation.
+    if (shape.extras > 0)
+      this.#withExtras(call, shape, () => this.#invoke(shape.name, at, strides, n, rows, cols, scalars));
+    else this.#invoke(shape.name, at, strides, n, rows, cols, scalars);
   }
 
   /**
