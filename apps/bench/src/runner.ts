@@ -1,7 +1,7 @@
 import { type Mode, planOf, type Suite } from '@softmax/bench-scenarios';
 import type { Candidate, FloatArray, LoadContext, Loaded, Output, Prepared, Problem } from './candidate.js';
 import { bytesMoved, makeInputs } from './inputs.js';
-import { oracle, verify } from './oracle.js';
+import { oracle, type Verdict, verify } from './oracle.js';
 import {
   type CandidateInfo,
   type Measurement,
@@ -10,7 +10,33 @@ import {
   SCHEMA,
   type ScenarioResult,
 } from './results.js';
+import { repeatableOptions, sampleExpectation, verifySample } from './sample-check.js';
 import { summarize } from './stats.js';
+
+/** Checks one candidate's output (of one call of the problem): against the oracle, or sample's reference rules. */
+type Check = (output: Output, prepared: Prepared) => Verdict;
+
+/**
+ * The options every candidate is called with and the check of what it returns: the oracle's result
+ * for the float ops, and for sample the reference's kept sets and draws (sample-check.ts), with
+ * the op's repeatable options (its fixed seed) added to the call so two candidates compute the same.
+ */
+export function checkOf(
+  op: Problem['op'],
+  dtype: Problem['dtype'],
+  inputs: Problem['inputs'],
+  rows: number,
+  cols: number,
+  given: Readonly<Record<string, unknown>>,
+): { options: Readonly<Record<string, unknown>>; check: Check } {
+  if (op === 'sample') {
+    const options = repeatableOptions(given);
+    const expected = sampleExpectation(inputs[0] as FloatArray, rows, cols, options, dtype);
+    return { options, check: (output, prepared) => verifySample(output, expected, prepared.ownRandom === true) };
+  }
+  const expected = oracle(op, inputs, cols, given);
+  return { options: given, check: (output) => verify(output, expected, dtype, cols) };
+}
 
 export type BenchEvent =
   | { type: 'candidate'; info: CandidateInfo }
@@ -107,7 +133,7 @@ async function prepareChecked(
   c: Candidate,
   l: Loaded,
   problem: Problem,
-  expected: Output,
+  check: Check,
   maxCallMs = Number.POSITIVE_INFINITY,
 ): Promise<Entry | Measurement> {
   const measurement: Measurement = { candidate: c.id, mode: problem.mode, status: 'error', samples: [] };
@@ -119,7 +145,7 @@ async function prepareChecked(
     const t0 = now();
     await prepared.run();
     const callMs = now() - t0;
-    const verdict = verify(await prepared.output(), expected, problem.dtype, problem.cols);
+    const verdict = check(await prepared.output(), prepared);
     measurement.check = {
       worst: verdict.worst,
       relError: verdict.maxRelError,
@@ -211,7 +237,7 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
 
   for (const [index, { op, dtype, rows, cols, variant }] of plan.entries()) {
     const elements = rows * cols;
-    const options = variant?.options ?? {};
+    const given = variant?.options ?? {};
     const opPlan = suite.perOp?.[op];
     const scenario: ScenarioResult = {
       op,
@@ -220,14 +246,15 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
       rows,
       cols,
       elements,
-      bytes: bytesMoved(op, dtype, rows, cols, options),
+      bytes: bytesMoved(op, dtype, rows, cols, given),
       results: [],
     };
     emit({ type: 'scenario-start', scenario, index, total: plan.length });
     const inputs = makeInputs(op, dtype, rows, cols, undefined, opPlan);
-    const expectedOp = oracle(op, inputs, cols, options);
+    const { options, check } = checkOf(op, dtype, inputs, rows, cols, given);
     const x = inputs[0] as FloatArray;
     const expectedCopy = Float64Array.from(x);
+    const checkCopy: Check = (output) => verify(output, expectedCopy, dtype, cols);
 
     const entries: Entry[] = [];
     const ownMemory = new Set<Measurement>();
@@ -247,8 +274,7 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
           options,
           ...(variant ? { variant: variant.name } : {}),
         };
-        const expected = c.kind === 'floor' ? expectedCopy : expectedOp;
-        const got = await prepareChecked(c, l, problem, expected, budget.maxCallMs);
+        const got = await prepareChecked(c, l, problem, c.kind === 'floor' ? checkCopy : check, budget.maxCallMs);
         if ('prepared' in got) {
           entries.push(got);
           if (got.prepared.memoryBytes) ownMemory.add(got.measurement);
