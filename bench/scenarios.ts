@@ -161,7 +161,7 @@ export const suites: Record<'full' | 'quick', Suite> = {
         variants: crossEntropyVariants,
         sentinel: ignoredRows,
       },
-      sample: { shapes: [shape(1, 8192)], dtypes: ['float32'], variants: sampleVariants, logits: 'llm' },
+      sample: { shapes: [shape(1, 2048)], dtypes: ['float32'], variants: sampleVariants, logits: 'llm' },
     },
   },
 };

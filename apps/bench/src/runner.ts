@@ -1,4 +1,5 @@
 import { type Mode, planOf, type Suite } from '@softmax/bench-scenarios';
+import { OPS } from '@softmax/core/backend';
 import type { Candidate, FloatArray, LoadContext, Loaded, Output, Prepared, Problem } from './candidate.js';
 import { bytesMoved, makeInputs } from './inputs.js';
 import { oracle, type Verdict, verify } from './oracle.js';
@@ -10,16 +11,25 @@ import {
   SCHEMA,
   type ScenarioResult,
 } from './results.js';
-import { repeatableOptions, sampleExpectation, verifySample } from './sample-check.js';
+import { sampleExpectation, verifySample } from './sample-check.js';
 import { summarize } from './stats.js';
 
 /** Checks one candidate's output (of one call of the problem): against the oracle, or sample's reference rules. */
 type Check = (output: Output, prepared: Prepared) => Verdict;
 
+/** Ops whose results are not floats near the oracle's, and how each is checked instead. */
+const CHECKS: Partial<Record<Problem['op'], (p: Omit<Problem, 'mode' | 'x'>) => Check>> = {
+  // Tokens: the reference's kept sets and draws (sample-check.ts).
+  sample: (p) => {
+    const expected = sampleExpectation(p.inputs[0] as FloatArray, p.rows, p.cols, p.options, p.dtype);
+    return (output, prepared) => verifySample(output, expected, prepared.ownRandom === true);
+  },
+};
+
 /**
- * The options every candidate is called with and the check of what it returns: the oracle's result
- * for the float ops, and for sample the reference's kept sets and draws (sample-check.ts), with
- * the op's repeatable options (its fixed seed) added to the call so two candidates compute the same.
+ * The options every candidate is called with, the scenario's plus the op's repeatable ones (its
+ * declaration's `repeatable`: sample's fixed seed), so two candidates compute the same call; and
+ * the check of what each returns: the op's own (CHECKS), or against the float64 oracle.
  */
 export function checkOf(
   op: Problem['op'],
@@ -29,13 +39,11 @@ export function checkOf(
   cols: number,
   given: Readonly<Record<string, unknown>>,
 ): { options: Readonly<Record<string, unknown>>; check: Check } {
-  if (op === 'sample') {
-    const options = repeatableOptions(given);
-    const expected = sampleExpectation(inputs[0] as FloatArray, rows, cols, options, dtype);
-    return { options, check: (output, prepared) => verifySample(output, expected, prepared.ownRandom === true) };
-  }
-  const expected = oracle(op, inputs, cols, given);
-  return { options: given, check: (output) => verify(output, expected, dtype, cols) };
+  const options = { ...given, ...OPS[op].repeatable };
+  const own = CHECKS[op];
+  if (own) return { options, check: own({ op, dtype, inputs, rows, cols, options }) };
+  const expected = oracle(op, inputs, cols, options);
+  return { options, check: (output) => verify(output, expected, dtype, cols) };
 }
 
 export type BenchEvent =

@@ -126,24 +126,28 @@ function nearCut(e: SampleExpectation, row: number, id: number): boolean {
   return before / total < f.topP + e.margin;
 }
 
-/** Why a row's token fails, or undefined when it passes. */
-function rowProblem(e: SampleExpectation, row: number, token: number, ownRandom: boolean): string | undefined {
+/** How a row's token passed ('exact', 'kept' for a peer, 'neighbour', 'cut'), or why it fails. */
+function rowVerdict(e: SampleExpectation, row: number, token: number, ownRandom: boolean): string {
   const { keep, draw, u } = e.rows[row];
   if (!Number.isInteger(token) || token < 0 || token >= e.cols) return `row ${row}: token ${token} is not an id`;
   if (ownRandom) {
-    if (has(keep.kept, token) || nearCut(e, row, token)) return undefined;
+    if (has(keep.kept, token)) return 'kept';
+    if (nearCut(e, row, token)) return 'cut';
     return `row ${row}: token ${token} is not in the reference's kept set (${keep.kept.length} ids)`;
   }
-  if (token === draw.token) return undefined;
+  if (token === draw.token) return 'exact';
   const near = draw.margin < e.margin;
-  if (near && token === draw.neighbour) return undefined;
-  if (nearCut(e, row, token)) return undefined;
+  if (near && token === draw.neighbour) return 'neighbour';
+  if (nearCut(e, row, token)) return 'cut';
   return `row ${row}: u = ${u} drew ${token}, expected ${draw.token}${near ? ` or ${draw.neighbour} (u within ${draw.margin.toExponential(2)} of their boundary)` : ''}`;
 }
 
+const PASSES = ['exact', 'kept', 'neighbour', 'cut'];
+
 /**
  * The verdict on a candidate's sample result: every row's token checked as above. `worst` is the
- * fraction of rows that fail (0 passes); the error columns have nothing to say of tokens and read 0.
+ * fraction of rows that fail (0 passes); the error columns have nothing to say of tokens and read 0;
+ * a passing verdict's detail counts the rows by how they passed.
  */
 export function verifySample(actual: Output, e: SampleExpectation, ownRandom: boolean): Verdict {
   const tokens = (actual as { tokens?: unknown }).tokens;
@@ -156,10 +160,13 @@ export function verifySample(actual: Output, e: SampleExpectation, ownRandom: bo
   });
   if (!(tokens instanceof Int32Array)) return fail('expected { tokens: Int32Array }');
   if (tokens.length !== e.rows.length) return fail(`expected ${e.rows.length} tokens, got ${tokens.length}`);
-  const problems = e.rows.flatMap((_, i) => rowProblem(e, i, tokens[i], ownRandom) ?? []);
+  const verdicts = e.rows.map((_, i) => rowVerdict(e, i, tokens[i], ownRandom));
+  const problems = verdicts.filter((v) => !PASSES.includes(v));
   if (problems.length > 0) {
     const more = problems.length > 1 ? ` (and ${problems.length - 1} more rows)` : '';
     return fail(`wrong tokens: ${problems[0]}${more}`, problems.length / e.rows.length);
   }
-  return { ok: true, worst: 0, maxRelError: 0, maxAbsError: 0 };
+  // How the rows passed, for the report's check column ("32 exact", "31 exact, 1 neighbour").
+  const counts = PASSES.map((p) => [p, verdicts.filter((v) => v === p).length] as const).filter(([, n]) => n > 0);
+  return { ok: true, worst: 0, maxRelError: 0, maxAbsError: 0, detail: counts.map(([p, n]) => `${n} ${p}`).join(', ') };
 }

@@ -57,7 +57,8 @@ export const SAMPLE_COMPARISONS: readonly SampleComparison[] = [
   })),
 ];
 
-const times = (v: number) => `${v < 10 ? v.toFixed(2) : v.toFixed(0)}×`;
+// Two significant digits below 0.1× (greedy on a full sort is hundreds of times one max pass).
+const times = (v: number) => `${v < 0.1 ? v.toPrecision(2) : v < 10 ? v.toFixed(2) : v.toFixed(0)}×`;
 
 export interface SampleRatio {
   scenario: ScenarioResult;
@@ -194,7 +195,9 @@ export function sampleSection(result: RunResult, markdown: boolean): string[] {
   out.push(
     `Shapes ${shapes}; calls: ${calls}, each with the op's repeatable options (seed 0), so every candidate drawing with the call's seed draws with the same u. Logits look like a language model's (a normal tail under a heavy top of 256 ids, seeded). Checked before timing against core's reference (float64 full sort): the reference's token, or the id across the boundary when u lies within the margin of it (1e-3 in float32); peers with a generator of their own (Math.random) must give a token of the reference's kept set.`,
     '',
-    'GPU-resident sampling (webgpu) reads back 4 bytes a row; webgpu-readback reads back the logits (rows × cols × 4 bytes) and samples on the CPU, on the same adapter. js-argmax is one plain max pass (greedy calls only).',
+    "GPU-resident sampling (webgpu) reads back 4 bytes a row; webgpu-readback reads back the logits (rows × cols × 4 bytes) and samples on the CPU, on the same adapter. js-argmax is one plain max pass (greedy calls only). The check column counts the rows by how they passed: exact (the reference token), neighbour (across a boundary within the margin), cut (just past a top-p cut within the margin), kept (a peer's own draw in the kept set).",
+    '',
+    'transformers.js (@huggingface/transformers 4.3.2) is not a candidate: its TopKLogitsWarper and TopPLogitsWarper have no _call (they throw; generate() leaves them out) and its sampler is not exported, so it cannot sample a logits array with these settings (apps/bench/README.md).',
     '',
     markdown ? '### Goals' : 'Goals',
     '',

@@ -99,7 +99,8 @@ describe("the benchmark's sample check", () => {
     expect(p0 - u).toBeLessThan(1e-4);
     const e = check(near, 2, {});
     expect(verifySample({ tokens: Int32Array.of(0) }, e, false).ok).toBe(true);
-    expect(verifySample({ tokens: Int32Array.of(1) }, e, false).ok).toBe(true);
+    expect(verifySample({ tokens: Int32Array.of(1) }, e, false)).toMatchObject({ ok: true, detail: '1 neighbour' });
+    expect(verifySample({ tokens: Int32Array.of(0) }, e, false).detail).toBe('1 exact');
     const far = check(twoIds(0.1), 2, {});
     expect(verifySample({ tokens: Int32Array.of(0) }, far, false).ok).toBe(true);
     const wrong = verifySample({ tokens: Int32Array.of(1) }, far, false);
@@ -125,7 +126,7 @@ describe("the benchmark's sample check", () => {
     // topP 0.8 − 1e-5: the reference keeps {0, 1} (0.8 reaches it), 1e-5 away; id 2 would be kept at topP + 1e-3.
     const close = check(row, 3, { topP: 0.8 - 1e-5 });
     expect(Array.from(close.rows[0].keep.kept)).toEqual([0, 1]);
-    expect(verifySample({ tokens: Int32Array.of(2) }, close, true).ok).toBe(true);
+    expect(verifySample({ tokens: Int32Array.of(2) }, close, true)).toMatchObject({ ok: true, detail: '1 cut' });
     const clear = check(row, 3, { topP: 0.7 });
     expect(verifySample({ tokens: Int32Array.of(2) }, clear, true).ok).toBe(false);
   });
