@@ -1,7 +1,7 @@
 import { planOf, type Suite, sampleShapes, sampleVariants, scenarioLabel, suites } from '@softmax/bench-scenarios';
 import { seededRandom } from '@softmax/conformance/helpers';
 import { OPS, sampleUniform } from '@softmax/core/backend';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Candidate, LoadContext, Loaded, Output, Problem } from '../src/candidate.js';
 import { copy } from '../src/candidates/copy.js';
 import { core } from '../src/candidates/core.js';
@@ -185,6 +185,14 @@ describe('sample candidates', () => {
         // Math.random: many draws, every one in the kept set.
         for (const verdict of await once(l, problem(v.options), 20))
           expect(verdict.ok, `${id}: ${verdict.detail}`).toBe(true);
+        // And u just below 1: the least probable id the peer keeps, which must be one the reference keeps.
+        const random = vi.spyOn(Math, 'random').mockReturnValue(1 - 2 ** -40);
+        try {
+          const [edge] = await once(l, problem(v.options));
+          expect(edge.ok, `${id} at its cut: ${edge.detail}`).toBe(true);
+        } finally {
+          random.mockRestore();
+        }
       }
     });
   }
