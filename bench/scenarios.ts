@@ -57,6 +57,11 @@ export interface OpPlan {
   sentinel?: { operand: string; option: string; every: number };
   /** Measure each call's extra memory (Node CLI: a fresh process per candidate; see memory-node.ts). */
   memory?: boolean;
+  /**
+   * How the logits are made: 'uniform' (default) in [−8, 8); 'llm', rows that look like a language
+   * model's (a long normal tail under a heavy top of a few hundred ids; see apps/bench/src/inputs.ts).
+   */
+  logits?: 'uniform' | 'llm';
 }
 
 export interface Suite {
@@ -94,6 +99,28 @@ export const crossEntropyVariants: Variant[] = [
   { name: 'in-place', options: { reduction: 'mean', gradient: 'in-place' } },
 ];
 
+/**
+ * sample's measured calls: a chat model's usual settings; top-p alone (no top-k to shrink the set
+ * first: the case that drives peers into a full sort of the vocabulary); and greedy, which is
+ * measured beside one plain max pass over the logits (the `js-argmax` candidate).
+ */
+export const sampleVariants: Variant[] = [
+  { name: 't0.7-k50-p0.9', options: { temperature: 0.7, topK: 50, topP: 0.9 } },
+  { name: 'p0.95', options: { topP: 0.95 } },
+  { name: 'greedy', options: { temperature: 0 } },
+];
+
+/** Decoding shapes: one sequence over Llama 2's, Llama 3's and Qwen 2's vocabularies, and a batch of 32 on Qwen 2's. */
+export const sampleShapes: Shape[] = [shape(1, 32000), shape(1, 128256), shape(1, 151936), shape(32, 151936)];
+
+/**
+ * How far (in probability) u may lie from the boundary between two ids' intervals, or top-p's
+ * cumulative sum from topP, before a candidate may decide the other way: the same rtol the float
+ * results are held to (a float32 cumulative sum over 10^5 terms in plain order drifts by ~1e-4).
+ * Nearer than that, the check accepts the id across the boundary (see apps/bench/src/sample-check.ts).
+ */
+export const sampleMargin: Record<BenchDtype, number> = { float32: 1e-3, float64: 1e-9 };
+
 /** Every eighth row ignored (targets = ignoreIndex): a batch's padding. */
 const ignoredRows = { operand: 'targets', option: 'ignoreIndex', every: 8 };
 
@@ -104,7 +131,7 @@ export const suites: Record<'full' | 'quick', Suite> = {
   full: {
     name: 'full',
     shapes: defaultShapes,
-    ops: ['softmax', 'crossEntropy'],
+    ops: ['softmax', 'crossEntropy', 'sample'],
     dtypes: ['float32', 'float64'],
     modes: ['user', 'kernel'],
     budget: { warmupMs: 150, sampleMs: 10, samples: 25, minSamples: 5, maxMs: 1500, maxCallMs: 10_000 },
@@ -116,13 +143,14 @@ export const suites: Record<'full' | 'quick', Suite> = {
         sentinel: ignoredRows,
         memory: true,
       },
+      sample: { shapes: sampleShapes, dtypes: ['float32'], variants: sampleVariants, logits: 'llm' },
     },
   },
   // A smoke run: every candidate verified and timed on a few small shapes, in well under a minute.
   quick: {
     name: 'quick',
     shapes: [shape(1, 10), shape(1, 1000), shape(1, 32000), shape(64, 1000)],
-    ops: ['softmax', 'crossEntropy'],
+    ops: ['softmax', 'crossEntropy', 'sample'],
     dtypes: ['float32', 'float64'],
     modes: ['user', 'kernel'],
     budget: { warmupMs: 15, sampleMs: 2, samples: 7, minSamples: 3, maxMs: 120 },
@@ -133,6 +161,7 @@ export const suites: Record<'full' | 'quick', Suite> = {
         variants: crossEntropyVariants,
         sentinel: ignoredRows,
       },
+      sample: { shapes: [shape(1, 2048)], dtypes: ['float32'], variants: sampleVariants, logits: 'llm' },
     },
   },
 };

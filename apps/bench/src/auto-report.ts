@@ -33,6 +33,7 @@ export function autoRows(result: RunResult): string[][] {
     const best = singles[0];
     if (!mine || !best) continue;
     const learning = summary?.learningMs[scenarioKey(s)];
+    const calls = summary?.learningCalls?.[scenarioKey(s)] ?? LEARNING_CALLS;
     const tfjs = timed.find((m) => m.candidate === 'tfjs-wasm');
     rows.push([
       scenarioLabel(s),
@@ -40,7 +41,7 @@ export function autoRows(result: RunResult): string[][] {
       duration(best.stats!.median),
       duration(mine.stats!.median),
       x(mine.stats!.median / best.stats!.median),
-      x(learning === undefined ? undefined : (learning * 1e6) / (LEARNING_CALLS * best.stats!.median)),
+      x(learning === undefined ? undefined : (learning * 1e6) / (calls * best.stats!.median)),
       x(tfjs ? tfjs.stats!.median / mine.stats!.median : undefined),
     ]);
   }

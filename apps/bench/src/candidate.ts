@@ -8,7 +8,7 @@ export type { OperandArray };
  * What one call gives back, as the op's result: its one array (softmax...), or its outputs by name
  * (crossEntropy: { loss, grad }), each a host array.
  */
-export type Output = FloatArray | Readonly<Record<string, FloatArray | undefined>>;
+export type Output = FloatArray | Readonly<Record<string, FloatArray | Int32Array | undefined>>;
 
 /** One measurement problem: the inputs are made (and the oracle computed) by the harness. */
 export interface Problem {
@@ -25,7 +25,7 @@ export interface Problem {
   inputs: OperandArray[];
   /** The first input (the logits, or y): what the copy floor and single-input peers take. */
   x: FloatArray;
-  /** The call's options besides cols (its variant's; {} for none). */
+  /** The call's options besides cols (its variant's, {} for none, plus the op's repeatable ones: sample's seed). */
   options: Readonly<Record<string, unknown>>;
   /** The variant's name (absent for an op measured with no options). */
   variant?: string;
@@ -51,6 +51,11 @@ export interface Prepared {
    * timestamp queries (undefined when this device cannot time it). Sampled apart from the wall time.
    */
   gpuTime?(): Promise<number | undefined>;
+  /**
+   * sample: the tokens come from a generator of the candidate's own (a peer's Math.random), not from
+   * the call's seed, so they are checked against the reference's kept set only (sample-check.ts).
+   */
+  readonly ownRandom?: boolean;
   /** Called before each batch of samples (e.g. tfjs: make this candidate's backend the active one). */
   beforeSample?(): unknown;
   dispose(): unknown;

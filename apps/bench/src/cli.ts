@@ -27,11 +27,13 @@ import { probeMemory, runMemoryProbe } from './memory-node.js';
 import { nodeCandidates, nodeContext } from './registry-node.js';
 import type { RunResult } from './results.js';
 import { runSuite } from './runner.js';
+import { sampleSection } from './sample-report.js';
 
 const usage = `softmax-bench: every softmax backend against TensorFlow.js, ONNX Runtime and plain JS.
 
-  softmax-bench [options]             run the suite (default: the full suite: softmax, and crossEntropy
-                                      at its own shapes with its memory)
+  softmax-bench [options]             run the suite (default: the full suite: softmax, crossEntropy
+                                      at its own shapes with its memory, and sample at its own shapes
+                                      and calls)
   softmax-bench compare A.json B.json diff two result files, each candidate judged against the copy
                                       floor of its own run; exit 1 on a regression beyond noise
                                       (--informational: report only, exit 0)
@@ -39,8 +41,8 @@ const usage = `softmax-bench: every softmax backend against TensorFlow.js, ONNX 
 
 options:
   --quick               a smoke run (few small shapes, short samples): well under a minute
-  --shapes 64x32000,1x10      (replaces every op's shapes, crossEntropy's too)
-  --op softmax,logSoftmax,softmaxBackward,logSoftmaxBackward,logSumExp,crossEntropy | all
+  --shapes 64x32000,1x10      (replaces every op's shapes, crossEntropy's and sample's too)
+  --op softmax,logSoftmax,softmaxBackward,logSoftmaxBackward,logSumExp,crossEntropy,sample | all
   --dtype float32,float64     (replaces every op's float types)
   --memory | --no-memory      measure (or not) each crossEntropy call's extra memory, a fresh
                               process per candidate (default: on in the full suite, off with --quick)
@@ -148,6 +150,7 @@ function writeFiles(result: RunResult, outDir: string, name: string, json = true
         charts.filter((c) => c !== ratioFile),
       ),
       ...withBreak(crossEntropySection(result, true, ratios ? ratioFile : undefined)),
+      ...withBreak(sampleSection(result, true)),
       ...autoSection(result, true),
       '',
     ].join('\n'),
@@ -248,6 +251,8 @@ async function run(flags: Map<string, string>): Promise<number> {
   console.log(`Ours against the fastest peer\n${textTable(summaryRows(result))}\n`);
   const ceLines = crossEntropySection(result, false);
   if (ceLines.length > 0) console.log(`${ceLines.join('\n')}\n`);
+  const sampleLines = sampleSection(result, false);
+  if (sampleLines.length > 0) console.log(`${sampleLines.join('\n')}\n`);
   const autoLines = autoSection(result, false);
   if (autoLines.length > 0) console.log(`${autoLines.join('\n')}\n`);
   const unavailable = result.candidates.filter((c) => !c.available);

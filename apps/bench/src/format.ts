@@ -55,6 +55,8 @@ export function memoryText(m: Measurement): string {
 function checkText(m: Measurement): string {
   if (m.status === 'error') return `error: ${m.error}`;
   if (m.status === 'wrong') return `WRONG (${m.error ?? 'beyond tolerance'})`;
+  // sample's tokens have no error to show: how its rows passed (sample-check.ts) instead.
+  if (m.check?.detail) return `ok (${m.check.detail})`;
   return `ok (err ${m.check?.relError === undefined ? '–' : m.check.relError.toExponential(1)})`;
 }
 

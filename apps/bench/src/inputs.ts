@@ -1,7 +1,7 @@
 import type { BenchDtype, Op, OpPlan } from '@softmax/bench-scenarios';
 import { seededRandom } from '@softmax/conformance/helpers';
 import { OPS, type OperandArray, type OpName, type ShapeKind, validateCall } from '@softmax/core/backend';
-import { arrayOf } from './candidate.js';
+import { arrayOf, type FloatArray } from './candidate.js';
 
 /**
  * The inputs of one op, made from its declaration in core's op table: logits uniform in [−8, 8)
@@ -17,13 +17,14 @@ export function makeInputs(
   rows: number,
   cols: number,
   seed = 1,
-  plan?: Pick<OpPlan, 'sentinel'>,
+  plan?: Pick<OpPlan, 'sentinel' | 'logits'>,
 ): OperandArray[] {
   const decl = OPS[op];
   const next = seededRandom(seed + rows * 31 + cols);
   const n = rows * cols;
   const logits = arrayOf(dtype, n);
-  for (let i = 0; i < n; i++) logits[i] = next() * 16 - 8;
+  if (plan?.logits === 'llm') llmLogits(logits, rows, cols, next);
+  else for (let i = 0; i < n; i++) logits[i] = next() * 16 - 8;
   const inputs = decl.inputs.map((operand, index): OperandArray | undefined => {
     if (operand.element !== 'float') return undefined; // below, after every float operand
     if (operand.shape !== 'matrix') {
@@ -52,6 +53,35 @@ export function makeInputs(
     }
     return values;
   });
+}
+
+/** Ids per row in the heavy top of `llmLogits`. */
+export const LLM_TOP = 256;
+
+/**
+ * Rows that look like a language model's next-token logits: every id N(0, 1) (the long tail), and
+ * LLM_TOP ids at random positions lifted by 14 − 1.5·ln(rank) plus Gumbel noise (a heavy, decaying
+ * top). The top then holds about 90% of the probability at T = 1, so top-p 0.9 keeps tens of ids
+ * and top-p 0.95 reaches into the tail (thousands), as with real models; the top's ids are spread
+ * over the row, so no kernel gets them in order.
+ */
+export function llmLogits(out: FloatArray, rows: number, cols: number, next: () => number): void {
+  const top = Math.min(LLM_TOP, cols);
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    for (let j = 0; j < cols; j += 2) {
+      // Box–Muller: two normals from two uniforms (1 − u keeps the log finite).
+      const radius = Math.sqrt(-2 * Math.log(1 - next()));
+      const angle = 2 * Math.PI * next();
+      out[o + j] = radius * Math.cos(angle);
+      if (j + 1 < cols) out[o + j + 1] = radius * Math.sin(angle);
+    }
+    for (let k = 0; k < top; k++) {
+      const j = Math.min(cols - 1, Math.floor(next() * cols));
+      const gumbel = -Math.log(-Math.log(1 - next() * (1 - 1e-12)));
+      out[o + j] = 14 - 1.5 * Math.log(k + 1) + 0.5 * gumbel;
+    }
+  }
 }
 
 /** An option's default, read by the op's own option reader (crossEntropy's ignoreIndex: −100). */

@@ -49,6 +49,7 @@ export function verify(actual: Output, expected: Output, dtype: BenchDtype, cols
     if (!ref) return [];
     const got = actual[name];
     if (!got) return [{ ...missing(name), detail: `${name}: missing` }];
+    if (got instanceof Int32Array) return [{ ...missing(name), detail: `${name}: integers, expected floats` }];
     // A matrix output is checked row by row; the loss (one value, or one per row) as a single row.
     const width = got.length === ref.length && ref.length >= cols && ref.length % cols === 0 ? cols : ref.length;
     const v = verifyArray(got, ref as Float64Array, dtype, width);

@@ -6,13 +6,16 @@ import { auto } from './candidates/auto.js';
 import { copy } from './candidates/copy.js';
 import { core } from './candidates/core.js';
 import { jsLoop } from './candidates/js-loop.js';
+import { jsArgmax, jsSort } from './candidates/js-sort.js';
 import { ortWeb } from './candidates/ort-web.js';
+import { wasmSoftmaxTopP } from './candidates/softmax-topp.js';
 import { tfjsCpu } from './candidates/tfjs-cpu.js';
 import { tfjsWasm } from './candidates/tfjs-wasm.js';
 import { tfjsWebgpu } from './candidates/tfjs-webgpu.js';
 import { coreUnfused, wasmUnfused, webgpuUnfused } from './candidates/unfused.js';
 import { wasm } from './candidates/wasm.js';
 import { webgpu } from './candidates/webgpu.js';
+import { webgpuReadback } from './candidates/webgpu-readback.js';
 
 /** What the page can run: everything but the Node-only onnxruntime-node. */
 export const browserCandidates: Candidate[] = [
@@ -30,6 +33,11 @@ export const browserCandidates: Candidate[] = [
   coreUnfused,
   wasmUnfused,
   webgpuUnfused,
+  // sample only: the peers' samplers, one max pass (greedy's floor) and the GPU readback path.
+  jsSort,
+  wasmSoftmaxTopP,
+  jsArgmax,
+  webgpuReadback,
 ];
 
 export async function browserContext(): Promise<{ context: LoadContext; adapter?: string }> {

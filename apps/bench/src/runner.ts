@@ -1,7 +1,8 @@
 import { type Mode, planOf, type Suite } from '@softmax/bench-scenarios';
+import { OPS } from '@softmax/core/backend';
 import type { Candidate, FloatArray, LoadContext, Loaded, Output, Prepared, Problem } from './candidate.js';
 import { bytesMoved, makeInputs } from './inputs.js';
-import { oracle, verify } from './oracle.js';
+import { oracle, type Verdict, verify } from './oracle.js';
 import {
   type CandidateInfo,
   type Measurement,
@@ -10,7 +11,40 @@ import {
   SCHEMA,
   type ScenarioResult,
 } from './results.js';
+import { sampleExpectation, verifySample } from './sample-check.js';
 import { summarize } from './stats.js';
+
+/** Checks one candidate's output (of one call of the problem): against the oracle, or sample's reference rules. */
+type Check = (output: Output, prepared: Prepared) => Verdict;
+
+/** Ops whose results are not floats near the oracle's, and how each is checked instead. */
+const CHECKS: Partial<Record<Problem['op'], (p: Omit<Problem, 'mode' | 'x'>) => Check>> = {
+  // Tokens: the reference's kept sets and draws (sample-check.ts).
+  sample: (p) => {
+    const expected = sampleExpectation(p.inputs[0] as FloatArray, p.rows, p.cols, p.options, p.dtype);
+    return (output, prepared) => verifySample(output, expected, prepared.ownRandom === true);
+  },
+};
+
+/**
+ * The options every candidate is called with, the scenario's plus the op's repeatable ones (its
+ * declaration's `repeatable`: sample's fixed seed), so two candidates compute the same call; and
+ * the check of what each returns: the op's own (CHECKS), or against the float64 oracle.
+ */
+export function checkOf(
+  op: Problem['op'],
+  dtype: Problem['dtype'],
+  inputs: Problem['inputs'],
+  rows: number,
+  cols: number,
+  given: Readonly<Record<string, unknown>>,
+): { options: Readonly<Record<string, unknown>>; check: Check } {
+  const options = { ...given, ...OPS[op].repeatable };
+  const own = CHECKS[op];
+  if (own) return { options, check: own({ op, dtype, inputs, rows, cols, options }) };
+  const expected = oracle(op, inputs, cols, options);
+  return { options, check: (output) => verify(output, expected, dtype, cols) };
+}
 
 export type BenchEvent =
   | { type: 'candidate'; info: CandidateInfo }
@@ -107,7 +141,7 @@ async function prepareChecked(
   c: Candidate,
   l: Loaded,
   problem: Problem,
-  expected: Output,
+  check: Check,
   maxCallMs = Number.POSITIVE_INFINITY,
 ): Promise<Entry | Measurement> {
   const measurement: Measurement = { candidate: c.id, mode: problem.mode, status: 'error', samples: [] };
@@ -119,7 +153,7 @@ async function prepareChecked(
     const t0 = now();
     await prepared.run();
     const callMs = now() - t0;
-    const verdict = verify(await prepared.output(), expected, problem.dtype, problem.cols);
+    const verdict = check(await prepared.output(), prepared);
     measurement.check = {
       worst: verdict.worst,
       relError: verdict.maxRelError,
@@ -211,7 +245,7 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
 
   for (const [index, { op, dtype, rows, cols, variant }] of plan.entries()) {
     const elements = rows * cols;
-    const options = variant?.options ?? {};
+    const given = variant?.options ?? {};
     const opPlan = suite.perOp?.[op];
     const scenario: ScenarioResult = {
       op,
@@ -220,14 +254,15 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
       rows,
       cols,
       elements,
-      bytes: bytesMoved(op, dtype, rows, cols, options),
+      bytes: bytesMoved(op, dtype, rows, cols, given),
       results: [],
     };
     emit({ type: 'scenario-start', scenario, index, total: plan.length });
     const inputs = makeInputs(op, dtype, rows, cols, undefined, opPlan);
-    const expectedOp = oracle(op, inputs, cols, options);
+    const { options, check } = checkOf(op, dtype, inputs, rows, cols, given);
     const x = inputs[0] as FloatArray;
     const expectedCopy = Float64Array.from(x);
+    const checkCopy: Check = (output) => verify(output, expectedCopy, dtype, cols);
 
     const entries: Entry[] = [];
     const ownMemory = new Set<Measurement>();
@@ -247,8 +282,7 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
           options,
           ...(variant ? { variant: variant.name } : {}),
         };
-        const expected = c.kind === 'floor' ? expectedCopy : expectedOp;
-        const got = await prepareChecked(c, l, problem, expected, budget.maxCallMs);
+        const got = await prepareChecked(c, l, problem, c.kind === 'floor' ? checkCopy : check, budget.maxCallMs);
         if ('prepared' in got) {
           entries.push(got);
           if (got.prepared.memoryBytes) ownMemory.add(got.measurement);

@@ -40,6 +40,10 @@ describe('softmax-bench --quick (the CLI, end to end)', () => {
       'core-unfused',
       'wasm-unfused',
       'webgpu-unfused',
+      'js-sort',
+      'wasm-softmax+js',
+      'js-argmax',
+      'webgpu-readback',
     ]) {
       expect(ids).toContain(id);
     }
@@ -59,9 +63,12 @@ describe('softmax-bench --quick (the CLI, end to end)', () => {
       'copy',
       'core-unfused',
       'wasm-unfused',
+      'js-sort',
+      'wasm-softmax+js',
+      'js-argmax',
     ];
     // With SwiftShader installed (scripts/setup) a WebGPU adapter exists, so the GPU candidates must load.
-    if (existsSync(swiftShader)) mustLoad.push('webgpu', 'tfjs-webgpu', 'webgpu-unfused');
+    if (existsSync(swiftShader)) mustLoad.push('webgpu', 'tfjs-webgpu', 'webgpu-unfused', 'webgpu-readback');
     for (const id of mustLoad) {
       const c = result.candidates.find((x) => x.id === id)!;
       expect(c.available, `${id}: ${c.reason}`).toBe(true);
@@ -97,6 +104,10 @@ describe('softmax-bench --quick (the CLI, end to end)', () => {
     const md = readFileSync(path.join(out, 'quick.md'), 'utf8');
     expect(md).toContain('| candidate | mode | median |');
     expect(md).toContain('## crossEntropy: fused against TensorFlow.js and the unfused composition');
+    expect(md).toContain('## sample: seeded sampling against the peers');
+    expect(md).toMatch(
+      /\| sample greedy float32 1×2048 \| user \| core \| js-argmax \| [^|]+ \| [^|]+ \| [\d.]+× \| ≥ 1\.00× (NOT )?met \|/,
+    );
     expect(md).toMatch(
       /\| crossEntropy loss\+grad float32 8×2048 \| user \| core \| core-unfused \| [^|]+ \| [^|]+ \| [\d.]+× \|/,
     );

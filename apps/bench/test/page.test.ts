@@ -69,6 +69,10 @@ describe('the benchmark page in headless Chromium (WebGPU via SwiftShader)', () 
         'core-unfused',
         'wasm-unfused',
         'webgpu-unfused',
+        'js-sort',
+        'wasm-softmax+js',
+        'js-argmax',
+        'webgpu-readback',
       ]) {
         expect(byId.get(id)?.available, `${id}: ${byId.get(id)?.reason}`).toBe(true);
       }
@@ -92,6 +96,17 @@ describe('the benchmark page in headless Chromium (WebGPU via SwiftShader)', () 
         /crossEntropy loss\+grad float32 8×2048\s+user\s+core\s+core-unfused\s+\S+ \S+\s+\S+ \S+\s+[\d.]+×/,
       );
       expect(await page.locator('#ce-chart svg rect').count()).toBeGreaterThan(1);
+      // sample ran (its quick shape, each call), and its section states the goals and the compared pairs.
+      expect(result.scenarios.filter((s) => s.op === 'sample').map((s) => s.variant)).toEqual([
+        't0.7-k50-p0.9',
+        'p0.95',
+        'greedy',
+      ]);
+      const sampleReport = (await page.locator('#sample-report').textContent()) ?? '';
+      expect(sampleReport).toMatch(/greedy core vs one max pass: worst [\d.]+×/);
+      expect(sampleReport).toMatch(
+        /sample p0\.95 float32 1×2048\s+user\s+core\s+js-sort\s+\S+ \S+\s+\S+ \S+\s+[\d.]+×/,
+      );
       // And auto's section: regret per shape against the single candidates, and its explain() table.
       const autoReport = (await page.locator('#auto-report').textContent()) ?? '';
       expect(autoReport).toContain('@softmax/auto against each single candidate');

@@ -6,6 +6,7 @@ import { candidateLines, scenarioHeader, scenarioNumeric, scenarioRows, scenario
 import { browserCandidates, browserContext, describeBrowser } from '../src/registry-browser.js';
 import type { CandidateInfo, RunResult, ScenarioResult } from '../src/results.js';
 import { runSuite } from '../src/runner.js';
+import { sampleSection } from '../src/sample-report.js';
 
 /** State the end-to-end test reads. */
 declare global {
@@ -51,6 +52,7 @@ async function run(suite: Suite) {
   $('auto-report').textContent = '';
   $('ce-report').textContent = '';
   $('ce-chart').innerHTML = '';
+  $('sample-report').textContent = '';
   const done: ScenarioResult[] = [];
   const infos: CandidateInfo[] = [];
   try {
@@ -85,6 +87,8 @@ async function run(suite: Suite) {
     // crossEntropy's speed-ups against tfjs and the unfused composition, as in the CLI's report.
     $('ce-report').textContent = crossEntropySection(result, false).join('\n') || 'crossEntropy did not run.';
     $('ce-chart').innerHTML = ratioChartSvg(result) ?? '';
+    // sample's goals (wasm vs the JS full sort, webgpu vs readback, greedy vs one max pass), as in the CLI's report.
+    $('sample-report').textContent = sampleSection(result, false).join('\n') || 'sample did not run.';
     // auto's regret per shape, learning cost and explain() table, as in the CLI's report.
     $('auto-report').textContent = autoSection(result, false).join('\n') || '@softmax/auto did not run.';
     window.__bench = { done: true, result };

@@ -30,19 +30,21 @@ function kernelPrepared(backend: WasmBackend, p: Problem, isBuffer: (v: unknown)
   const inputs = inputBuffers(backend, p);
   const owned: WasmBuffer<BufferDtype>[] = [...inputs];
   const options: Record<string, unknown> = { ...p.options, cols: p.cols };
-  const alloc = (shape: (typeof decl.outputs)[number]['shape']) => {
-    const b = backend.alloc(operandLength(shape, p.rows, p.cols), p.dtype);
+  // Each output in its own element type (sample's tokens are int32).
+  const alloc = (o: (typeof decl.outputs)[number]) => {
+    const type = o.element === 'float' ? ((o.dtype as BufferDtype | undefined) ?? p.dtype) : o.element;
+    const b = backend.alloc(operandLength(o.shape, p.rows, p.cols), type as BufferDtype);
     owned.push(b);
     return b;
   };
-  let out: WasmBuffer | undefined;
+  let out: WasmBuffer<BufferDtype> | undefined;
   if (decl.outputs.length === 1) {
-    out = alloc(decl.outputs[0].shape);
+    out = alloc(decl.outputs[0]);
     options.out = out;
   } else {
     const presence = outputPresence(p.op, p.options);
     decl.outputs.forEach((o, k) => {
-      if (presence[k] === 'present' && o.outOption) options[o.outOption] = alloc(o.shape);
+      if (presence[k] === 'present' && o.outOption) options[o.outOption] = alloc(o);
     });
   }
   const overwritten = overwrittenInputs(p.op, p.options);

@@ -45,13 +45,15 @@ async function kernelPrepared(backend: WebGPUBackend, p: Problem, makeTimer: typ
   const timer = makeTimer(device);
   const timed = timer && { ...shape, timestampWrites: timer.timestampWrites };
   const overwritten = overwrittenInputs(p.op, p.options);
-  const readBack = async (buffer: GPUBuffer, bytes: number) => {
+  // 4 bytes a value, as the output's element type: float32, or int32 (sample's tokens).
+  const readBack = async (buffer: GPUBuffer, bytes: number, element = 'float') => {
     const staging = device.createBuffer({ size: bytes, usage: MAP_READ | COPY_DST });
     const encoder = device.createCommandEncoder();
     encoder.copyBufferToBuffer(buffer, 0, staging, 0, bytes);
     device.queue.submit([encoder.finish()]);
     await staging.mapAsync(MAP_READ);
-    const result = new Float32Array(staging.getMappedRange().slice(0));
+    const data = staging.getMappedRange().slice(0);
+    const result = element === 'int32' ? new Int32Array(data) : new Float32Array(data);
     staging.destroy();
     return result;
   };
@@ -73,14 +75,14 @@ async function kernelPrepared(backend: WebGPUBackend, p: Problem, makeTimer: typ
     },
     async output(): Promise<Output> {
       if (decl.outputs.length === 1) {
-        return readBack(outputs[0]!, operandLength(decl.outputs[0].shape, p.rows, p.cols) * 4);
+        return (await readBack(outputs[0]!, operandLength(decl.outputs[0].shape, p.rows, p.cols) * 4)) as Output;
       }
       // The call as core sees it (targets checked, D and the scale derived), its outputs the GPU's.
       const call = validateCall(decl, [...p.inputs, { ...p.options, cols: p.cols }]);
       for (const [k, o] of decl.outputs.entries()) {
         const buffer = written[k];
         if (!buffer) continue;
-        const values = await readBack(buffer, operandLength(o.shape, p.rows, p.cols) * 4);
+        const values = await readBack(buffer, operandLength(o.shape, p.rows, p.cols) * 4, o.element);
         call.outputs[k] = o.dtype === 'float64' ? Float64Array.from(values) : values;
       }
       return resultOf(call) as Output;
