@@ -17,6 +17,8 @@ pub const fn blocks(n: usize) -> usize {
 
 /// The passes of one element type.
 pub trait Passes: Key {
+    /// The histogram bucket of a weight w ∈ [0, 2): its float bits' top 11 below the sign.
+    fn weight_bucket(self) -> usize;
     /// The row max (NaN ignored), whether it holds a NaN, and each block's max into `bmax`.
     ///
     /// # Safety
@@ -32,6 +34,15 @@ pub trait Passes: Key {
     unsafe fn collect(x: *const Self, n: usize, bmax: *const Self, lo: Self, hi: Self, ids: *mut u32) -> usize {
         collect_scalar(x, n, bmax, lo, hi, ids)
     }
+    /// Adds each w_j (j from 0 by 2) to sums[bucket(w_j)] and each w_(j+1) to other[bucket], bucket
+    /// the top 11 bits below the sign of w ∈ [0, 2) (`shift`: 19 for float32, 51 for float64); the
+    /// caller adds the two. Returns the ids done (an even count; the caller does the last one).
+    ///
+    /// # Safety
+    /// `w` valid for `n`; `sums`, `other` for 2048 float64s.
+    unsafe fn histogram(w: *const Self, n: usize, sums: *mut f64, other: *mut f64) -> usize {
+        histogram_scalar(w, n, sums, other)
+    }
     /// bsum[b] = Σ of w_j over block b's kept ids (x_j ≥ cut and w_j ≥ wmin, in float64 per
     /// block); returns Σ bsum.
     ///
@@ -42,13 +53,27 @@ pub trait Passes: Key {
     }
 }
 
-impl Passes for f64 {}
+impl Passes for f64 {
+    #[inline(always)]
+    fn weight_bucket(self) -> usize {
+        ((self.to_bits() >> 51) as usize).min(2047)
+    }
+}
 
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-impl Passes for f32 {}
+impl Passes for f32 {
+    #[inline(always)]
+    fn weight_bucket(self) -> usize {
+        ((self.to_bits() >> 19) as usize).min(2047)
+    }
+}
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 impl Passes for f32 {
+    #[inline(always)]
+    fn weight_bucket(self) -> usize {
+        ((self.to_bits() >> 19) as usize).min(2047)
+    }
     unsafe fn block_stats(x: *const f32, n: usize, bmax: *mut f32) -> (f32, bool) {
         simd_f32::block_stats(x, n, bmax)
     }
@@ -57,6 +82,9 @@ impl Passes for f32 {
     }
     unsafe fn kept_sums(x: *const f32, w: *const f32, n: usize, cut: f32, wmin: f32, bsum: *mut f64) -> f64 {
         simd_f32::kept_sums(x, w, n, cut, wmin, bsum)
+    }
+    unsafe fn histogram(w: *const f32, n: usize, sums: *mut f64, other: *mut f64) -> usize {
+        simd_f32::histogram(w, n, sums, other)
     }
 }
 
@@ -105,6 +133,19 @@ pub unsafe fn collect_scalar<E: Key>(x: *const E, n: usize, bmax: *const E, lo: 
         }
     }
     count
+}
+
+/// # Safety
+/// As `Passes::histogram`.
+pub unsafe fn histogram_scalar<E: Passes>(w: *const E, n: usize, sums: *mut f64, other: *mut f64) -> usize {
+    let mut j = 0;
+    while j + 2 <= n {
+        let (w0, w1) = (*w.add(j), *w.add(j + 1));
+        *sums.add(E::weight_bucket(w0)) += w0.get();
+        *other.add(E::weight_bucket(w1)) += w1.get();
+        j += 2;
+    }
+    j
 }
 
 /// # Safety
@@ -228,6 +269,25 @@ mod simd_f32 {
             }
         }
         count
+    }
+
+    /// The buckets of 4 weights at once (a shift and a clamp in lanes) and their float64 values
+    /// (two promotions), then 4 scalar additions, alternating between the two histograms.
+    pub unsafe fn histogram(w: *const f32, n: usize, sums: *mut f64, other: *mut f64) -> usize {
+        let top = u32x4_splat(2047);
+        let mut j = 0;
+        while j + 4 <= n {
+            let v = load(w.add(j));
+            let b = u32x4_min(u32x4_shr(v, 19), top);
+            let lo = f64x2_promote_low_f32x4(v);
+            let hi = f64x2_promote_low_f32x4(i32x4_shuffle::<2, 3, 2, 3>(v, v));
+            *sums.add(u32x4_extract_lane::<0>(b) as usize) += f64x2_extract_lane::<0>(lo);
+            *other.add(u32x4_extract_lane::<1>(b) as usize) += f64x2_extract_lane::<1>(lo);
+            *sums.add(u32x4_extract_lane::<2>(b) as usize) += f64x2_extract_lane::<0>(hi);
+            *other.add(u32x4_extract_lane::<3>(b) as usize) += f64x2_extract_lane::<1>(hi);
+            j += 4;
+        }
+        j
     }
 
     /// Each block's kept weights summed in float32 lanes (pairwise within a 16-element step, at

@@ -66,7 +66,7 @@ pub trait Float: Passes {
 impl Float for f32 {
     #[inline(always)]
     fn bucket(self) -> usize {
-        ((self.to_bits() >> 19) as usize).min(HIST - 1)
+        self.weight_bucket()
     }
     fn bucket_start(b: usize) -> f32 {
         f32::from_bits((b as u32) << 19)
@@ -83,7 +83,7 @@ impl Float for f32 {
 impl Float for f64 {
     #[inline(always)]
     fn bucket(self) -> usize {
-        ((self.to_bits() >> 51) as usize).min(HIST - 1)
+        self.weight_bucket()
     }
     fn bucket_start(b: usize) -> f64 {
         f64::from_bits((b as u64) << 51)
@@ -606,12 +606,7 @@ unsafe fn top_p_cut<E: Float>(src: *const E, cols: usize, floor: E, top_p: f64, 
     let mut j = 0;
     if two {
         core::ptr::write_bytes(other, 0, HIST);
-        while j + 2 <= cols {
-            let (w0, w1) = (*w.add(j), *w.add(j + 1));
-            sums[w0.bucket()] += w0.get();
-            *other.add(w1.bucket()) += w1.get();
-            j += 2;
-        }
+        j = E::histogram(w, cols, sums.as_mut_ptr(), other);
         for b in 0..HIST {
             sums[b] += *other.add(b);
         }
