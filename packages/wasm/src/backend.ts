@@ -1,4 +1,10 @@
-import { type CrossEntropyOptions, type Dtype, type FullyMasked, type SampleOptions, SoftmaxError } from '@softmax/core';
+import {
+  type CrossEntropyOptions,
+  type Dtype,
+  type FullyMasked,
+  type SampleOptions,
+  SoftmaxError,
+} from '@softmax/core';
 import {
   BackendBase,
   describeValue,
@@ -158,7 +164,11 @@ export class WasmBackend extends BackendBase {
     inputs: readonly [WasmBuffer<D>, WasmBuffer<D | IndexDtype>],
     options?: CrossEntropyBufferOptions,
   ): CrossEntropyBufferResult<D>;
-  bufferCall<D extends Dtype>(op: 'sample', inputs: readonly [WasmBuffer<D>], options?: SampleOptions): SampleBufferResult;
+  bufferCall<D extends Dtype>(
+    op: 'sample',
+    inputs: readonly [WasmBuffer<D>],
+    options?: SampleOptions,
+  ): SampleBufferResult;
   bufferCall<D extends Dtype>(
     op: OpName,
     inputs: readonly WasmBuffer<D | IndexDtype>[],

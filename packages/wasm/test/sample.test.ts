@@ -30,7 +30,10 @@ const repeat = (row: Float32Array, rows: number) => {
   return x;
 };
 
-const SETS: { name: string; o: SampleRowOptions }[] = [
+/** The filters: the options a row and a call spell alike. */
+type Filters = Pick<SampleRowOptions, 'temperature' | 'topK' | 'topP' | 'minP'>;
+
+const SETS: { name: string; o: Filters }[] = [
   { name: 'topP 0.95', o: { topP: 0.95 } },
   { name: 'T 0.7, topK 50, topP 0.9', o: { temperature: 0.7, topK: 50, topP: 0.9 } },
   { name: 'plain', o: {} },
@@ -119,7 +122,7 @@ describe.each(Object.entries(backends))('sample on the %s build', (_, backend) =
     const infinite = normalRow(cols, 4, 1);
     for (const j of [7, 99999, 151935]) infinite[j] = Infinity;
     infinite[5] = -Infinity;
-    const cases: [string, Float32Array, SampleRowOptions][] = [
+    const cases: [string, Float32Array, Filters][] = [
       ['all equal, topK 10', equal, { topK: 10 }],
       ['all equal, topP 0.3', equal, { topP: 0.3 }],
       ['one dominant, topP 0.99', dominant, { topP: 0.99 }],
@@ -202,11 +205,14 @@ describe.each(Object.entries(backends))('sample on the %s build', (_, backend) =
       const u = sampleUniform(seeds[i], i, 0);
       const draw = sampleDraw(keep, u);
       const t = got.tokens[i];
-      expect(t === draw.token || (draw.margin < MARGIN && t === draw.neighbour), `row ${i}: ${t} vs ${draw.token}`).toBe(
-        true,
-      );
+      expect(
+        t === draw.token || (draw.margin < MARGIN && t === draw.neighbour),
+        `row ${i}: ${t} vs ${draw.token}`,
+      ).toBe(true);
       const ids = Array.from(got.top.ids.subarray(i * 8, (i + 1) * 8));
-      expect(ids, `row ${i}: top`).toEqual(Array.from({ length: 8 }, (_, r) => (r < keep.ranked.length ? keep.ranked[r] : -1)));
+      expect(ids, `row ${i}: top`).toEqual(
+        Array.from({ length: 8 }, (_, r) => (r < keep.ranked.length ? keep.ranked[r] : -1)),
+      );
     }
   });
 
@@ -234,7 +240,7 @@ describe('threads', () => {
       const one = backends.simd.sample(x, options);
       const split = backends.threads.sample(x, options);
       expectSame(split.tokens, one.tokens);
-      expectSame(split.logprobs, one.logprobs);
+      expectSame(split.logprobs as Float32Array, one.logprobs as Float32Array);
       expectSame(split.top.ids, one.top.ids);
     }
     expect(backends.threads.threads).toBe(2);
@@ -242,24 +248,27 @@ describe('threads', () => {
 });
 
 describe('buffer calls', () => {
-  it.each(Object.entries(backends))('%s: sampleBuffer gives the array call’s result in new buffers, the logits in place', (_, backend) => {
-    const cols = 151936;
-    const row = normalRow(cols, 55, 2);
-    const x = repeat(row, 3);
-    const options = { cols, seed: [4, 5, 6], topP: 0.9, logprobs: true, topLogprobs: 3 };
-    const want = backend.sample(x, options);
-    const logits = backend.alloc(x.length, 'float32');
-    logits.view().set(x);
-    const got = backend.sampleBuffer(logits, options);
-    expectSame(got.tokens.view(), want.tokens);
-    expectSame((got.logprobs as NonNullable<typeof got.logprobs>).view(), want.logprobs);
-    const top = got.top as NonNullable<typeof got.top>;
-    expectSame(top.ids.view(), want.top.ids);
-    expectSame(top.logprobs.view(), want.top.logprobs);
-    expectSame(logits.view(), x);
-    const plain = backend.bufferCall('sample', [logits], { cols, seed: [4, 5, 6], topP: 0.9 });
-    expect(Object.keys(plain)).toEqual(['tokens']);
-    expectSame(plain.tokens.view(), want.tokens);
-    for (const b of [got.tokens, got.logprobs, top.ids, top.logprobs, plain.tokens, logits]) b?.free();
-  });
+  it.each(Object.entries(backends))(
+    '%s: sampleBuffer gives the array call’s result in new buffers, the logits in place',
+    (_, backend) => {
+      const cols = 151936;
+      const row = normalRow(cols, 55, 2);
+      const x = repeat(row, 3);
+      const options = { cols, seed: [4, 5, 6], topP: 0.9, logprobs: true, topLogprobs: 3 };
+      const want = backend.sample(x, options);
+      const logits = backend.alloc(x.length, 'float32');
+      logits.view().set(x);
+      const got = backend.sampleBuffer(logits, options);
+      expectSame(got.tokens.view(), want.tokens);
+      expectSame((got.logprobs as NonNullable<typeof got.logprobs>).view(), want.logprobs as Float32Array);
+      const top = got.top as NonNullable<typeof got.top>;
+      expectSame(top.ids.view(), want.top.ids);
+      expectSame(top.logprobs.view(), want.top.logprobs);
+      expectSame(logits.view(), x);
+      const plain = backend.bufferCall('sample', [logits], { cols, seed: [4, 5, 6], topP: 0.9 });
+      expect(Object.keys(plain)).toEqual(['tokens']);
+      expectSame(plain.tokens.view(), want.tokens);
+      for (const b of [got.tokens, got.logprobs, top.ids, top.logprobs, plain.tokens, logits]) b?.free();
+    },
+  );
 });
