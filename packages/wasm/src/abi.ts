@@ -8,7 +8,7 @@
  *
  * This file imports nothing at run time: the build loads it without the package's other modules.
  */
-export const ABI_VERSION = 4;
+export const ABI_VERSION = 5;
 
 /** One exported function: its parameters by name (every one a wasm number) and whether it returns one. */
 export interface FunctionDecl {
@@ -42,6 +42,26 @@ const crossEntropy = [
 ] as const;
 const crossEntropyIndex = [...crossEntropy, 'ignore'] as const;
 
+/**
+ * sample, its operands in the op's order (logits; tokens, logprobs, topIds, topLogprobs: 0 when
+ * not asked), then the settings table, the pairs table, the masks (0: none) and the scratch block.
+ */
+const sample = [
+  'x',
+  'tokens',
+  'logprobs',
+  'topIds',
+  'topLogprobs',
+  'table',
+  'pairs',
+  'mask',
+  'scratch',
+  'rows',
+  'cols',
+  'topN',
+  'maskWords',
+] as const;
+
 /** Every function the kernel exports, in every build. */
 export const KERNEL_FUNCTIONS = {
   abi_version: { params: [], returns: 'number' },
@@ -61,6 +81,10 @@ export const KERNEL_FUNCTIONS = {
   cross_entropy_probs_f32: { params: crossEntropy, returns: 'void' },
   cross_entropy_index_f64: { params: crossEntropyIndex, returns: 'void' },
   cross_entropy_probs_f64: { params: crossEntropy, returns: 'void' },
+  sample_f32: { params: sample, returns: 'void' },
+  sample_f64: { params: sample, returns: 'void' },
+  /** Bytes of one thread's scratch slot of sample for rows of `cols` elements of `bytes` bytes. */
+  sample_scratch_bytes: { params: ['cols', 'bytes'], returns: 'number' },
   /** The passes of one float32 softmax row split across threads (see threads/calls.ts). */
   piece_max_f32: { params: ['x', 'n'], returns: 'number' },
   piece_exp_sum_f32: { params: ['x', 'out', 'n', 'max', 'temperature'], returns: 'number' },

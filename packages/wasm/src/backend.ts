@@ -1,4 +1,10 @@
-import { type CrossEntropyOptions, type Dtype, type FullyMasked, SoftmaxError } from '@softmax/core';
+import {
+  type CrossEntropyOptions,
+  type Dtype,
+  type FullyMasked,
+  type SampleOptions,
+  SoftmaxError,
+} from '@softmax/core';
 import {
   BackendBase,
   describeValue,
@@ -61,6 +67,17 @@ export interface CrossEntropyBufferResult<D extends Dtype> {
   loss: ArrayOf<D>;
   grad?: WasmBuffer<D>;
   lse?: WasmBuffer<D>;
+}
+
+/**
+ * What a sample buffer call returns: the tokens (and the log-probabilities, and the top ids and
+ * theirs, when asked) in new buffers, which the caller frees. A row without a token is a
+ * SoftmaxError, as for arrays.
+ */
+export interface SampleBufferResult {
+  tokens: WasmBuffer<'int32'>;
+  logprobs?: WasmBuffer<'float32'>;
+  top?: { ids: WasmBuffer<'int32'>; logprobs: WasmBuffer<'float32'> };
 }
 
 /** The wasm backend: a `Backend` whose calls are synchronous, plus the zero-copy buffer API. */
@@ -148,6 +165,11 @@ export class WasmBackend extends BackendBase {
     options?: CrossEntropyBufferOptions,
   ): CrossEntropyBufferResult<D>;
   bufferCall<D extends Dtype>(
+    op: 'sample',
+    inputs: readonly [WasmBuffer<D>],
+    options?: SampleOptions,
+  ): SampleBufferResult;
+  bufferCall<D extends Dtype>(
     op: OpName,
     inputs: readonly WasmBuffer<D | IndexDtype>[],
     options?: BufferCallOptions,
@@ -173,6 +195,11 @@ export class WasmBackend extends BackendBase {
     options?: CrossEntropyBufferOptions,
   ): CrossEntropyBufferResult<D> {
     return this.bufferCall('crossEntropy', [logits, targets], options);
+  }
+
+  /** Tokens drawn from a buffer of logits, into new buffers: `bufferCall('sample', [logits], options)`. */
+  sampleBuffer<D extends Dtype>(logits: WasmBuffer<D>, options?: SampleOptions): SampleBufferResult {
+    return this.bufferCall('sample', [logits], options);
   }
 
   /** Softmax of a buffer, written to `options.out` (default: in place). Returns the output buffer. */
@@ -365,9 +392,7 @@ export class WasmBackend extends BackendBase {
       for (let k = 0; k < results.length; k++) {
         const b = results[k];
         if (b === undefined) continue;
-        const key = op.outputs[k].name;
-        if (result[key] === call.outputs[k]) result[key] = b;
-        else if (created.includes(b)) b.free();
+        if (!replaceView(result, call.outputs[k], b) && created.includes(b)) b.free();
       }
       return result;
     } catch (error) {
@@ -396,6 +421,24 @@ export class WasmBackend extends BackendBase {
       return false;
     }
   }
+}
+
+/**
+ * Replaces `view` by its buffer where the result holds it: as a property, or as a property of an
+ * object property (sample's `top: { ids, logprobs }`). False when the result does not return it.
+ */
+function replaceView(result: Record<string, unknown>, view: unknown, buffer: WasmBuffer<BufferDtype>): boolean {
+  for (const key of Object.keys(result)) {
+    const value = result[key];
+    if (value === view) {
+      result[key] = buffer;
+      return true;
+    }
+    if (value !== null && typeof value === 'object' && !ArrayBuffer.isView(value) && !(value instanceof WasmBuffer)) {
+      if (replaceView(value as Record<string, unknown>, view, buffer)) return true;
+    }
+  }
+  return false;
 }
 
 const buffers = (n: number) => `${n} buffer${n === 1 ? '' : 's'}`;

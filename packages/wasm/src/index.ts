@@ -21,6 +21,7 @@ export type {
   BufferForwardOptions,
   CrossEntropyBufferOptions,
   CrossEntropyBufferResult,
+  SampleBufferResult,
   WasmBackend,
 } from './backend.js';
 export { WasmBuffer } from './buffer.js';

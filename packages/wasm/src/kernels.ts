@@ -7,6 +7,8 @@ import type {
   OpCall,
   OpName,
   OpSupport,
+  SampleCallOptions,
+  SampleParams,
 } from '@softmax/core/backend';
 import type { KernelExports, KernelName } from './abi.js';
 
@@ -31,6 +33,17 @@ export interface OpKernel {
    * the same pointer for every row and thread; 0 where the option is absent.
    */
   readonly extras?: readonly ((call: OpCall) => Float64Array | undefined)[];
+  /**
+   * Per extra, its bytes per row (default 0: every row reads the same array): an extra of one
+   * record per row (sample's settings table, its per-row masks) is split with the rows.
+   */
+  readonly extraStrides?: readonly (((call: OpCall) => number) | undefined)[];
+  /**
+   * The bytes of scratch the kernel needs on one thread for this call: the marshaller passes a
+   * block of one such slot per thread (after a header the kernel claims them through) as the
+   * last pointer, after the extras.
+   */
+  readonly scratch?: (call: OpCall, kernel: KernelExports) => number;
 }
 
 const forward = (float32: KernelName, float64: KernelName): OpKernel => ({
@@ -67,6 +80,88 @@ const crossEntropy: OpKernel = {
   extras: [(call) => (call.options as unknown as CrossEntropyCallOptions).weight],
 };
 
+/** Float64s per row of sample's settings table (crate/src/sample.rs TABLE). */
+const SAMPLE_TABLE = 12;
+
+/**
+ * sample's settings, one record of SAMPLE_TABLE float64s per row: T, topK, topP, minP, the three
+ * penalties, u, then where the row's history pairs and bias pairs lie in the pairs table.
+ */
+function sampleTable(call: OpCall): Float64Array {
+  const o = call.options as unknown as SampleCallOptions;
+  const { u } = call.params as unknown as SampleParams;
+  const { rows } = call;
+  const t = new Float64Array(rows * SAMPLE_TABLE);
+  const h = o.history.offsets;
+  const b = o.logitBias.offsets;
+  const historyPairs = h[rows];
+  for (let i = 0; i < rows; i++) {
+    const r = i * SAMPLE_TABLE;
+    t[r] = o.temperature[i];
+    t[r + 1] = o.topK[i];
+    t[r + 2] = o.topP[i];
+    t[r + 3] = o.minP[i];
+    t[r + 4] = o.repetitionPenalty[i];
+    t[r + 5] = o.presencePenalty[i];
+    t[r + 6] = o.frequencyPenalty[i];
+    t[r + 7] = u[i];
+    t[r + 8] = h[i];
+    t[r + 9] = h[i + 1];
+    t[r + 10] = historyPairs + b[i];
+    t[r + 11] = historyPairs + b[i + 1];
+  }
+  return t;
+}
+
+/** The history's (id, count) pairs, then the biases' (id, value) pairs, as the table indexes them. */
+function samplePairs(call: OpCall): Float64Array | undefined {
+  const o = call.options as unknown as SampleCallOptions;
+  const { history, logitBias } = o;
+  const nh = history.ids.length;
+  const nb = logitBias.ids.length;
+  if (nh + nb === 0) return undefined;
+  const p = new Float64Array(2 * (nh + nb));
+  for (let k = 0; k < nh; k++) {
+    p[2 * k] = history.ids[k];
+    p[2 * k + 1] = history.counts[k];
+  }
+  for (let k = 0; k < nb; k++) {
+    p[2 * (nh + k)] = logitBias.ids[k];
+    p[2 * (nh + k) + 1] = logitBias.values[k];
+  }
+  return p;
+}
+
+/** The mask's words as float64s of the same bytes (the extras are staged as float64s; set() keeps the bits). */
+function sampleMask(call: OpCall): Float64Array | undefined {
+  const mask = (call.options as unknown as SampleCallOptions).mask;
+  if (mask === undefined) return undefined;
+  const words = new Uint32Array(mask.words.length + (mask.words.length % 2));
+  words.set(mask.words);
+  return new Float64Array(words.buffer);
+}
+
+/**
+ * sample: the logits; tokens, logprobs, topIds, topLogprobs (0 where not asked), then the settings
+ * table (split with the rows), the pairs table (shared), the masks (split with the rows, or one
+ * shared) and a scratch slot per thread; scalars n (topLogprobs) and the mask's words per row (0:
+ * shared).
+ */
+const sample: OpKernel = {
+  exports: { float32: 'sample_f32', float64: 'sample_f64' },
+  scalars: (call) => {
+    const o = call.options as unknown as SampleCallOptions;
+    return [o.topLogprobs ?? 0, o.mask?.stride ?? 0];
+  },
+  extras: [sampleTable, samplePairs, sampleMask],
+  extraStrides: [
+    () => SAMPLE_TABLE * 8,
+    undefined,
+    (call) => 4 * ((call.options as unknown as SampleCallOptions).mask?.stride ?? 0),
+  ],
+  scratch: (call, kernel) => kernel.sample_scratch_bytes(call.cols, call.dtype === 'float64' ? 8 : 4),
+};
+
 /** The ops this backend implements: those with a kernel here. */
 export const KERNELS: { readonly [K in OpName]?: OpKernel } = {
   softmax: forward('softmax_f32', 'softmax_f64'),
@@ -75,6 +170,7 @@ export const KERNELS: { readonly [K in OpName]?: OpKernel } = {
   logSoftmaxBackward: withTemperature('log_softmax_backward_f32', 'log_softmax_backward_f64'),
   logSumExp: withTemperature('log_sum_exp_f32', 'log_sum_exp_f64'),
   crossEntropy,
+  sample,
 };
 
 const DTYPES: readonly Dtype[] = ['float32', 'float64'];

@@ -6,7 +6,7 @@ import { ARRAY_TYPES, type BufferDtype } from './elements.js';
 import { type Heap, heapOf } from './heap.js';
 import { bufferOf, byteOffsetOf, copyInto, part } from './intrinsics.js';
 import { invoke } from './kernels.js';
-import { type CallShape, NOWHERE, type Route, routeOf, shapeOf } from './routes.js';
+import { type CallShape, NOWHERE, perRow, type Route, routeOf, shapeOf } from './routes.js';
 import { isLarge, type ThreadedCalls } from './threads/calls.js';
 
 /**
@@ -15,6 +15,9 @@ import { isLarge, type ThreadedCalls } from './threads/calls.js';
  * memory a call needs is bounded by one chunk (or one row, when a row is larger).
  */
 export const SCRATCH_BYTES = 256 * 1024;
+
+/** Bytes of a kernel scratch block's header (crate/src/sample.rs HEADER): the slot count and the slots' flags. */
+const SCRATCH_HEADER_BYTES = 256;
 
 /** On several threads, copying calls move up to this much at a time, so each wake-up buys enough work. */
 const THREAD_CHUNK_BYTES = 4 * 1024 * 1024;
@@ -72,7 +75,7 @@ export class Marshaller {
         inside++;
         continue;
       }
-      strides[k] = matrix[k] ? cols * bytes[k] : bytes[k];
+      strides[k] = perRow(shape, k, cols, call.options) * bytes[k];
       // A fresh result is never in this memory; not asking spares V8 materialising its buffer (~200 ns).
       at[k] = call.provided[k - inputs] ? this.#address(call.outputs[k - inputs], rows * strides[k], names[k]) : -1;
       if (at[k] < 0) continue;
@@ -138,7 +141,7 @@ export class Marshaller {
     const at = this.#at;
     for (let k = 0; k < shape.count; k++) {
       at[k] = pointers[k];
-      strides[k] = pointers[k] === NOWHERE ? 0 : shape.matrix[k] ? cols * shape.bytes[k] : shape.bytes[k];
+      strides[k] = pointers[k] === NOWHERE ? 0 : perRow(shape, k, cols, call.options) * shape.bytes[k];
     }
     const scalars = shape.kernel.scalars(call);
     const n = shape.count + shape.extras;
@@ -155,10 +158,17 @@ export class Marshaller {
    * block may grow memory, detaching the caller's views of it: outputs there are reattached.
    */
   #withExtras(call: OpCall, shape: CallShape, body: () => void): void {
-    const getters = shape.kernel.extras ?? [];
+    const { kernel } = shape;
+    const getters = kernel.extras ?? [];
     const arrays = getters.map((get) => get(call));
     let bytes = 0;
     for (const array of arrays) if (array) bytes += Math.ceil(array.length / 2) * 16;
+    // The kernel's scratch: a header (the slot count, then a free flag per slot), then one slot
+    // for each thread that may run a piece of the call at once.
+    const slots = this.#threaded ? this.#threaded.threads : 1;
+    const slotBytes = kernel.scratch ? Math.ceil(kernel.scratch(call, this.#kernel) / 16) * 16 : 0;
+    const scratchAt = bytes;
+    if (kernel.scratch) bytes += SCRATCH_HEADER_BYTES + slots * slotBytes;
     const block = bytes > 0 ? this.#heap.alloc(bytes, `the ${call.op.name} options' arrays (${bytes} bytes)`) : NOWHERE;
     try {
       let offset = block;
@@ -166,10 +176,18 @@ export class Marshaller {
       for (let e = 0; e < arrays.length; e++) {
         const array = arrays[e];
         this.#at[shape.count + e] = array ? offset : NOWHERE;
-        this.#strides[shape.count + e] = 0;
+        this.#strides[shape.count + e] = array ? (kernel.extraStrides?.[e]?.(call) ?? 0) : 0;
         if (!array) continue;
         copyInto(floats, array, offset / 8);
         offset += Math.ceil(array.length / 2) * 16;
+      }
+      if (kernel.scratch) {
+        const at = block + scratchAt;
+        const header = this.#heap.view('uint32');
+        header.fill(0, at / 4, (at + SCRATCH_HEADER_BYTES) / 4);
+        header[at / 4] = slots;
+        this.#at[shape.count + arrays.length] = at;
+        this.#strides[shape.count + arrays.length] = 0;
       }
       if (block !== NOWHERE) this.#reattachAll(call, shape);
       body();
@@ -247,13 +265,15 @@ export class Marshaller {
     const strides = this.#strides;
     let blockRowBytes = 0;
     for (let j = 0; j < slots.length; j++) blockRowBytes += strides[slots[j]];
-    if (rows * blockRowBytes <= SCRATCH_BYTES) {
+    // Up to 15 bytes of alignment after each slot (see #chunk).
+    const padding = 16 * slots.length;
+    if (rows * blockRowBytes + padding <= SCRATCH_BYTES) {
       this.#chunk(call, shape, route, scalars, this.#scratch, rows, 0, rows);
       return;
     }
     const budget = this.#threaded && isLarge(rows, cols) ? THREAD_CHUNK_BYTES : SCRATCH_BYTES;
-    const chunkRows = Math.min(rows, Math.max(1, Math.floor(budget / blockRowBytes)));
-    const ptr = this.#acquire(chunkRows * blockRowBytes, chunkRows, cols, call.dtype);
+    const chunkRows = Math.min(rows, Math.max(1, Math.floor((budget - padding) / blockRowBytes)));
+    const ptr = this.#acquire(chunkRows * blockRowBytes + padding, chunkRows, cols, call.dtype);
     try {
       for (let r = 0; r < rows; r += chunkRows) {
         this.#chunk(call, shape, route, scalars, ptr, chunkRows, r, Math.min(chunkRows, rows - r));
@@ -272,7 +292,7 @@ export class Marshaller {
     const at = this.#at;
     for (let k = inputs; k < count; k++) {
       if (at[k] < 0 || at[k] === NOWHERE) continue;
-      const length = shape.matrix[k] ? rows * cols : rows;
+      const length = rows * perRow(shape, k, cols, call.options);
       call.outputs[k - inputs] = this.#reattach(call.outputs[k - inputs], types[k], at[k], length);
     }
   }
@@ -301,14 +321,15 @@ export class Marshaller {
     let offset = block;
     for (let j = 0; j < slots.length; j++) {
       pointers[slots[j]] = offset;
-      offset += blockRows * strides[slots[j]];
+      // Each slot 16-byte aligned: slots of 4-byte elements (sample's tokens) may precede float64s.
+      offset += Math.ceil((blockRows * strides[slots[j]]) / 16) * 16;
     }
     // The memory's view is taken after the block was acquired, which may have grown it.
     const floats = this.#heap.view(call.dtype);
     for (let j = 0; j < copies.length; j++) {
       const i = copies[j];
       pointers[i] = pointers[place[i]];
-      const per = shape.matrix[i] ? call.cols : 1;
+      const per = perRow(shape, i, call.cols, call.options);
       const input = call.inputs[i];
       const source = n === call.rows ? input : part(input, types[i], r * per, n * per);
       copyInto(types[i] === call.dtype ? floats : this.#heap.view(types[i]), source, pointers[i] / bytes[i]);
@@ -316,7 +337,7 @@ export class Marshaller {
     this.#invoke(shape.name, pointers, strides, count + extras, n, call.cols, scalars);
     for (let j = 0; j < outs.length; j++) {
       const k = outs[j];
-      const per = shape.matrix[k] ? call.cols : 1;
+      const per = perRow(shape, k, call.cols, call.options);
       const start = pointers[k] / bytes[k];
       // The memory's own view: its subarray runs no caller code.
       const view = types[k] === call.dtype ? floats : this.#heap.view(types[k]);

@@ -25,13 +25,18 @@ export interface CallShape {
   /** How many of the operands are inputs (the rest are outputs). */
   readonly inputs: number;
   readonly count: number;
-  /** How many arrays the kernel reads whole after the operands (OpKernel.extras). */
+  /** How many pointers the kernel takes after the operands: OpKernel.extras, then its scratch block. */
   readonly extras: number;
   /** Each operand's element type, and its bytes per element. */
   readonly types: readonly BufferDtype[];
   readonly bytes: readonly number[];
   /** Whether each operand is rows × cols (else it holds one element per row). */
   readonly matrix: readonly boolean[];
+  /**
+   * For a per-row operand of several elements a row (core's OutputDecl.width: sample's top-n
+   * outputs), its width from the call's options; undefined for one element a row (or a matrix).
+   */
+  readonly widths: readonly (((options: Readonly<Record<string, unknown>>) => number) | undefined)[];
   /** Each operand's name in error messages: the input's, or the output's option (`options.out`). */
   readonly names: readonly string[];
   /**
@@ -118,10 +123,11 @@ function describe(op: OpDecl, dtype: Dtype, multi: number, form: number): CallSh
     name: exportOf(kernel, dtype, form),
     inputs: op.inputs.length,
     count: decls.length,
-    extras: kernel.extras?.length ?? 0,
+    extras: (kernel.extras?.length ?? 0) + (kernel.scratch ? 1 : 0),
     types,
     bytes: types.map((type) => ELEMENT_BYTES[type]),
     matrix,
+    widths: decls.map((d) => ('width' in d ? (d.width as CallShape['widths'][number]) : undefined)),
     names,
     holds: decls.map((_, k) =>
       op.inputs.map((input) => {
@@ -186,4 +192,11 @@ function plan(shape: CallShape, at: readonly number[]): Route {
     }
   }
   return { slots, copies, place, outs };
+}
+
+/** Elements a row of operand `k` has in a call: cols for a matrix, its width, or 1. */
+export function perRow(shape: CallShape, k: number, cols: number, options: Readonly<Record<string, unknown>>): number {
+  if (shape.matrix[k]) return cols;
+  const width = shape.widths[k];
+  return width ? width(options) : 1;
 }

@@ -90,7 +90,7 @@ describe('the ABI table (src/abi.ts)', () => {
     expect(threadsImported).toEqual([{ module: 'env', name: 'memory', kind: 'memory' }]);
   });
 
-  it("has each op's kernel take the op's pointers, its extras, rows, cols and its scalars (kernels.ts)", () => {
+  it("has each op's kernel take the op's pointers, its extras, its scratch block, rows, cols and its scalars (kernels.ts)", () => {
     for (const [name, kernel] of Object.entries(KERNELS)) {
       const op = OPS[name as OpName];
       // The scalars of a call with every option at its default, in each form of its inputs.
@@ -108,7 +108,7 @@ describe('the ABI table (src/abi.ts)', () => {
           params: { scale: 1 },
           forms: op.inputs.map((_, i) => (i === multi ? form : 0)),
         } as unknown as OpCall;
-        const operands = op.inputs.length + op.outputs.length + (kernel.extras?.length ?? 0);
+        const operands = op.inputs.length + op.outputs.length + (kernel.extras?.length ?? 0) + (kernel.scratch ? 1 : 0);
         const arity = operands + 2 + kernel.scalars(call).length;
         for (const dtype of ['float32', 'float64'] as const) {
           const exported = exportOf(kernel, dtype, form);

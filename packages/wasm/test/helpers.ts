@@ -15,6 +15,16 @@ export const threadsImports = () => ({
   env: { memory: new WebAssembly.Memory({ initial: 2, maximum: 65536, shared: true }) },
 });
 
+// sampleMargin, how close u may come to a boundary between two ids before this backend may draw
+// the other one (sample's cumulative weights C and total S are not core's float64 ones):
+// float32: each weight from exp32 within ~2^-23 of e^((x − max)/T), block sums of the kept weights
+// in float32 lanes (≤ 6 roundings a term, 6·2^-24), blocks and the draw's partial sums in float64:
+// C and S each within 8·2^-24 relatively, C/S within 16·2^-24; plus a penalized or biased logit
+// rounded to float32 (core keeps it in float64), its weight off by up to |x/T|·2^-24, at most
+// 2·64·2^-24 for |x/T| ≤ 64 (the suite's rows): 144·2^-24 ≈ 8.6e-6 → 1e-5. float64: exp64 within
+// 1 ulp and float64 sums within cols·2^-53: 2·(2^-52 + cols·2^-53) ≤ 2.4e-10 for cols ≤ 2^20.
+export const SAMPLE_MARGIN = { float32: 1e-5, float64: 2.5e-10 } as const;
+
 /** Asserts the conformance suite's element-wise bound against an oracle result. */
 export function expectAccurate(result: ArrayLike<number>, ref: FloatArray, tolerance: Tolerance): void {
   const check = checkAgainstOracle(result, ref, tolerance);

@@ -3,6 +3,7 @@
 //! signature or meaning changes: the loader refuses a module whose `abi_version()` differs.
 
 use crate::cross_entropy::{cross_entropy, Outputs, Params, Targets};
+use crate::sample::{sample_rows, scratch_bytes, Out};
 use crate::forward32::{exp_probe, forward_f32, log_sum_exp_rows, piece_exp_sum, piece_max, piece_scale};
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 use crate::generic::{forward_row, log_softmax_backward_row, log_sum_exp_row, softmax_backward_row};
@@ -23,7 +24,7 @@ unsafe fn log_sum_exp_row_f64(x: *const f64, n: usize, temperature: f64) -> f64 
     log_sum_exp_row::<f64>(x, n, temperature)
 }
 
-pub const ABI_VERSION: u32 = 4;
+pub const ABI_VERSION: u32 = 5;
 
 #[no_mangle]
 pub extern "C" fn abi_version() -> u32 {
@@ -205,4 +206,47 @@ pub unsafe extern "C" fn piece_scale_f32(out: *mut f32, n: usize, inv: f32) {
 #[no_mangle]
 pub unsafe extern "C" fn probe_exp_f32(x: *const f32, out: *mut f32, n: usize, max: f32, temperature: f64) {
     exp_probe(x, out, n, max, temperature);
+}
+
+macro_rules! sample_exports {
+    ($name:ident, $t:ty) => {
+        /// One token per row (SAMPLE_NO_TOKEN for a row without one) and, where not null, its
+        /// log-probability and the n = `top_n` most probable ids with theirs (rows × n). The pointers
+        /// come in the op's order (logits; tokens, logprobs, topIds, topLogprobs), then the
+        /// settings table (sample::TABLE float64s per row), the pairs table (history (id, count)
+        /// and bias (id, value) float64 pairs, indexed by the table), the mask (`mask_words` u32
+        /// per row; 0 when absent) and the scratch block (see sample_scratch_bytes).
+        ///
+        /// # Safety
+        /// Valid pointers for those shapes; the scratch block's header initialised.
+        #[no_mangle]
+        pub unsafe extern "C" fn $name(
+            x: *const $t,
+            tokens: *mut i32,
+            logprobs: *mut f32,
+            top_ids: *mut i32,
+            top_lps: *mut f32,
+            table: *const f64,
+            pairs: *const f64,
+            mask: *const u32,
+            scratch: *mut u8,
+            rows: usize,
+            cols: usize,
+            top_n: usize,
+            mask_words: usize,
+        ) {
+            let out = Out { token: tokens, logprob: logprobs, top_ids, top_lps, top_n };
+            sample_rows::<$t>(x, out, table, pairs, mask, mask_words, scratch, rows, cols);
+        }
+    };
+}
+
+sample_exports!(sample_f32, f32);
+sample_exports!(sample_f64, f64);
+
+/// Bytes of one scratch slot of `sample` for rows of `cols` elements of `bytes` bytes (4 or 8);
+/// a scratch block is sample::HEADER bytes then one slot per thread.
+#[no_mangle]
+pub extern "C" fn sample_scratch_bytes(cols: usize, bytes: usize) -> usize {
+    scratch_bytes(cols, bytes)
 }

@@ -190,6 +190,11 @@ export class ThreadedCalls {
     }
   }
 
+  /** Threads in all, the calling one included: how many kernel calls may run at once. */
+  get threads(): number {
+    return this.#pool.threads;
+  }
+
   get workerChunks(): number {
     return this.#pool.workerChunks;
   }

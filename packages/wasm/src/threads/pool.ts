@@ -115,6 +115,11 @@ export class ThreadPool {
     return j.subarray(RESULTS, RESULTS + j[1]);
   }
 
+  /** Threads in all: the workers and the calling thread. */
+  get threads(): number {
+    return this.#stacks.length + 1;
+  }
+
   /** Chunks the worker threads have run so far (the calling thread's are not counted). */
   get workerChunks(): number {
     return Atomics.load(this.#sync, 2);
