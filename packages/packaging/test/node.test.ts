@@ -6,6 +6,7 @@ import { failures, logits, PATHS } from './lib/oracle.js';
 // Node, from the installed tarballs: plain ESM and CJS, and the webpack and esbuild Node bundles.
 // WebGPU runs through Dawn on SwiftShader; a path with no adapter fails with its reason.
 const { project } = inject('scratch');
+const exec = promisify(execFile);
 const input = logits(3, 40, 11);
 
 // The CJS entry reports both the softmax and the dual-package check: one process for both tests.
@@ -34,6 +35,22 @@ describe('Node, from the packed tarballs', () => {
       esmErrorIsCjsClass: true,
       cjsErrorIsEsmClass: true,
     });
+  });
+
+  it("installing the packages brings neither vitest nor fast-check (@softmax/conformance's peers are optional)", async () => {
+    const store = readdirSync(join(project, 'node_modules', '.pnpm'));
+    expect(store.filter((d) => /^(vitest|fast-check)@/.test(d))).toEqual([]);
+    // And its helpers load without them, through import and require.
+    const { stdout } = await exec(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        "import { createRequire } from 'node:module'; const h = await import('@softmax/conformance/helpers'); const c = createRequire(process.cwd() + '/')('@softmax/conformance'); console.log(typeof h.oracleSoftmax, typeof c.oracleSoftmax);",
+      ],
+      { cwd: project },
+    );
+    expect(stdout.trim()).toBe('function function');
   });
 
   it('webpack 5 --target node bundle: builds without warnings, finds Dawn and gives the softmax', async () => {

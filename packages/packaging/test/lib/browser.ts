@@ -24,6 +24,8 @@ export interface Site {
 export function serve(site: Site): Promise<{ server: Server; url: string }> {
   const server = createServer((req, res) => {
     const path = decodeURIComponent((req.url ?? '/').split('?')[0]);
+    // Chromium asks every new site for one; a 404 would read as a page problem.
+    if (path === '/favicon.ico') return void res.writeHead(204).end();
     const [, prefix, ...rest] = path.split('/');
     const route = site[prefix];
     if (!route) return void res.writeHead(404).end();
