@@ -1,3 +1,7 @@
+import { execFile } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, inject, it } from 'vitest';
 import { esbuildBuild, webpackBuild } from './lib/bundle.js';
 import { runNode } from './lib/node-run.js';
