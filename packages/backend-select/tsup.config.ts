@@ -3,7 +3,9 @@ import { defineConfig } from 'tsup';
 export default defineConfig({
   entry: ['src/index.ts'],
   format: ['esm', 'cjs'],
-  dts: true,
+  // The options name GPUDevice: it comes from @webgpu/types (a dependency with no JavaScript), so
+  // a consumer type-checks with no setup, skipLibCheck off too.
+  dts: { banner: '/// <reference types="@webgpu/types" />' },
   clean: true,
   sourcemap: true,
   target: 'es2022',

@@ -11,6 +11,13 @@ export type SoftmaxErrorCode =
   | 'DEVICE_LOST'
   | 'UNSUPPORTED_OP';
 
+/**
+ * The brand every copy of @softmax/core puts on its SoftmaxError: `Symbol.for` is one symbol per
+ * realm's registry, so it is the same in the CommonJS and the ESM build, and in two installed
+ * copies (the dual-package hazard, where each has its own class and plain `instanceof` says no).
+ */
+const BRAND = Symbol.for('@softmax/core/SoftmaxError');
+
 /** The one error type every @softmax package throws (or rejects with). */
 export class SoftmaxError extends Error {
   readonly code: SoftmaxErrorCode;
@@ -20,7 +27,18 @@ export class SoftmaxError extends Error {
     this.name = 'SoftmaxError';
     this.code = code;
   }
+
+  /**
+   * `error instanceof SoftmaxError` is true for a SoftmaxError of any copy of this package (one
+   * loaded by `require`, another by `import`). A subclass keeps the ordinary prototype check.
+   */
+  static [Symbol.hasInstance](value: unknown): value is SoftmaxError {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the right operand of instanceof, a subclass too
+    if (this !== SoftmaxError) return Function.prototype[Symbol.hasInstance].call(this, value);
+    return typeof value === 'object' && value !== null && (value as { [BRAND]?: unknown })[BRAND] === true;
+  }
 }
+Object.defineProperty(SoftmaxError.prototype, BRAND, { value: true });
 
 /** Short, readable rendering of an offending value for error messages. */
 export function describeValue(value: unknown): string {

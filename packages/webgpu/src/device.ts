@@ -1,4 +1,6 @@
 import { SoftmaxError } from '@softmax/core';
+import { noAdapter } from './advice.js';
+import { loadDawn, runtime } from './dawn.js';
 
 /** Options of createWebGPUBackend that decide where the device comes from. */
 export interface DeviceSource {
@@ -36,28 +38,23 @@ const REQUIRED_LIMITS: Record<string, number> = {
  */
 let dawn: Promise<GPU> | undefined;
 
-/** Finds a GPU object: the given one, the browser's, or Dawn through the optional `webgpu` package in Node. */
-export async function findGPU(source: DeviceSource): Promise<GPU> {
-  if (source.gpu) return source.gpu;
+/** Where a GPU object came from: it decides the advice when it gives no adapter. */
+type Origin = 'option' | 'navigator' | 'dawn';
+
+async function findGPUWithOrigin(source: DeviceSource): Promise<{ gpu: GPU; origin: Origin }> {
+  if (source.gpu) return { gpu: source.gpu, origin: 'option' };
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
-  if (nav?.gpu) return nav.gpu;
-  const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
-  if (!isNode)
-    throw unavailable('navigator.gpu is missing (this browser has no WebGPU, or the page is not a secure context)');
-  dawn ??= loadDawn();
-  return dawn;
+  if (nav?.gpu) return { gpu: nav.gpu, origin: 'navigator' };
+  dawn ??= loadDawn().catch((error) => {
+    dawn = undefined; // let a later call try again (e.g. after the package is installed)
+    throw error;
+  });
+  return { gpu: await dawn, origin: 'dawn' };
 }
 
-async function loadDawn(): Promise<GPU> {
-  const name = 'webgpu'; // a variable, so bundlers leave the optional peer dependency alone
-  let mod: { create: (flags: string[]) => GPU };
-  try {
-    mod = (await import(/* @vite-ignore */ name)) as typeof mod;
-  } catch (error) {
-    dawn = undefined; // let a later call try again (e.g. after the package is installed)
-    throw unavailable("no navigator.gpu, and the optional peer dependency 'webgpu' (0.6.2) could not be loaded", error);
-  }
-  return mod.create([]);
+/** Finds a GPU object: the given one, the browser's, or (in Node) Dawn through the optional `webgpu` package. */
+export async function findGPU(source: DeviceSource): Promise<GPU> {
+  return (await findGPUWithOrigin(source)).gpu;
 }
 
 /** Whether an adapter actually executes work: Dawn's 'null' backend accepts everything and runs nothing. */
@@ -77,7 +74,7 @@ export async function acquireDevice(source: DeviceSource): Promise<Acquired> {
     checkLimits(source.device.limits);
     return { device: source.device, adapterInfo: info, replaceable: false };
   }
-  const gpu = await findGPU(source);
+  const { gpu, origin } = await findGPUWithOrigin(source);
   let adapter: GPUAdapter | null;
   try {
     adapter = await gpu.requestAdapter(
@@ -87,9 +84,7 @@ export async function acquireDevice(source: DeviceSource): Promise<Acquired> {
     throw unavailable('requestAdapter() failed', error);
   }
   if (!adapter) {
-    throw unavailable(
-      'requestAdapter() returned null (no usable GPU driver; in Node on Linux set VK_ICD_FILENAMES to a Vulkan driver, e.g. SwiftShader)',
-    );
+    throw unavailable(noAdapter(origin === 'option' ? runtime : origin === 'navigator' ? 'browser' : 'node'));
   }
   const info = adapter.info;
   const reason = nullAdapterReason(info);
