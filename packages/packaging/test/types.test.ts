@@ -12,13 +12,16 @@ const { project } = inject('scratch');
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 const exec = promisify(execFile);
 
+// Every config has the DOM library: @webgpu/types, which the WebGPU declarations build on (as every
+// typed WebGPU library does), is written against it, and so are WebAssembly's types (TypeScript has
+// them only in the DOM and worker libraries; @types/node 20 has none).
 const CONFIGS = {
-  // A Node project: no DOM library, Node's types.
-  node16: { module: 'node16', moduleResolution: 'node16', lib: ['ES2022'] },
+  // A Node project, with Node's types.
+  node16: { module: 'node16', moduleResolution: 'node16', lib: ['ES2022', 'DOM'] },
   // An app built by a bundler, for the browser.
   bundler: { module: 'esnext', moduleResolution: 'bundler', lib: ['ES2022', 'DOM', 'DOM.Iterable'] },
   // The resolution older TypeScript projects (and `moduleResolution: node`) still use: no `exports`.
-  node10: { module: 'commonjs', moduleResolution: 'node10', lib: ['ES2022'], esModuleInterop: true },
+  node10: { module: 'commonjs', moduleResolution: 'node10', lib: ['ES2022', 'DOM'], esModuleInterop: true },
 };
 
 async function typecheck(name: keyof typeof CONFIGS): Promise<string> {
