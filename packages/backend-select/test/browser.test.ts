@@ -18,7 +18,8 @@ const ROOTS: Record<string, string> = {
   auto: join(here, '..', 'dist'),
   core: dirname(require.resolve('@softmax/core')),
   wasm: dirname(require.resolve('@softmax/wasm')),
-  webgpu: dirname(require.resolve('@softmax/webgpu')),
+  // the browser build: require.resolve would pick the `node` condition's dist/node
+  webgpu: join(dirname(require.resolve('@softmax/webgpu/package.json')), 'dist'),
 };
 const CHROMIUM = process.env.SOFTMAX_CHROMIUM ?? '/usr/bin/chromium';
 
