@@ -14,7 +14,8 @@ const CPU_BUDGET = 20_000;
 
 /** A chunk of @softmax/wasm's JavaScript or its SIMD build, not of WebGPU or the scalar build. */
 const wasmChunk = (inputs: string[]) =>
-  inputs.some((input) => /wasm\/dist\//.test(input)) && !inputs.some((input) => /scalar-wasm|webgpu\/dist\//.test(input));
+  inputs.some((input) => /wasm\/dist\//.test(input)) &&
+  !inputs.some((input) => /scalar-wasm|webgpu\/dist\//.test(input));
 
 describe('the browser bundle of @softmax/auto', async () => {
   const sizes = await bundleSizes("export { softmax } from '@softmax/auto';", here, wasmChunk);
