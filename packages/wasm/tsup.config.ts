@@ -1,9 +1,10 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  // index embeds the wasm bytes (src/generated/wasm-base64.js); init does not; abi is the kernel's
-  // C ABI table, for tooling.
-  entry: ['src/index.ts', 'src/init.ts', 'src/abi.ts'],
+  // index (Node) and browser (the rest) embed the wasm builds (src/generated/*-wasm.js; the scalar
+  // one is imported on demand, a chunk of its own in ESM); init embeds none; abi is the kernel's C
+  // ABI table, for tooling.
+  entry: ['src/index.ts', 'src/browser.ts', 'src/init.ts', 'src/abi.ts'],
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,

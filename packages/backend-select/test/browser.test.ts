@@ -11,7 +11,8 @@ import type { Explain } from '../src/index.js';
 
 // The built package in headless Chromium (Debian's, WebGPU on SwiftShader), from a page served over
 // http://127.0.0.1 (a secure context, which navigator.gpu requires). @softmax/wasm and
-// @softmax/webgpu are reached through auto's own import() calls, resolved by the import map.
+// @softmax/webgpu are reached through auto's own import() calls, resolved by the import map (to
+// the entries a bundler picks for the browser: @softmax/wasm's `browser` condition).
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
 const ROOTS: Record<string, string> = {
@@ -26,7 +27,7 @@ const CHROMIUM = process.env.SOFTMAX_CHROMIUM ?? '/usr/bin/chromium';
 const PAGE = `<!doctype html><meta charset="utf-8">
 <script type="importmap">{ "imports": {
   "@softmax/core": "/core/index.js", "@softmax/core/backend": "/core/backend.js",
-  "@softmax/wasm": "/wasm/index.js", "@softmax/wasm/abi": "/wasm/abi.js", "@softmax/webgpu": "/webgpu/index.js" } }</script>
+  "@softmax/wasm": "/wasm/browser.js", "@softmax/wasm/abi": "/wasm/abi.js", "@softmax/webgpu": "/webgpu/index.js" } }</script>
 <script type="module">
   import { createSoftmax, formatExplain } from '/auto/index.js';
   const logits = (n) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37) * 6);

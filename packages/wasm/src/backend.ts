@@ -22,7 +22,7 @@ import { Heap } from './heap.js';
 import { OP_SUPPORT } from './kernels.js';
 import { Marshaller, SCRATCH_BYTES } from './marshal.js';
 import { NOWHERE, shapeOf } from './routes.js';
-import { ThreadedCalls, type ThreadsSetup } from './threads/calls.js';
+import type { ThreadedCalls } from './threads/calls.js';
 
 const DTYPES: readonly Dtype[] = ['float32', 'float64'];
 const BUFFER_DTYPES: readonly BufferDtype[] = [...DTYPES, 'int32', 'uint32'];
@@ -80,6 +80,17 @@ export interface SampleBufferResult {
   top?: { ids: WasmBuffer<'int32'>; logprobs: WasmBuffer<'float32'> };
 }
 
+/**
+ * How a backend on several threads starts its pool (load-node.ts passes it): the backend itself
+ * never imports the pool, so a browser bundle carries no worker-thread code.
+ */
+export interface ThreadsStart {
+  /** Threads in all, the calling one included (> 1). */
+  threads: number;
+  /** The pool's calls over this kernel, taking the workers' stacks from `heap`. */
+  start(kernel: KernelExports, heap: Heap): ThreadedCalls;
+}
+
 /** The wasm backend: a `Backend` whose calls are synchronous, plus the zero-copy buffer API. */
 export class WasmBackend extends BackendBase {
   readonly name = 'wasm';
@@ -100,14 +111,14 @@ export class WasmBackend extends BackendBase {
   readonly #bufferPointers: number[] = new Array(8).fill(0);
   readonly #outViews: unknown[] = [undefined];
 
-  constructor(kernel: KernelExports, threads?: ThreadsSetup) {
+  constructor(kernel: KernelExports, threads?: ThreadsStart) {
     super();
     this.simd = kernel.simd() === 1;
     this.#heap = new Heap(kernel.memory, kernel.__heap_base.value as number);
     // Allocated first, so it sits below every other block and never splits the free space.
     const scratch = this.#heap.alloc(SCRATCH_BYTES);
     this.threads = threads?.threads ?? 1;
-    if (threads && threads.threads > 1) this.#threaded = new ThreadedCalls(threads, kernel, this.#heap);
+    if (threads && threads.threads > 1) this.#threaded = threads.start(kernel, this.#heap);
     this.#marshaller = new Marshaller(kernel, this.#heap, scratch, this.#threaded);
   }
 

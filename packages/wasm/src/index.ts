@@ -1,19 +1,15 @@
 /**
- * @softmax/wasm — the default entry. The kernel's bytes are embedded (base64, generated at build
- * time), so Node (ESM and CJS), bundlers and web workers need no file paths or plugins. To host the
+ * @softmax/wasm — the entry for Node (package.json's `node` condition; browser.ts is the others').
+ * The kernel's bytes are embedded (base64, generated at build time), so Node (ESM and CJS),
+ * bundlers and web workers need no file paths or plugins. To host the
  * .wasm file yourself, use `@softmax/wasm/init` instead. What only tooling needs (the kernel's C ABI
  * and its version) is on `@softmax/wasm/abi`.
  */
 import type { WasmBackend } from './backend.js';
-import { SCALAR_WASM_BASE64, SIMD_WASM_BASE64, THREADS_WASM_BASE64 } from './generated/wasm-base64.js';
-import {
-  backendFromBytes,
-  type CreateWasmBackendOptions,
-  decodeBase64,
-  threadedBackend,
-  wantSimd,
-  wantThreads,
-} from './load.js';
+import { SIMD_WASM_DEFLATE } from './generated/simd-wasm.js';
+import { THREADS_WASM_DEFLATE } from './generated/threads-wasm.js';
+import { type CreateWasmBackendOptions, embeddedBackend, simdBytes, wantSimd } from './load.js';
+import { threadedBackend, wantThreads } from './threads/load.js';
 
 export type {
   BufferBackwardOptions,
@@ -36,6 +32,6 @@ export type { CreateWasmBackendOptions } from './load.js';
 export async function createWasmBackend(options?: CreateWasmBackendOptions): Promise<WasmBackend> {
   const simd = wantSimd(options);
   const threads = wantThreads(options, simd);
-  if (threads > 1) return threadedBackend(decodeBase64(THREADS_WASM_BASE64), threads);
-  return backendFromBytes(decodeBase64(simd ? SIMD_WASM_BASE64 : SCALAR_WASM_BASE64));
+  if (threads > 1) return threadedBackend(await simdBytes(THREADS_WASM_DEFLATE), threads);
+  return embeddedBackend(simd, SIMD_WASM_DEFLATE);
 }

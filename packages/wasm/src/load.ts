@@ -1,12 +1,12 @@
 import { SoftmaxError } from '@softmax/core';
 import { WasmBackend } from './backend.js';
-import { compile, instantiate, instantiateShared, runtimeHasSimd } from './instance.js';
-import { availableThreads, threadsUnavailable } from './threads/runtime.js';
+import { compile, instantiate, runtimeHasSimd } from './instance.js';
 
 export interface CreateWasmBackendOptions {
   /**
    * Which build of the kernel to run. Default: the SIMD128 build when `WebAssembly.validate`
-   * accepts SIMD instructions, else the scalar build. `false` forces the scalar build; `true`
+   * accepts SIMD instructions (and DecompressionStream exists to inflate it), else the scalar
+   * build, which a bundle loads as a chunk of its own only then. `false` forces the scalar build; `true`
    * forces SIMD (failing with BACKEND_UNAVAILABLE where the runtime lacks it).
    */
   simd?: boolean;
@@ -14,7 +14,8 @@ export interface CreateWasmBackendOptions {
    * Threads that share a large call (rows split between them; a single long float32 softmax row
    * split into pieces), the calling one included. Default: half the logical processors this
    * process may use, rounded up, at most 8, where the runtime allows threads (today Node ≥ 20.16
-   * with the SIMD build); elsewhere 1. So a 2-core machine runs one thread unless asked: the other
+   * with the SIMD build; browsers and other runtimes get the `browser` entry, single-threaded);
+   * elsewhere 1. So a 2-core machine runs one thread unless asked: the other
    * core stays free for the engine's garbage collector, whose frees a busy second core delays (see
    * the README). Calls below 65,536 elements always run on the calling thread alone. `1` keeps
    * everything on the calling thread; more than 1 where threads are unavailable fails with
@@ -23,9 +24,8 @@ export interface CreateWasmBackendOptions {
   threads?: number;
 }
 
-/** Most threads a backend starts, and most it starts unless asked. */
-const MAX_THREADS = 16;
-const DEFAULT_MAX_THREADS = 8;
+/** Most threads a backend starts. */
+export const MAX_THREADS = 16;
 
 /** The bytes of a base64 string (atob exists in browsers, workers and Node ≥ 16). */
 export function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
@@ -33,6 +33,31 @@ export function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
   return bytes;
+}
+
+/** Whether this runtime can inflate the deflated builds (see scripts/build.mjs). */
+export const canInflate = () => typeof DecompressionStream === 'function';
+
+/** The bytes of a base64 string of zlib-deflated data. */
+export async function inflateBase64(text: string): Promise<ArrayBuffer> {
+  const stream = new Blob([decodeBase64(text)]).stream().pipeThrough(new DecompressionStream('deflate'));
+  return new Response(stream).arrayBuffer();
+}
+
+/** The embedded SIMD build, inflated, or BACKEND_UNAVAILABLE when this runtime cannot inflate it. */
+export async function simdBytes(deflated: string): Promise<ArrayBuffer> {
+  if (!canInflate()) {
+    throw new SoftmaxError(
+      'BACKEND_UNAVAILABLE',
+      'the SIMD build is embedded deflated and this runtime has no DecompressionStream: use simd: false, or @softmax/wasm/init with softmax_wasm_bg.wasm',
+    );
+  }
+  return inflateBase64(deflated);
+}
+
+/** The scalar build, from its own module (a chunk of its own in a bundle: only runtimes without SIMD load it). */
+export async function scalarBytes(): Promise<Uint8Array<ArrayBuffer>> {
+  return decodeBase64((await import('./generated/scalar-wasm.js')).SCALAR_WASM_BASE64);
 }
 
 /** A backend over compiled-module bytes. */
@@ -45,33 +70,27 @@ export async function backendFromModule(module: WebAssembly.Module): Promise<Was
   return new WasmBackend(await instantiate(module));
 }
 
+/**
+ * Whether to run the SIMD build. Where SIMD is there but DecompressionStream is not (Firefox 89 to
+ * 112), the default is the scalar build, which is embedded plain.
+ */
 export function wantSimd(options: CreateWasmBackendOptions | undefined): boolean {
-  return options?.simd ?? runtimeHasSimd();
+  return options?.simd ?? (runtimeHasSimd() && canInflate());
 }
 
-/** The thread count a backend with these options runs (validated). */
-export function wantThreads(options: CreateWasmBackendOptions | undefined, simd: boolean): number {
+/** The `threads` option, validated: undefined when not given. */
+export function askedThreads(options: CreateWasmBackendOptions | undefined): number | undefined {
   const asked = options?.threads;
-  if (asked === undefined) {
-    if (!simd || threadsUnavailable() !== undefined) return 1;
-    return Math.min(Math.ceil(availableThreads() / 2), DEFAULT_MAX_THREADS);
-  }
-  if (!Number.isSafeInteger(asked) || asked < 1 || asked > MAX_THREADS) {
+  if (asked !== undefined && (!Number.isSafeInteger(asked) || asked < 1 || asked > MAX_THREADS)) {
     throw new SoftmaxError(
       'INVALID_OPTION',
       `threads must be an integer from 1 to ${MAX_THREADS}, got ${String(asked)}`,
     );
   }
-  if (asked > 1) {
-    const why = simd ? threadsUnavailable() : 'threads run the SIMD build, and simd is false or unsupported here';
-    if (why !== undefined)
-      throw new SoftmaxError('BACKEND_UNAVAILABLE', `threads: ${asked} is not possible here: ${why}`);
-  }
   return asked;
 }
 
-/** A backend on `threads` threads over the bytes of the threads build (shared memory). */
-export async function threadedBackend(bytes: BufferSource, threads: number): Promise<WasmBackend> {
-  const module = await compile(bytes);
-  return new WasmBackend(await instantiateShared(module), { module, threads });
+/** A single-threaded backend over the embedded builds: SIMD (deflated, given) or scalar (on demand). */
+export async function embeddedBackend(simd: boolean, simdDeflated: string): Promise<WasmBackend> {
+  return backendFromBytes(simd ? await simdBytes(simdDeflated) : await scalarBytes());
 }

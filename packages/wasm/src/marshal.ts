@@ -7,7 +7,8 @@ import { type Heap, heapOf } from './heap.js';
 import { bufferOf, byteOffsetOf, copyInto, part } from './intrinsics.js';
 import { invoke } from './kernels.js';
 import { type CallShape, NOWHERE, perRow, type Route, routeOf, shapeOf } from './routes.js';
-import { isLarge, type ThreadedCalls } from './threads/calls.js';
+import type { ThreadedCalls } from './threads/calls.js';
+import { isLarge } from './threads/large.js';
 
 /**
  * Copying calls move at most this many bytes through linear memory at a time: whole rows are

@@ -8,12 +8,6 @@ import { MAX_CHUNKS } from './chunks.js';
 import { type Job, ThreadPool, WORKER_STACK_BYTES } from './pool.js';
 
 /**
- * Calls of at least this many elements are split between threads; below it, waking a worker
- * (~15 µs here) costs more than it saves.
- */
-const PARALLEL_MIN_ELEMENTS = 65536;
-
-/**
  * A copying forward call on several threads moves blocks of this size through two buffers: the
  * workers transform one block while the calling thread copies the previous result out (paying the
  * new array's page faults) and the next input in.
@@ -51,9 +45,6 @@ function rowJob(name: KernelName, args: number[], strides: readonly number[], ro
     perChunk: rowsPerChunk(rows, cols),
   };
 }
-
-/** Whether a call of `rows × cols` is worth splitting. */
-export const isLarge = (rows: number, cols: number) => rows * cols >= PARALLEL_MIN_ELEMENTS;
 
 /** What a backend on several threads is built from (see load.ts); its memory is the kernel's. */
 export interface ThreadsSetup {
