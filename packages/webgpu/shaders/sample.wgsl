@@ -1,9 +1,10 @@
 // sample: one token per row (core's ops/sample.ts; the rules are the root README's `sample`
 // section). A row is one unit of G threads (G = 1: a thread per row and no barrier at all). The
 // vocabulary is never sorted: every cut is a threshold on the ordered keys of the processed
-// logits (key_of in common.wgsl), found by a radix search over the key's 32 bits with one unit
-// reduction per bit (count, or weight sum, of the entries at or above the candidate); the draw
-// scans contiguous chunks in ascending id order after a prefix over the chunks' sums.
+// logits (key_of in common.wgsl), found by a radix search over the key's bits: where a unit is
+// the whole workgroup, 8 bits a pass (a 256-bin histogram of counts, or of weights, in workgroup
+// memory: 4 passes); for smaller units one bit a pass with one unit reduction each (32 passes).
+// The draw scans contiguous chunks in ascending id order after a prefix over the chunks' sums.
 //
 // Control flow stays uniform around every reduction (barriers, subgroup operations): a search
 // runs whenever its pipeline constant is set and rows that do not need it ignore its result.
@@ -35,6 +36,12 @@ const TOKEN_EMPTY: i32 = -2;
 const LOWEST: u32 = 0x00800000u; // key_of's smallest key above −Inf: every candidate is at or above it
 
 var<workgroup> chunk_sum: array<f32, WG>;
+// The radix search's histogram (WIDE units): counts, and weights as float32 bits (added by
+// compare-exchange: WGSL has no float atomics; the order of the additions only moves the sums
+// by float32 rounding, as any order would).
+var<workgroup> hist_c: array<atomic<u32>, 256>;
+var<workgroup> hist_w: array<atomic<u32>, 256>;
+override WIDE: bool = G == WG;
 
 fn mf(i: u32) -> f32 {
   return bitcast<f32>(tab[i]);
@@ -172,6 +179,115 @@ fn is_kept(r: Row, j: u32, k: u32, x: f32, t: u32, minP: f32) -> bool {
   return minP <= 0.0 || weight(r, k, x) >= minP;
 }
 
+// What a radix search counts: the candidates (top-k), the weights of the top-k set (top-p), or
+// the kept ids (top n).
+const BY_COUNT: u32 = 0u;
+const BY_WEIGHT: u32 = 1u;
+const BY_KEPT: u32 = 2u;
+
+struct Entry { on: bool, w: f32 }
+
+fn entry(r: Row, j: u32, x: f32, k: u32, mode: u32, t: u32, minP: f32) -> Entry {
+  if (mode == BY_KEPT) {
+    return Entry(is_kept(r, j, k, x, t, minP), 0.0);
+  }
+  let on = k >= max(t, LOWEST) && k <= POS_INF_KEY;
+  if (mode == BY_WEIGHT && on) {
+    return Entry(true, weight(r, k, x));
+  }
+  return Entry(on, 0.0);
+}
+
+fn add_weight(d: u32, w: f32) {
+  var old = atomicLoad(&hist_w[d]);
+  loop {
+    let res = atomicCompareExchangeWeak(&hist_w[d], old, bitcast<u32>(bitcast<f32>(old) + w));
+    if (res.exchanged) {
+      break;
+    }
+    old = res.old_value;
+  }
+}
+
+// The largest key s such that the entries (of `mode`) with key ≥ s number at least `goalC`
+// (counts) or weigh at least `goalW` (BY_WEIGHT); 0 when none does (rounding: then all stay).
+fn radix_search(r: Row, cols: u32, mode: u32, t: u32, minP: f32, goalC: u32, goalW: f32, ids: Ids) -> u32 {
+  let n = select(0u, cols, r.valid && r.ok);
+  var s = 0u;
+  if (WIDE) {
+    var aboveC = 0u;
+    var aboveW = 0.0;
+    var lost = false;
+    for (var step = 0u; step < 4u; step++) {
+      let shift = 24u - 8u * step;
+      for (var b = ids.lid; b < 256u; b += WG) {
+        atomicStore(&hist_c[b], 0u);
+        atomicStore(&hist_w[b], 0u);
+      }
+      workgroupBarrier();
+      for (var j = r.lane; j < n; j += G) {
+        let x = xv(r.base, j);
+        let k = key_of(x);
+        // Within the bins chosen so far (shift + 8 = 32 compares nothing in the first pass).
+        if (step == 0u || (k >> (shift + 8u)) == (s >> (shift + 8u))) {
+          let e = entry(r, j, x, k, mode, t, minP);
+          if (e.on) {
+            let d = (k >> shift) & 255u;
+            if (mode == BY_WEIGHT) {
+              add_weight(d, e.w);
+            } else {
+              atomicAdd(&hist_c[d], 1u);
+            }
+          }
+        }
+      }
+      workgroupBarrier();
+      // Every thread walks the bins from the top in the same order: the same digit everywhere.
+      var digit = 0u;
+      var c = aboveC;
+      var w = aboveW;
+      var found = false;
+      for (var b = 256u; b > 0u && !lost; b--) {
+        let nc = c + atomicLoad(&hist_c[b - 1u]);
+        let nw = w + bitcast<f32>(atomicLoad(&hist_w[b - 1u]));
+        if (select(nc >= goalC, nw >= goalW, mode == BY_WEIGHT)) {
+          digit = b - 1u;
+          found = true;
+          break;
+        }
+        c = nc;
+        w = nw;
+      }
+      // Nothing reaches the goal (rounding, topP next to 1): the rest of s stays 0, all of it kept.
+      lost = lost || !found;
+      aboveC = c;
+      aboveW = w;
+      s = s | (digit << shift);
+      workgroupBarrier(); // before the bins are cleared again
+    }
+    return s;
+  }
+  for (var b = 0u; b < 32u; b++) {
+    let c = s | (0x80000000u >> b);
+    var cnt = 0u;
+    var acc = Kahan1(0.0, 0.0);
+    for (var j = r.lane; j < n; j += G) {
+      let x = xv(r.base, j);
+      let k = key_of(x);
+      if (k >= c) {
+        let e = entry(r, j, x, k, mode, t, minP);
+        cnt += select(0u, 1u, e.on);
+        kahan_add1(&acc, e.w);
+      }
+    }
+    let cs = group_sum2(cnt, acc.sum - acc.comp, ids);
+    if (select(cs.cnt >= goalC, cs.sum >= goalW, mode == BY_WEIGHT)) {
+      s = c;
+    }
+  }
+  return s;
+}
+
 @compute @workgroup_size(WG)
 fn sample_row(ids: Ids) {
   let wg = ids.wid.x + ids.wid.y * P.gridX;
@@ -213,15 +329,9 @@ fn sample_row(ids: Ids) {
   var t = LOWEST;
   if (SEARCH_K) {
     let K = tab[r.rec + 2u];
-    var s = 0u;
-    for (var b = 0u; b < 32u; b++) {
-      let c = s | (0x80000000u >> b);
-      if (at_or_above(r, cols, c, false, ids).cnt >= K) {
-        s = c;
-      }
-    }
+    let sk = radix_search(r, cols, BY_COUNT, 0u, 0.0, K, 0.0, ids);
     if (K > 0u && K < ncand) {
-      t = max(t, s);
+      t = max(t, sk);
     }
   }
   // Top-p over the top-k set: the largest key t whose entries at or above it (whole groups of
@@ -229,15 +339,9 @@ fn sample_row(ids: Ids) {
   if (SEARCH_P) {
     let topP = mf(r.rec + 3u);
     let goal = topP * at_or_above(r, cols, t, true, ids).sum;
-    var s = 0u;
-    for (var b = 0u; b < 32u; b++) {
-      let c = s | (0x80000000u >> b);
-      if (at_or_above(r, cols, max(c, t), true, ids).sum >= goal) {
-        s = c;
-      }
-    }
+    let sp = radix_search(r, cols, BY_WEIGHT, t, 0.0, 0u, goal, ids);
     if (topP < 1.0) {
-      t = max(t, s);
+      t = max(t, sp);
     }
   }
   if (r.inf) {
@@ -340,21 +444,8 @@ fn sample_row(ids: Ids) {
   // each such id's rank among them (greater key first, ties by ascending id), never sorting.
   if (TOPN) {
     let nTop = tab[r.rec + 14u];
-    var s = 0u;
-    for (var b = 0u; b < 32u; b++) {
-      let c = s | (0x80000000u >> b);
-      var cnt = 0u;
-      let m = select(0u, cols, r.valid && r.ok);
-      for (var j = r.lane; j < m; j += G) {
-        let x = xv(r.base, j);
-        let k = key_of(x);
-        cnt += select(0u, 1u, k >= c && is_kept(r, j, k, x, t, minP));
-      }
-      if (group_sum2(cnt, 0.0, ids).cnt >= nTop) {
-        s = c;
-      }
-    }
-    let tn = select(0u, s, nTop < kept);
+    let sn = radix_search(r, cols, BY_KEPT, t, minP, nTop, 0.0, ids);
+    let tn = select(0u, sn, nTop < kept);
     let m = select(0u, cols, r.valid && r.ok);
     for (var j = r.lane; j < m; j += G) {
       let x = xv(r.base, j);
