@@ -42,6 +42,17 @@ var<workgroup> chunk_sum: array<f32, WG>;
 var<workgroup> hist_c: array<atomic<u32>, 256>;
 var<workgroup> hist_w: array<atomic<u32>, 256>;
 override WIDE: bool = G == WG;
+// The top-k set, when it is small (WIDE units): gathered once, then put in id order by each
+// entry's rank among the gathered ids, so that every later pass (top-p, min-p, the sums, the
+// draw, the top n) reads at most CAP entries instead of the row.
+const CAP: u32 = 512u;
+var<workgroup> list_n: atomic<u32>;
+var<workgroup> raw_id: array<u32, CAP>;
+var<workgroup> raw_x: array<f32, CAP>;
+var<workgroup> list_id: array<u32, CAP>;
+var<workgroup> list_x: array<f32, CAP>;
+// The count of the last radix search's answer (entries at or above it), for the gathering.
+var<private> last_count: u32;
 
 fn mf(i: u32) -> f32 {
   return bitcast<f32>(tab[i]);
@@ -86,6 +97,18 @@ struct Row {
   greedy: u32,    // the greedy id (lowest id at the max)
   ok: bool,       // neither a NaN nor only −Infinity
   inf: bool,      // the max is +Infinity: the +Infinity ids share the mass, nothing else is drawable
+  compact: bool,  // the passes after top-k read the gathered list (list_id, list_x)
+  len: u32,       // entries those passes read: cols, or the list's length
+}
+
+struct Item { j: u32, x: f32 }
+
+// The q-th entry a pass reads: of the row, or of the gathered top-k set (ascending ids both).
+fn item(r: Row, q: u32) -> Item {
+  if (r.compact) {
+    return Item(list_id[q], list_x[q]);
+  }
+  return Item(q, xv(r.base, q));
 }
 
 // Weight exp((x − max)/T) of an entry with key k (1 at the max, 0 for −Infinity and, when the
@@ -210,10 +233,13 @@ fn add_weight(d: u32, w: f32) {
 }
 
 // The largest key s such that the entries (of `mode`) with key ≥ s number at least `goalC`
-// (counts) or weigh at least `goalW` (BY_WEIGHT); 0 when none does (rounding: then all stay).
-fn radix_search(r: Row, cols: u32, mode: u32, t: u32, minP: f32, goalC: u32, goalW: f32, ids: Ids) -> u32 {
-  let n = select(0u, cols, r.valid && r.ok);
+// (counts) or weigh at least `frac` of all of them (BY_WEIGHT: their total comes from the same
+// first pass); 0 when none does (rounding: then all stay).
+fn radix_search(r: Row, cols: u32, mode: u32, t: u32, minP: f32, goalC: u32, frac: f32, ids: Ids) -> u32 {
+  let n = select(0u, r.len, r.valid && r.ok);
+  last_count = 0xffffffffu;
   var s = 0u;
+  var goalW = 0.0;
   if (WIDE) {
     var aboveC = 0u;
     var aboveW = 0.0;
@@ -225,8 +251,10 @@ fn radix_search(r: Row, cols: u32, mode: u32, t: u32, minP: f32, goalC: u32, goa
         atomicStore(&hist_w[b], 0u);
       }
       workgroupBarrier();
-      for (var j = r.lane; j < n; j += G) {
-        let x = xv(r.base, j);
+      for (var q = r.lane; q < n; q += G) {
+        let it = item(r, q);
+        let j = it.j;
+        let x = it.x;
         let k = key_of(x);
         // Within the bins chosen so far (shift + 8 = 32 compares nothing in the first pass).
         if (step == 0u || (k >> (shift + 8u)) == (s >> (shift + 8u))) {
@@ -242,6 +270,14 @@ fn radix_search(r: Row, cols: u32, mode: u32, t: u32, minP: f32, goalC: u32, goa
         }
       }
       workgroupBarrier();
+      if (step == 0u && mode == BY_WEIGHT) {
+        // The total in the walk's own order, so the walk's last cumulative sum is exactly it.
+        var all = 0.0;
+        for (var b = 256u; b > 0u; b--) {
+          all += bitcast<f32>(atomicLoad(&hist_w[b - 1u]));
+        }
+        goalW = frac * all;
+      }
       // Every thread walks the bins from the top in the same order: the same digit everywhere.
       var digit = 0u;
       var c = aboveC;
@@ -253,6 +289,7 @@ fn radix_search(r: Row, cols: u32, mode: u32, t: u32, minP: f32, goalC: u32, goa
         if (select(nc >= goalC, nw >= goalW, mode == BY_WEIGHT)) {
           digit = b - 1u;
           found = true;
+          last_count = nc;
           break;
         }
         c = nc;
@@ -266,6 +303,9 @@ fn radix_search(r: Row, cols: u32, mode: u32, t: u32, minP: f32, goalC: u32, goa
       workgroupBarrier(); // before the bins are cleared again
     }
     return s;
+  }
+  if (mode == BY_WEIGHT) {
+    goalW = frac * at_or_above(r, cols, t, true, ids).sum;
   }
   for (var b = 0u; b < 32u; b++) {
     let c = s | (0x80000000u >> b);
@@ -283,6 +323,7 @@ fn radix_search(r: Row, cols: u32, mode: u32, t: u32, minP: f32, goalC: u32, goa
     let cs = group_sum2(cnt, acc.sum - acc.comp, ids);
     if (select(cs.cnt >= goalC, cs.sum >= goalW, mode == BY_WEIGHT)) {
       s = c;
+      last_count = cs.cnt;
     }
   }
   return s;
@@ -298,6 +339,8 @@ fn sample_row(ids: Ids) {
   r.base = row * cols;
   r.rec = select(0u, row, r.valid) * ROW_WORDS;
   r.lane = ids.lid & (G - 1u);
+  r.compact = false;
+  r.len = cols;
   if (PROCESS) {
     process_row(r, cols);
   }
@@ -330,16 +373,49 @@ fn sample_row(ids: Ids) {
   if (SEARCH_K) {
     let K = tab[r.rec + 2u];
     let sk = radix_search(r, cols, BY_COUNT, 0u, 0.0, K, 0.0, ids);
-    if (K > 0u && K < ncand) {
+    let cntK = last_count;
+    let cut = K > 0u && K < ncand;
+    if (cut) {
       t = max(t, sk);
+    }
+    if (WIDE) {
+      // Gather a small top-k set (the threshold's count says how many), then order it by id.
+      let want = cut && cntK <= CAP && r.valid && r.ok && !r.inf;
+      if (ids.lid == 0u) {
+        atomicStore(&list_n, 0u);
+      }
+      workgroupBarrier();
+      let n = select(0u, cols, want);
+      for (var j = r.lane; j < n; j += G) {
+        let x = xv(r.base, j);
+        let k = key_of(x);
+        if (k >= t && k <= POS_INF_KEY) {
+          let slot = atomicAdd(&list_n, 1u);
+          raw_id[slot] = j;
+          raw_x[slot] = x;
+        }
+      }
+      workgroupBarrier();
+      let len = select(0u, atomicLoad(&list_n), want);
+      for (var q = r.lane; q < len; q += G) {
+        let id = raw_id[q];
+        var pos = 0u;
+        for (var i = 0u; i < len; i++) {
+          pos += select(0u, 1u, raw_id[i] < id);
+        }
+        list_id[pos] = id;
+        list_x[pos] = raw_x[q];
+      }
+      workgroupBarrier();
+      r.compact = want;
+      r.len = select(cols, len, want);
     }
   }
   // Top-p over the top-k set: the largest key t whose entries at or above it (whole groups of
   // equal logits) weigh at least topP of that set.
   if (SEARCH_P) {
     let topP = mf(r.rec + 3u);
-    let goal = topP * at_or_above(r, cols, t, true, ids).sum;
-    let sp = radix_search(r, cols, BY_WEIGHT, t, 0.0, 0u, goal, ids);
+    let sp = radix_search(r, cols, BY_WEIGHT, t, 0.0, 0u, topP, ids);
     if (topP < 1.0) {
       t = max(t, sp);
     }
@@ -351,18 +427,22 @@ fn sample_row(ids: Ids) {
 
   // The kept total, per contiguous chunk (for the draw, in id order) and per unit: the count at
   // the max and the rest apart, for the log-probabilities (log_sum keeps log1p's accuracy).
-  let chunk = (cols + G - 1u) / G;
-  let c0 = min(r.lane * chunk, cols);
-  let c1 = select(c0, min(c0 + chunk, cols), r.valid && r.ok);
+  let chunk = (r.len + G - 1u) / G;
+  let c0 = min(r.lane * chunk, r.len);
+  // Greedy rows are done after the argmax pass: their one kept id needs no sum and no scan.
+  let c1 = select(c0, min(c0 + chunk, r.len), r.valid && r.ok && !greedy);
   var csum = Kahan1(0.0, 0.0);
   var rest = Kahan1(0.0, 0.0);
-  var atMax = 0u;
-  var nkept = 0u;
-  for (var j = c0; j < c1; j++) {
-    let x = xv(r.base, j);
+  let alone = select(0u, 1u, greedy && r.lane == 0u);
+  var atMax = alone;
+  var nkept = alone;
+  for (var q = c0; q < c1; q++) {
+    let it = item(r, q);
+    let j = it.j;
+    let x = it.x;
     let k = key_of(x);
     if (is_kept(r, j, k, x, t, minP)) {
-      let w = select(weight(r, k, x), 1.0, greedy);
+      let w = weight(r, k, x);
       kahan_add1(&csum, w);
       nkept += 1u;
       if (k == r.mkey) {
@@ -405,6 +485,13 @@ fn sample_row(ids: Ids) {
     if (r.lane == 0u) {
       tokens[row] = select(TOKEN_EMPTY, TOKEN_NAN, r.mkey > POS_INF_KEY);
     }
+  } else if (r.valid && greedy) {
+    if (r.lane == 0u) {
+      tokens[row] = i32(r.greedy);
+      if (LOGPROBS) {
+        lp_out[row] = 0.0;
+      }
+    }
   } else if (r.valid && mine) {
     // The first kept id whose cumulative weight exceeds u × total; rounding past the chunk's end
     // falls back to its last kept id of positive weight.
@@ -413,11 +500,13 @@ fn sample_row(ids: Ids) {
     var last = 0xffffffffu;
     var lastScaled = 0.0;
     var tokenScaled = 0.0;
-    for (var j = c0; j < c1; j++) {
-      let x = xv(r.base, j);
+    for (var q = c0; q < c1; q++) {
+      let it = item(r, q);
+      let j = it.j;
+      let x = it.x;
       let k = key_of(x);
       if (is_kept(r, j, k, x, t, minP)) {
-        let w = select(weight(r, k, x), 1.0, greedy);
+        let w = weight(r, k, x);
         if (w > 0.0) {
           last = j;
           lastScaled = scaled(r, k, x);
@@ -436,7 +525,7 @@ fn sample_row(ids: Ids) {
     }
     tokens[row] = i32(token);
     if (LOGPROBS) {
-      lp_out[row] = select(tokenScaled - logTotal, 0.0, greedy);
+      lp_out[row] = tokenScaled - logTotal;
     }
   }
 
@@ -446,14 +535,18 @@ fn sample_row(ids: Ids) {
     let nTop = tab[r.rec + 14u];
     let sn = radix_search(r, cols, BY_KEPT, t, minP, nTop, 0.0, ids);
     let tn = select(0u, sn, nTop < kept);
-    let m = select(0u, cols, r.valid && r.ok);
-    for (var j = r.lane; j < m; j += G) {
-      let x = xv(r.base, j);
+    let m = select(0u, r.len, r.valid && r.ok);
+    for (var q = r.lane; q < m; q += G) {
+      let it = item(r, q);
+      let j = it.j;
+      let x = it.x;
       let k = key_of(x);
       if (k >= tn && is_kept(r, j, k, x, t, minP)) {
         var rank = 0u;
-        for (var i = 0u; i < cols; i++) {
-          let xi = xv(r.base, i);
+        for (var p = 0u; p < m; p++) {
+          let other = item(r, p);
+          let i = other.j;
+          let xi = other.x;
           let ki = key_of(xi);
           if ((ki > k || (ki == k && i < j)) && is_kept(r, i, ki, xi, t, minP)) {
             rank += 1u;
