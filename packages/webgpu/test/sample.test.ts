@@ -2,7 +2,7 @@ import { SoftmaxError } from '@softmax/core';
 import { type SampleKeep, type SampleRowOptions, sampleDraw, sampleKeep, sampleUniform } from '@softmax/core/backend';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebGPUBackend } from '../src/index.js';
-import { COPY_DST, COPY_SRC, gpuBackend, readBack, refuses, STORAGE, upload } from './gpu.js';
+import { COPY_DST, COPY_SRC, gpuBackend, REDUCTION_TUNINGS, readBack, refuses, STORAGE, upload } from './gpu.js';
 
 /**
  * sample on WebGPU against core's float64 reference helpers: `sampleKeep` (the kept set, its
@@ -113,6 +113,7 @@ async function checkCall(
   extra: Record<string, unknown>,
   label: string,
   n = 8,
+  on: WebGPUBackend = backend,
 ) {
   const cols = rows[0].length;
   const logits = new Float32Array(rows.length * cols);
@@ -135,7 +136,7 @@ async function checkCall(
   if (history) options.history = rows.map(() => Array.from(history));
   if (logitBias) options.logitBias = logitBias;
   if (mask) options.mask = mask;
-  const got = (await backend.sample(logits, options as never)) as Got;
+  const got = (await on.sample(logits, options as never)) as Got;
   expect(Array.from(logits), `${label}: the logits were modified`).toEqual(Array.from(snapshot));
   for (const [i, r] of rows.entries()) {
     expectRow(got, i, r, settings, sampleUniform(seeds[i], i, steps[i]), n, `${label}, row ${i}`);
@@ -275,6 +276,24 @@ describe('sample on WebGPU against core', () => {
     const rows = [randomRow(151936, 21, 12)];
     await checkCall(rows, { temperature: 0.7, topK: 50, topP: 0.9 }, {}, '151936 × k50 p0.9', 10);
   });
+});
+
+describe('sample on each unit layout and reduction (the GPU-sized rows of 256 threads among them)', () => {
+  for (const [label, tuning] of REDUCTION_TUNINGS) {
+    it(label, async () => {
+      const on = await gpuBackend({ tuning });
+      try {
+        for (const cols of [200, 3000]) {
+          const rows = [randomRow(cols, 3 * cols), randomRow(cols, 3 * cols + 1)];
+          for (const [name, s] of COMBOS.filter(([n]) => /greedy|topP 0.95|topK 50|everything|penalties/.test(n))) {
+            await checkCall(rows, s(cols), {}, `${label}, ${cols} × ${name}`, 6, on);
+          }
+        }
+      } finally {
+        on.dispose();
+      }
+    });
+  }
 });
 
 describe('encodeSample on the caller’s buffers', () => {
