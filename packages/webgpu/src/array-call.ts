@@ -72,7 +72,7 @@ const isShared = (b: ArrayBufferLike) => Object.prototype.toString.call(b) === '
 export function arrayCall(slot: DeviceSlot, op: GpuOp, call: OpCall, layoutOf?: ArrayLayoutOf): Promise<void> {
   if (slot.disposed) return Promise.reject(disposedError());
   const layoutFor = (state: DeviceState) =>
-    layoutOf ? layoutOf(call, op, state.kernels.plan(call.rows, call.cols)) : defaultLayout(call, op);
+    layoutOf ? layoutOf(call, op, state.kernels.plan(call.rows, call.cols, op)) : defaultLayout(call, op);
   const current = slot.state;
   if (!current.lost) return settle(slot, current, begin(current, op, layoutFor(current), call));
   const copies = layoutFor(current).uploads.map((x) => (x ? copyOf(x) : undefined));
@@ -103,7 +103,7 @@ function begin(
       `${rows} × ${cols} float32 values take ${bytes} bytes, more than one buffer of this device holds (maxBufferSize ${device.limits.maxBufferSize} bytes)`,
     );
   }
-  const call: Call = { op, layout, plan: kernels.plan(rows, cols), rows, cols, ins: [], held: [], errors: [] };
+  const call: Call = { op, layout, plan: kernels.plan(rows, cols, op), rows, cols, ins: [], held: [], errors: [] };
   const overInput = new Set(layout.outputs.map((o) => o?.overInput));
   let ok = false;
   device.pushErrorScope('validation');
@@ -113,7 +113,8 @@ function begin(
         call.ins.push(undefined);
         return;
       }
-      const size = operandBytes(op.inputs[i], rows, cols);
+      // A 'buffer' operand (an op's tables) is as long as its array.
+      const size = op.inputs[i].shape === 'buffer' ? input.byteLength : operandBytes(op.inputs[i], rows, cols);
       // The spec's writeBuffer takes shared memory too, Dawn's does not: such an input is copied.
       const x = isShared(input.buffer) ? copyOf(input) : input;
       // An output written over an input (in place) is read back from the input's buffer.
@@ -159,7 +160,7 @@ function submit(state: DeviceState, call: Call): void {
       outputs.push(undefined);
       return;
     }
-    const size = operandBytes(o, rows, cols);
+    const size = o.shape === 'buffer' ? (want.read?.length ?? 0) * 4 : operandBytes(o, rows, cols);
     // Written over an input, the output is that input's binding (its own is left to a dummy).
     const over = want.overInput;
     const b = over === undefined ? take(size, STORAGE | COPY_SRC) : (call.ins[over] as GPUBuffer);
@@ -213,7 +214,7 @@ async function finish(slot: DeviceSlot, state: DeviceState, call: Call): Promise
       }
     }
     const staging = call.staging as Array<{ buffer: GPUBuffer; out: OperandArray }>;
-    // Float32 on the GPU, whatever the array (crossEntropy's row losses are a Float64Array).
+    // 32 bits on the GPU, whatever the array (crossEntropy's row losses are a Float64Array).
     const bytesOf = (i: number) => staging[i].out.length * 4;
     const map = (i: number) => staging[i].buffer.mapAsync(MAP_MODE_READ, 0, bytesOf(i));
     // A failed map is reported after the validation errors, which say why (settle() wraps it).
@@ -228,7 +229,9 @@ async function finish(slot: DeviceSlot, state: DeviceState, call: Call): Promise
     }
     if (!mapped.ok) throw mapped.error;
     staging.forEach(({ buffer, out }, i) => {
-      out.set(new Float32Array(buffer.getMappedRange(0, bytesOf(i))));
+      // 32-bit values as the GPU wrote them: float32, or int32 (sample's tokens and ids).
+      const View = out instanceof Int32Array ? Int32Array : Float32Array;
+      out.set(new View(buffer.getMappedRange(0, bytesOf(i))));
       buffer.unmap();
     });
   } finally {

@@ -21,10 +21,13 @@ import { acquireDevice } from './device.js';
 import { DeviceSlot, orLost } from './device-state.js';
 import { type EncodeBuffers, type EncodeShape, encodeOp } from './encode.js';
 import { scaleRecordAt } from './kernels.js';
-import { crossEntropyOp, GPU_OPS, type GpuOp, gpuOp } from './ops.js';
+import { crossEntropyOp, GPU_OPS, type GpuOp, gpuOp, sampleOp } from './ops.js';
 import { checkBackendOptions, type Tuning, type WebGPUBackendOptions } from './options.js';
 import type { OpParams } from './params.js';
 import type { Plan } from './plan.js';
+import { sampleArrayLayout } from './sample-array.js';
+import { encodeSample, type SampleBuffers, type SampleShape } from './sample-encode.js';
+import { supportsSample } from './sample-params.js';
 
 /**
  * The WebGPU backend: core's BackendBase (validation, results, empty calls) over the array-call
@@ -72,6 +75,15 @@ export interface WebGPUBackend extends Omit<Backend, OpName>, OpMethods<Async> {
    * the GPU). Throws SoftmaxError before recording anything when an argument is wrong.
    */
   encodeCrossEntropy(encoder: GPUCommandEncoder, buffers: CrossEntropyBuffers, shape: CrossEntropyShape): void;
+  /**
+   * Records sample over the caller's buffers: each row's token into `tokens` (int32), and, when
+   * asked, its log-probability into `logprobs` and the n most probable ids into `topIds` /
+   * `topLogprobs`. The options are the array API's (per-row values, seed and step: each row's u
+   * is drawn on the host by core's Philox and uploaded, 4 bytes a row). A row with no token gets
+   * −1 (a NaN at an allowed id) or −2 (nothing drawable): the GPU cannot throw. Throws
+   * SoftmaxError before recording anything when an argument is wrong.
+   */
+  encodeSample(encoder: GPUCommandEncoder, buffers: SampleBuffers, shape: SampleShape): void;
 }
 
 const DEFAULT_PREPARE_SHAPES = [
@@ -81,15 +93,26 @@ const DEFAULT_PREPARE_SHAPES = [
 
 const IMPLEMENTED = Object.keys(GPU_OPS) as OpName[];
 
-/** The ops of the table this backend implements: float32 only (WGSL has no float64). */
-const OP_SUPPORT: OpSupport = Object.fromEntries(IMPLEMENTED.map((name) => [name, ['float32']]));
-/** The same on a device with too few storage bindings for crossEntropy (compatibility mode). */
-const OP_SUPPORT_WITHOUT_CE: OpSupport = Object.fromEntries(
-  IMPLEMENTED.filter((name) => name !== 'crossEntropy').map((name) => [name, ['float32']]),
-);
+/** The ops of the table this backend implements, float32 only (WGSL has no float64), less those needing more storage bindings than the device has. */
+const supportOf = (without: readonly OpName[]): OpSupport =>
+  Object.fromEntries(IMPLEMENTED.filter((name) => !without.includes(name)).map((name) => [name, ['float32']]));
+const OP_SUPPORT = supportOf([]);
+/** Compatibility-mode devices (4 storage bindings): neither crossEntropy (8) nor sample (7). */
+const OP_SUPPORT_FEW_BINDINGS = supportOf(['crossEntropy', 'sample']);
+const OP_SUPPORT_WITHOUT_CE = supportOf(['crossEntropy']);
 
 /** Ops whose array calls upload, bind and read back more than their declared operands. */
-const ARRAY_LAYOUTS: Partial<Record<string, ArrayLayoutOf>> = { crossEntropy: crossEntropyArrayLayout };
+const ARRAY_LAYOUTS: Partial<Record<string, ArrayLayoutOf>> = {
+  crossEntropy: crossEntropyArrayLayout,
+  sample: sampleArrayLayout,
+};
+
+/** Whether the device has the storage bindings an op's kernels use. */
+function usable(op: GpuOp, device: GPUDevice): boolean {
+  if (op === crossEntropyOp) return supportsCrossEntropy(device);
+  if (op === sampleOp) return supportsSample(device);
+  return true;
+}
 
 /**
  * What prepare() compiles an op for, at temperature t: its usual parameters (crossEntropy: class
@@ -133,9 +156,11 @@ class Impl extends BackendBase<Async> implements WebGPUBackend {
     return this.slot.adapterInfo;
   }
 
-  /** Every op of the table, float32 only; crossEntropy only where the device has its 8 storage bindings. */
+  /** Every op of the table, float32 only; crossEntropy and sample only where the device has their 8 and 7 storage bindings. */
   get ops(): OpSupport {
-    return supportsCrossEntropy(this.slot.state.device) ? OP_SUPPORT : OP_SUPPORT_WITHOUT_CE;
+    const { device } = this.slot.state;
+    if (supportsCrossEntropy(device)) return OP_SUPPORT;
+    return supportsSample(device) ? OP_SUPPORT_WITHOUT_CE : OP_SUPPORT_FEW_BINDINGS;
   }
 
   /** One validated call of an op of the table (BackendBase only runs those in `ops`): float32 in, read back. */
@@ -151,11 +176,12 @@ class Impl extends BackendBase<Async> implements WebGPUBackend {
     const gpuOps = ops.map(gpuOp); // UNSUPPORTED_OP before any work
     const state = await this.slot.live();
     const jobs: Promise<void>[] = [];
-    const usable = gpuOps.filter((op) => op !== crossEntropyOp || supportsCrossEntropy(state.device));
+    // sample compiles on first use: its variants follow each call's options.
+    const ready = gpuOps.filter((op) => op !== sampleOp && usable(op, state.device));
     for (const { rows, cols } of shapes) {
       const plan = state.kernels.plan(rows, cols);
       // T = 1 and an ordinary T (pipelines differ by temperature class; a T past 2^±64 compiles on first use).
-      for (const op of usable) {
+      for (const op of ready) {
         for (const t of [1, 2])
           for (const p of prepareParams(op, plan, t)) jobs.push(state.kernels.prepare(op, plan, p));
       }
@@ -168,11 +194,19 @@ class Impl extends BackendBase<Async> implements WebGPUBackend {
       encodeCrossEntropy(this.slot, encoder, crossEntropyBuffersOf(buffers, shape), crossEntropyShapeOf(shape));
       return;
     }
+    if (op === 'sample') {
+      encodeSample(this.slot, encoder, sampleBuffersOf(buffers), shape as unknown as SampleShape);
+      return;
+    }
     encodeOp(this.slot, op, encoder, buffers, shape);
   }
 
   encodeCrossEntropy(encoder: GPUCommandEncoder, buffers: CrossEntropyBuffers, shape: CrossEntropyShape): void {
     encodeCrossEntropy(this.slot, encoder, buffers, shape);
+  }
+
+  encodeSample(encoder: GPUCommandEncoder, buffers: SampleBuffers, shape: SampleShape): void {
+    encodeSample(this.slot, encoder, buffers, shape);
   }
 
   // The per-op methods: thin calls of encode(), kept as the stable API they have been.
@@ -247,10 +281,40 @@ function crossEntropyBuffersOf(buffers: EncodeBuffers, shape: EncodeShape): Cros
   return { logits, targets, loss: loss as GPUBuffer, grad, lse, weight };
 }
 
+/** encode('sample', …) in the generic form: inputs [logits], outputs [tokens, logprobs?, topIds?, topLogprobs?] (core's order). */
+function sampleBuffersOf(buffers: EncodeBuffers): SampleBuffers {
+  if (
+    typeof buffers !== 'object' ||
+    buffers === null ||
+    !Array.isArray(buffers.inputs) ||
+    !Array.isArray(buffers.outputs)
+  ) {
+    throw new SoftmaxError('INVALID_INPUT', `buffers must be { inputs, outputs }, got ${describeValue(buffers)}`);
+  }
+  const { inputs, outputs } = buffers;
+  if (inputs.length !== 1 || outputs.length < 1 || outputs.length > 4) {
+    throw new SoftmaxError(
+      'INVALID_INPUT',
+      `sample takes 1 input buffer (logits) and 1 to 4 output buffers (tokens, logprobs, topIds, topLogprobs), got ${inputs.length} and ${outputs.length}`,
+    );
+  }
+  const [tokens, logprobs, topIds, topLogprobs] = outputs as readonly (GPUBuffer | undefined)[];
+  return { logits: inputs[0], tokens: tokens as GPUBuffer, logprobs, topIds, topLogprobs };
+}
+
 function crossEntropyShapeOf(shape: EncodeShape): CrossEntropyShape {
   if (typeof shape !== 'object' || shape === null) return shape;
   const { weight: _, ...rest } = shape as EncodeShape & { weight?: unknown };
   return rest as CrossEntropyShape;
 }
 
-export type { CrossEntropyBuffers, CrossEntropyShape, EncodeBuffers, EncodeShape, Tuning, WebGPUBackendOptions };
+export type {
+  CrossEntropyBuffers,
+  CrossEntropyShape,
+  EncodeBuffers,
+  EncodeShape,
+  SampleBuffers,
+  SampleShape,
+  Tuning,
+  WebGPUBackendOptions,
+};

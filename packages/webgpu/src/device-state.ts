@@ -31,7 +31,7 @@ export interface DeviceState {
    * outputs, and a per-row output nobody reads (crossEntropy's lse when not asked for). Replaced
    * ones stay alive until dispose (an encoder may still use them).
    */
-  scratch: { parts?: GPUBuffer; rows?: GPUBuffer; copies: GPUBuffer[]; retired: GPUBuffer[] };
+  scratch: { parts?: GPUBuffer; rows?: GPUBuffer; work?: GPUBuffer; copies: GPUBuffer[]; retired: GPUBuffer[] };
 }
 
 export const disposedError = (cause?: unknown) =>
@@ -151,7 +151,8 @@ export class DeviceSlot {
     const s = this.state;
     s.pool.destroyAll();
     s.kernels.destroy();
-    for (const b of [s.scratch.parts, s.scratch.rows, ...s.scratch.copies, ...s.scratch.retired]) b?.destroy();
+    for (const b of [s.scratch.parts, s.scratch.rows, s.scratch.work, ...s.scratch.copies, ...s.scratch.retired])
+      b?.destroy();
     if (this.replaceable) s.device.destroy();
   }
 }

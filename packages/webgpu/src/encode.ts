@@ -43,11 +43,11 @@ function splitShape(shape: EncodeShape): { layout: unknown; timestampWrites?: GP
 
 /**
  * A scratch buffer of the GPU-resident API that is at least `size` bytes: the partials of split
- * rows, the k-th copy of an input that is also an output, or a per-row output the caller did not
- * ask for (written, never read). Grown as needed; a replaced one is kept until dispose, since an
+ * rows, the k-th copy of an input that is also an output, a per-row output the caller did not
+ * ask for (written, never read), or sample's processed copy of the logits ('work'). Grown as needed; a replaced one is kept until dispose, since an
  * encoder not yet submitted may still use it.
  */
-export function scratch(state: DeviceState, which: 'parts' | 'rows' | number, size: number): GPUBuffer {
+export function scratch(state: DeviceState, which: 'parts' | 'rows' | 'work' | number, size: number): GPUBuffer {
   const { scratch: s } = state;
   const current = typeof which === 'number' ? s.copies[which] : s[which];
   if (current && current.size >= size) return current;

@@ -8,6 +8,8 @@ export {
   createWebGPUBackend,
   type EncodeBuffers,
   type EncodeShape,
+  type SampleBuffers,
+  type SampleShape,
   type Tuning,
   type WebGPUBackend,
   type WebGPUBackendOptions,

@@ -73,8 +73,11 @@ export class Kernels {
   private closed = false;
   /** Explicit pipeline layouts, by op (GpuOp.layout). */
   private readonly layoutsByOp = new Map<string, GPUPipelineLayout>();
-  /** Bound where an op with an explicit layout has no operand (never read, or never written). */
-  private dummies: { read?: GPUBuffer; write?: GPUBuffer } = {};
+  /**
+   * Bound where an op with an explicit layout has no operand: one shared read-only dummy, and one
+   * writable dummy per binding (two writable bindings of one dispatch may not alias).
+   */
+  private dummies = new Map<string, GPUBuffer>();
 
   constructor(
     readonly device: GPUDevice,
@@ -94,12 +97,12 @@ export class Kernels {
     return m;
   }
 
-  /** The plan of a rows × cols call (cached: encoding small calls is dominated by such work). */
-  plan(rows: number, cols: number): Plan {
-    const key = `${rows}x${cols}`;
+  /** The plan of a rows × cols call of `op` (cached: encoding small calls is dominated by such work). */
+  plan(rows: number, cols: number, op?: GpuOp): Plan {
+    const key = op?.plan ? `${rows}x${cols}|${op.name}` : `${rows}x${cols}`;
     let plan = this.plans.get(key);
     if (!plan) {
-      plan = planFor(rows, cols, this.traits);
+      plan = op?.plan ? op.plan(rows, cols, this.traits) : planFor(rows, cols, this.traits);
       if (this.plans.size >= PLAN_CACHE) this.plans.clear();
       this.plans.set(key, plan);
     }
@@ -238,11 +241,12 @@ export class Kernels {
   }
 
   /** A dummy storage buffer (never read, or never written), for an absent operand of an explicit layout. */
-  private dummy(kind: 'read' | 'write'): GPUBuffer {
-    let b = this.dummies[kind];
+  private dummy(kind: 'read' | 'write', binding: number): GPUBuffer {
+    const key = kind === 'read' ? 'read' : `write ${binding}`;
+    let b = this.dummies.get(key);
     if (!b) {
-      b = this.device.createBuffer({ label: `softmax dummy (${kind})`, size: DUMMY_BYTES, usage: STORAGE });
-      this.dummies[kind] = b;
+      b = this.device.createBuffer({ label: `softmax dummy (${key})`, size: DUMMY_BYTES, usage: STORAGE });
+      this.dummies.set(key, b);
     }
     return b;
   }
@@ -368,9 +372,15 @@ export class Kernels {
       const bind = (operands: readonly Operand[], list: readonly (GPUBuffer | undefined)[]) =>
         operands.forEach((o, k) => {
           const b = list[k];
-          resources[o.binding] = b
-            ? { buffer: b, ...(whole ? wholeRange(o, plan) : operandRange(o, chunk, plan.cols)) }
-            : { buffer: this.dummy(writable.has(o.binding) ? 'write' : 'read'), offset: 0, size: DUMMY_BYTES };
+          resources[o.binding] = !b
+            ? {
+                buffer: this.dummy(writable.has(o.binding) ? 'write' : 'read', o.binding),
+                offset: 0,
+                size: DUMMY_BYTES,
+              }
+            : o.shape === 'buffer'
+              ? { buffer: b, offset: 0, size: b.size }
+              : { buffer: b, ...(whole ? wholeRange(o, plan) : operandRange(o, chunk, plan.cols)) };
         });
       bind(op.inputs, buffers.inputs);
       bind(op.outputs, buffers.outputs);
@@ -401,8 +411,7 @@ export class Kernels {
     this.closed = true;
     for (const { buffer } of this.uniforms.values()) buffer.destroy();
     this.uniforms.clear();
-    this.dummies.read?.destroy();
-    this.dummies.write?.destroy();
-    this.dummies = {};
+    for (const b of this.dummies.values()) b.destroy();
+    this.dummies.clear();
   }
 }

@@ -10,7 +10,10 @@ import backward from '../shaders/backward.wgsl';
 import crossEntropy from '../shaders/cross_entropy.wgsl';
 import forward from '../shaders/forward.wgsl';
 import logSumExp from '../shaders/log_sum_exp.wgsl';
+import sample from '../shaders/sample.wgsl';
 import type { OpParams } from './params.js';
+import type { DeviceTraits, Plan } from './plan.js';
+import { samplePlan } from './sample-params.js';
 
 /**
  * The ops of core's op table as this backend runs them: one row per op with its kernel file,
@@ -31,13 +34,14 @@ export const PARAMS_BINDING = 4;
 
 /**
  * One input or output: its binding, and its shape from core's declaration (it sets its size and
- * range): rows × cols, one value per row (both bound chunk by chunk), or one value per column
- * (class weights: bound whole).
+ * range): rows × cols, one value per row (both bound chunk by chunk), one value per column
+ * (class weights: bound whole), or 'buffer': a size the call sets (sample's tables, its rows × n
+ * top ids), uploaded or read back at the array's length and bound whole.
  */
 export interface Operand {
   readonly name: string;
   readonly binding: number;
-  readonly shape: Exclude<ShapeKind, 'scalar'> | 'cols';
+  readonly shape: Exclude<ShapeKind, 'scalar'> | 'cols' | 'buffer';
 }
 
 /** A binding of an explicit layout (ops whose kernels take more than their operands: see GpuOp.layout). */
@@ -75,6 +79,8 @@ export interface GpuOp {
   readonly scaleRecord?: boolean;
   /** Entry points of one-thread stages outside the plan's (crossEntropy's normaliser). */
   readonly aux?: Readonly<Record<string, string>>;
+  /** The op's own layout of a call (sample: one unit per row, never split), instead of planFor's. */
+  readonly plan?: (rows: number, cols: number, traits: DeviceTraits) => Plan;
 }
 
 /** Operands of `op` as core declares them, at these bindings. */
@@ -183,6 +189,50 @@ export const crossEntropyOp: GpuOp = {
   aux: { norm: 'ce_norm' },
 };
 
+/**
+ * sample: sample.wgsl, one unit per row (samplePlan). It binds the logits (0), one table of
+ * per-row records, history, biases and mask words (1, sample-params.ts), the processed copy of
+ * the rows when penalties, bias or a mask apply (2, else a dummy), and its outputs: tokens (5),
+ * log-probabilities (6), top ids (7) and their log-probabilities (8), absent ones dummies. Seven
+ * storage bindings: offered only where the device allows that many per stage.
+ */
+const SAMPLE_LAYOUT: readonly LayoutEntry[] = [
+  { binding: 0, type: 'read-only-storage' },
+  { binding: 1, type: 'read-only-storage' },
+  { binding: 2, type: 'storage' },
+  { binding: PARAMS_BINDING, type: 'uniform' },
+  { binding: 5, type: 'storage' },
+  { binding: 6, type: 'storage' },
+  { binding: 7, type: 'storage' },
+  { binding: 8, type: 'storage' },
+];
+const SAMPLE_BINDINGS = SAMPLE_LAYOUT.map((e) => e.binding);
+
+export const sampleOp: GpuOp = {
+  name: 'sample' as OpName,
+  kernel: { name: 'sample', source: sample },
+  entryPoints: { fused: 'sample_row', partial: 'sample_row', write: 'sample_row' },
+  constants: {},
+  inputs: [
+    { name: 'logits', binding: 0, shape: 'matrix' },
+    { name: 'meta', binding: 1, shape: 'buffer' },
+  ],
+  // Tokens first: bind groups are cached by the first output, which must always be there.
+  outputs: [
+    { name: 'tokens', binding: 5, shape: 'rows' },
+    { name: 'logprobs', binding: 6, shape: 'rows' },
+    { name: 'topIds', binding: 7, shape: 'buffer' },
+    { name: 'topLogprobs', binding: 8, shape: 'buffer' },
+    { name: 'work', binding: 2, shape: 'matrix' },
+  ],
+  stages: { fused: SAMPLE_BINDINGS, partial: SAMPLE_BINDINGS, write: SAMPLE_BINDINGS },
+  params: () => {
+    throw new Error('sample: its parameters come from sampleParams()');
+  },
+  layout: SAMPLE_LAYOUT,
+  plan: samplePlan,
+};
+
 /** The ops this backend implements, by core's name. */
 export const GPU_OPS: Readonly<Partial<Record<OpName, GpuOp>>> = {
   softmax: forwardOp('softmax', false),
@@ -191,6 +241,7 @@ export const GPU_OPS: Readonly<Partial<Record<OpName, GpuOp>>> = {
   logSoftmaxBackward: backwardOp('logSoftmaxBackward', true),
   logSumExp: logSumExpOp,
   crossEntropy: crossEntropyOp,
+  sample: sampleOp,
 };
 
 /** The row of an op by name (the caller's: any value), or SoftmaxError UNSUPPORTED_OP. */
@@ -200,7 +251,8 @@ export function gpuOp(name: unknown): GpuOp {
   return op;
 }
 
-/** Bytes of one operand of a rows × cols call (float32, or 32-bit class indices). */
+/** Bytes of one operand of a rows × cols call (float32, or 32-bit class indices); 'buffer' ones are sized by the call. */
 export function operandBytes(operand: Operand, rows: number, cols: number): number {
+  if (operand.shape === 'buffer') throw new Error(`${operand.name}: its size comes from the call`);
   return (operand.shape === 'matrix' ? rows * cols : operand.shape === 'rows' ? rows : cols) * 4;
 }

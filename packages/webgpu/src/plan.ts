@@ -66,7 +66,7 @@ export interface Plan {
 const nextPow2 = (n: number) => 2 ** Math.ceil(Math.log2(Math.max(1, n)));
 const prevPow2 = (n: number) => 2 ** Math.floor(Math.log2(Math.max(1, n)));
 
-function reduceFor(G: number, traits: DeviceTraits): Reduce {
+export function reduceFor(G: number, traits: DeviceTraits): Reduce {
   if (G === 1) return 'single';
   if (traits.subgroupMinSize > 0 && G <= traits.subgroupMinSize) return 'shuffle';
   if (traits.subgroupMaxSize > 0 && G >= traits.subgroupMaxSize) return 'subgroup';
