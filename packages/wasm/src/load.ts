@@ -3,6 +3,7 @@ import { WasmBackend } from './backend.js';
 import { compile, instantiate, instantiateShared, runtimeHasSimd } from './instance.js';
 import { availableThreads, threadsUnavailable } from './threads/runtime.js';
 
+/** The options of `createWasmBackend`. */
 export interface CreateWasmBackendOptions {
   /**
    * Which build of the kernel to run. Default: the SIMD128 build when `WebAssembly.validate`
