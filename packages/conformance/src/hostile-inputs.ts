@@ -72,7 +72,7 @@ export type HostileKind = 'forward' | 'backward';
 /** What a case needs from the environment (a browser may lack node:vm or SharedArrayBuffer). */
 export type HostileNeed = 'SharedArrayBuffer' | 'resizable ArrayBuffer' | 'node:vm';
 
-/** What a hostile case is built for: a dtype and a kind of method. */
+/** What a hostile case is built from: the dtype, the kind of method, its inputs and its forward in the oracle. */
 export interface HostileEnv {
   /** The dtype. */
   d: DtypeInfo;
@@ -222,10 +222,13 @@ function temperatureCases(T: number): HostileCase[] {
  *
  * @example
  * ```ts
- * import { DTYPES, HOSTILE_CASES } from '@softmax/conformance/helpers';
+ * import { DTYPES, HOSTILE_CASES, HOSTILE_LOGITS, oracleSoftmax } from '@softmax/conformance/helpers';
  *
- * for (const c of HOSTILE_CASES) {
- *   const call = c.make({ d: DTYPES.float32, kind: 'forward' }); // fresh arguments for each run
+ * const forward = (x: readonly number[], o: { cols?: number; temperature?: number }) =>
+ *   Array.from(oracleSoftmax(x, { ...o, dtype: 'float32' }));
+ * const env = { d: DTYPES.float32, kind: 'forward' as const, inputs: [[...HOSTILE_LOGITS]], forward };
+ * for (const c of HOSTILE_CASES.filter((c) => !c.needs && (c.kinds ?? ['forward']).includes('forward'))) {
+ *   const call = c.make(env); // fresh arguments for each run: call.args, then what must stay unchanged
  * }
  * ```
  */
