@@ -7,34 +7,53 @@ import type { BackendName, CandidateId, ChoiceSource } from './types.js';
 
 /** explain(): a plain object (JSON-serialisable) saying what auto knows and why it chose. */
 export interface Explain {
+  /** 'learn' (measures real calls) or 'profile-only'. */
   mode: 'learn' | 'profile-only';
+  /** The backend every call goes to, when one is forced (`backend:` or `SOFTMAX_BACKEND`). */
   forced?: BackendName;
+  /** Whether canaries run before a backend serves. */
   verify: boolean;
+  /** Where measurements persist ('off', or the store and its state). */
   persistence: string;
+  /** This machine's fingerprint, as persisted records are keyed. */
   fingerprint: Fingerprint;
+  /** Every candidate and its state. */
   backends: ExplainBackend[];
+  /** Every (op, dtype, shape bucket) seen, with its choice and measurements. */
   buckets: ExplainBucket[];
+  /** Calls a backend failed (and who served them instead). */
   failures: FailureEntry[];
+  /** Candidates demoted after failures in a row. */
   demotions: DemotionEntry[];
+  /** What happened to each persisted record or imported profile. */
   profiles: ProfileReport[];
   /** Calls routed to exploration, their total time, and their time beyond the choice (ms). */
   exploring: { calls: number; ms: number; excessMs: number };
 }
 
+/** One candidate in `explain()`: its status, costs and what it served. */
 export interface ExplainBackend {
+  /** The candidate: 'core', 'wasm', 'wasm-mt' or 'webgpu'. */
   id: CandidateId;
+  /** The backend it runs on. */
   backend: BackendName;
+  /** Threads, for wasm candidates. */
   threads?: number;
   /** available, or why not: its status and the exact reason. */
   status: string;
+  /** Why it is not available, when it is not. */
   reason?: string;
+  /** Facts worth printing (simd, threads, adapter, ...). */
   details: Record<string, string>;
   /** Cold costs, paid once (ms): module import/compile, adapter and device, pipelines, canary. */
   cold: Record<string, number>;
+  /** The canary's verdict, when one ran. */
   canary?: string;
   /** Per-call cost model fitted for softmax float32 (ms): fixed + perElement · n. */
   model: { fixed: number; perElement: number };
+  /** Calls it served. */
   served: number;
+  /** Clock time (ms) its cool-down ends, while demoted. */
   demotedUntil?: number;
 }
 
@@ -49,16 +68,27 @@ export interface ExplainCandidate {
   dropped: boolean;
 }
 
+/** One bucket in `explain()`: the calls it saw, its choice and where that came from. */
 export interface ExplainBucket {
+  /** The bucket's key. */
   bucket: string;
+  /** The op. */
   op: string;
+  /** The float type. */
   dtype: string;
+  /** The shape range (rows and cols each within a power of two). */
   shape: string;
+  /** Calls it saw. */
   calls: number;
+  /** The candidate its calls go to. */
   chosen?: CandidateId;
+  /** Where the choice came from: 'prior', 'measured', 'persisted', 'imported', 'forced' or 'fallback'. */
   source: ChoiceSource;
+  /** Whether exploring is over for it. */
   settled: boolean;
+  /** Each candidate's measurement (or prediction) here. */
   candidates: ExplainCandidate[];
+  /** Calls routed to other candidates to measure them. */
   explored: number;
 }
 
@@ -172,7 +202,18 @@ function table(rows: string[][]): string {
     .join('\n');
 }
 
-/** explain() as text: a table of backends, one of buckets, then failures, demotions and profiles. */
+/**
+ * explain() as text: a table of backends, one of buckets, then failures, demotions and profiles.
+ *
+ * @example
+ * ```ts
+ * import { createSoftmax, formatExplain } from '@softmax/auto';
+ *
+ * const auto = createSoftmax({ backends: ['core', 'wasm'] });
+ * await auto.softmax(new Float32Array(1000), { cols: 1000 });
+ * console.log(formatExplain(auto.explain())); // backends, buckets, failures, as tables
+ * ```
+ */
 export function formatExplain(e: Explain): string {
   const out: string[] = [];
   out.push(

@@ -7,7 +7,17 @@ import { type AsyncOps, AutoSoftmax, createDefault, type SyncOps } from './insta
  */
 let instance: AutoSoftmax | undefined;
 
-/** The default instance (SOFTMAX_BACKEND, read when it is created, forces its backend). */
+/**
+ * The default instance (SOFTMAX_BACKEND, read when it is created, forces its backend).
+ *
+ * @example
+ * ```ts
+ * import { defaultInstance, softmax } from '@softmax/auto';
+ *
+ * await softmax([1, 2, 3]); // runs on the default instance
+ * console.log(defaultInstance().explain().buckets); // what it learned
+ * ```
+ */
 export function defaultInstance(): AutoSoftmax {
   instance ??= createDefault();
   return instance;
@@ -21,7 +31,17 @@ for (const name of OP_NAMES) {
 
 export const ops = functions as unknown as AsyncOps & SyncOps;
 
-/** Resolves once the default instance's CPU backends are ready (the sync functions then use wasm). */
+/**
+ * Resolves once the default instance's CPU backends are ready (the sync functions then use wasm).
+ *
+ * @example
+ * ```ts
+ * import { ready, softmaxSync } from '@softmax/auto';
+ *
+ * await ready(); // core and wasm loaded and verified
+ * softmaxSync(new Float32Array([1, 2, 3])); // served by wasm
+ * ```
+ */
 export const ready = (): Promise<void> => defaultInstance().ready();
 
 export { AutoSoftmax };

@@ -25,24 +25,35 @@ import type { BackendName, CandidateId, ChoiceSource, Loaders, OpName } from './
 
 /** What a failure or a demotion left behind, for explain(). */
 export interface FailureEntry {
+  /** Clock time (ms) of the failure. */
   at: number;
+  /** The candidate that failed. */
   candidate: CandidateId;
+  /** The op called. */
   op: string;
+  /** The error's code (a SoftmaxError code, or the error's name). */
   code: string;
+  /** The error's message. */
   message: string;
   /** The candidate that served the call instead (absent: none could). */
   servedBy?: CandidateId;
 }
 
+/** A candidate demoted after failures in a row, for explain(). */
 export interface DemotionEntry {
+  /** Clock time (ms) of the demotion. */
   at: number;
+  /** The candidate demoted. */
   candidate: CandidateId;
+  /** How long it sits out (doubling at each demotion). */
   coolDownMs: number;
+  /** The failures in a row that demoted it. */
   afterFailures: number;
 }
 
 /** What happened to a persisted record or an imported profile. */
 export interface ProfileReport {
+  /** A record from the store, or a profile passed to importProfile(). */
   source: 'persisted' | 'imported';
   /** Buckets whose measurements were applied (some may wait for their backend to load). */
   applied: number;
@@ -50,18 +61,22 @@ export interface ProfileReport {
   rejected?: { field: string; recorded: string; current: string };
   /** Entries of one candidate not used: the field of its fingerprint that differed. */
   rejectedCandidates: Array<{ candidate: CandidateId; field: string; recorded: string; current: string }>;
+  /** Why the record could not be read or used, if it could not. */
   error?: string;
 }
 
 /** The per-op async methods (core's signatures, every one returning a Promise) and their sync twins. */
 export type AsyncOps = OpMethods<Async>;
+/** The sync twin of every op (`softmaxSync`, ...): core, or wasm once `ready()` has resolved. */
 export type SyncOps = { [K in OpName as `${K}Sync`]: OpMethods<Sync>[K] };
 
+/** The options of `calibrate()`. */
 export interface CalibrateOptions {
   /** Stop after about this much time (default 2000 ms). */
   budgetMs?: number;
   /** The ops and dtypes to calibrate (default softmax, float32). */
   ops?: readonly OpName[];
+  /** The float types to calibrate (default float32). */
   dtypes?: readonly Dtype[];
 }
 
@@ -87,9 +102,21 @@ const FORWARD_SHAPES = [
  * An auto instance: a `Backend` whose every call goes to the candidate its cost table says is
  * fastest for that (op, dtype, shape bucket), measured on the calls themselves, with a canary
  * before first use and fallback when a backend fails. See the README for the rules.
+ *
+ * @example
+ * ```ts
+ * import { createSoftmax } from '@softmax/auto';
+ *
+ * const auto = createSoftmax({ backends: ['core', 'wasm'] }); // an AutoSoftmax
+ * const p = await auto.softmax(new Float32Array([1, 2, 3]));
+ * await auto.ready();
+ * const q = auto.softmaxSync(new Float32Array([1, 2, 3])); // wasm from here on
+ * await auto.dispose();
+ * ```
  */
 // biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the op methods are installed on the prototype from the op table.
 export class AutoSoftmax {
+  /** Always 'auto'. */
   readonly name = 'auto';
   readonly #options: SoftmaxAutoOptions;
   readonly #loaders: Loaders;
@@ -105,8 +132,11 @@ export class AutoSoftmax {
   #started = false;
   #disposed = false;
   readonly #background = new Set<Promise<unknown>>();
+  /** The failures seen so far (explain() shows them). */
   readonly failures: FailureEntry[] = [];
+  /** The demotions so far. */
   readonly demotions: DemotionEntry[] = [];
+  /** What happened to each persisted record or imported profile. */
   readonly profiles: ProfileReport[] = [];
   #pending: Pending[] = [];
   #saveTimer: ReturnType<typeof setTimeout> | undefined;
@@ -146,6 +176,7 @@ export class AutoSoftmax {
     return ops;
   }
 
+  /** The float types some loaded candidate computes in. */
   get dtypes(): readonly Dtype[] {
     const ops = this.ops;
     return (['float32', 'float64'] as const).filter((d) => OP_NAMES.some((n) => ops[n]?.includes(d)));
@@ -256,6 +287,9 @@ export class AutoSoftmax {
     return report!;
   }
 
+  /**
+   * Writes the record (with a store), then disposes every backend it created; later calls fail with `BACKEND_UNAVAILABLE`.
+   */
   async dispose(): Promise<void> {
     if (this.#disposed) return;
     this.#disposed = true;
@@ -765,7 +799,17 @@ for (const name of OP_NAMES) {
   });
 }
 
-/** A new instance with its own state (the module-level functions use a default one). */
+/**
+ * A new instance with its own state (the module-level functions use a default one).
+ *
+ * @example
+ * ```ts
+ * import { createSoftmax, jsonFileStore } from '@softmax/auto';
+ *
+ * const auto = createSoftmax({ store: jsonFileStore('.softmax-profile.json') }); // learns, and remembers
+ * const pinned = createSoftmax({ backend: 'wasm' }); // no measuring, no fallback
+ * ```
+ */
 export function createSoftmax(options?: SoftmaxAutoOptions): AutoSoftmax {
   return new AutoSoftmax(options);
 }

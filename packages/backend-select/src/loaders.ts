@@ -2,9 +2,9 @@ import { createCoreBackend, SoftmaxError } from '@softmax/core';
 import type { Loaded, Loaders, OpName } from './types.js';
 
 /**
- * The default loaders. @softmax/wasm and @softmax/webgpu are reached only through these import()
+ * The default loaders. `@softmax/wasm` and `@softmax/webgpu` are reached only through these import()
  * calls (with literal specifiers, so bundlers split them into chunks fetched on first need):
- * importing @softmax/auto compiles no wasm and touches no GPU.
+ * importing `@softmax/auto` compiles no wasm and touches no GPU.
  */
 
 const now = () => performance.now();

@@ -3,6 +3,7 @@ import { describeValue } from '@softmax/core/backend';
 import type { Store } from './store.js';
 import { BACKEND_NAMES, type BackendName, type Loaders } from './types.js';
 
+/** The options of `createSoftmax` (every one optional). */
 export interface SoftmaxAutoOptions {
   /** Restrict and order the candidates (default: every backend this runtime may have). */
   backends?: readonly BackendName[];

@@ -11,25 +11,41 @@ import type { CandidateId, Dtype, OpName } from './types.js';
  */
 export const PROFILE_FORMAT = 'softmax-auto-profile';
 
+/** One candidate's measurement in a bucket of a profile. */
 export interface ProfileEntry {
+  /** Median time of the whole call, ms. */
   median: number;
+  /** Relative half inter-quartile range. */
   spread: number;
+  /** Samples measured. */
   n: number;
 }
 
+/** One (op, dtype, shape bucket) of a profile. */
 export interface ProfileBucket {
+  /** The op. */
   op: OpName;
+  /** The float type. */
   dtype: Dtype;
+  /** A shape of the bucket: rows. */
   rows: number;
+  /** A shape of the bucket: cols. */
   cols: number;
+  /** The candidate chosen there. */
   chosen?: CandidateId;
+  /** Each candidate's measurement. */
   candidates: Partial<Record<CandidateId, ProfileEntry>>;
 }
 
+/** Measured choices, keyed by the machine's fingerprint: what `exportProfile()` returns. */
 export interface Profile {
+  /** Always 'softmax-auto-profile'. */
   format: typeof PROFILE_FORMAT;
+  /** The format version (1). */
   version: 1;
+  /** The machine the measurements were made on. */
   fingerprint: Fingerprint;
+  /** The measured buckets. */
   buckets: ProfileBucket[];
 }
 

@@ -33,7 +33,7 @@ export interface Slot {
   served: number;
 }
 
-/** The most threads @softmax/wasm starts. */
+/** The most threads `@softmax/wasm` starts. */
 const MAX_THREADS = 16;
 
 /**

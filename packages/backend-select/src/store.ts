@@ -5,11 +5,22 @@ import { SoftmaxError } from '@softmax/core';
  * one record (a profile, as JSON) under one key. Off unless a store is given.
  */
 export interface Store {
+  /** The value kept under `key` (null or undefined when none). */
   get(key: string): string | null | undefined | Promise<string | null | undefined>;
+  /** Keeps `value` under `key`. */
   set(key: string, value: string): void | Promise<void>;
 }
 
-/** The key auto's record is kept under. */
+/**
+ * The key auto's record is kept under.
+ *
+ * @example
+ * ```ts
+ * import { STORE_KEY } from '@softmax/auto';
+ *
+ * localStorage.removeItem(STORE_KEY); // forget what auto measured in this browser
+ * ```
+ */
 export const STORE_KEY = 'softmax-auto/profile/v1';
 
 interface StorageLike {
@@ -17,7 +28,16 @@ interface StorageLike {
   setItem(key: string, value: string): void;
 }
 
-/** A store over the browser's `localStorage` (or any Storage). */
+/**
+ * A store over the browser's `localStorage` (or any Storage).
+ *
+ * @example
+ * ```ts
+ * import { createSoftmax, localStorageStore } from '@softmax/auto';
+ *
+ * const auto = createSoftmax({ store: localStorageStore() }); // the next page load starts from these measurements
+ * ```
+ */
 export function localStorageStore(storage?: StorageLike): Store {
   const s = storage ?? (globalThis as { localStorage?: StorageLike }).localStorage;
   if (!s) throw new SoftmaxError('INVALID_OPTION', 'localStorageStore: there is no localStorage here');
@@ -34,6 +54,14 @@ interface Fs {
  * A store over one JSON file (Node): an object of key → value. Written to a temporary file and
  * renamed, so a crash mid-write never leaves half a file. Reached through process.getBuiltinModule
  * rather than an import, so browser bundles of this package never see node:fs.
+ *
+ * @example
+ * ```ts
+ * import { createSoftmax, jsonFileStore } from '@softmax/auto';
+ *
+ * const auto = createSoftmax({ store: jsonFileStore('.softmax-profile.json') });
+ * await auto.dispose(); // writes the record; the next process reads it back
+ * ```
  */
 export function jsonFileStore(path: string): Store {
   const fs = (globalThis as { process?: { getBuiltinModule?(name: string): unknown } }).process?.getBuiltinModule?.(

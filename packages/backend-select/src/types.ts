@@ -15,6 +15,7 @@ export type ChoiceSource = 'prior' | 'measured' | 'persisted' | 'imported' | 'fo
 
 /** What a loader hands back: the backend and the facts explain() and the fingerprint use. */
 export interface Loaded {
+  /** The backend created. */
   backend: Backend;
   /** Facts worth printing (simd, threads, adapter, ...). */
   details: Record<string, string>;
@@ -22,19 +23,22 @@ export interface Loaded {
   fingerprint: Record<string, string>;
   /** A software adapter (SwiftShader, lavapipe, WARP): a CPU pretending to be a GPU. */
   software?: boolean;
-  /** Compiles the pipelines of these shapes and ops (WebGPU): in the background, before a call uses them. */
   /** Cold costs of creating it, in ms, by stage (module compile, adapter and device). */
   cold?: Record<string, number>;
+  /** Compiles the pipelines of these shapes and ops (WebGPU): in the background, before a call uses them. */
   prepare?(shapes: ReadonlyArray<{ rows: number; cols: number }>, ops: readonly OpName[]): Promise<void>;
 }
 
 /**
- * How each backend is created. The defaults import @softmax/wasm and @softmax/webgpu when first
+ * How each backend is created. The defaults import `@softmax/wasm` and `@softmax/webgpu` when first
  * needed; tests and custom builds pass their own (fake backends of known cost, a failing init).
  */
 export interface Loaders {
+  /** Creates core (synchronous). */
   core(): Loaded;
+  /** Creates wasm with this many threads. */
   wasm(options: { threads: number }): Promise<Loaded>;
+  /** Creates WebGPU (on this device, if given). */
   webgpu(options: { device?: GPUDevice }): Promise<Loaded>;
 }
 

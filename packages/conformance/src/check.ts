@@ -2,7 +2,9 @@ import type { Dtype, FloatArray } from '@softmax/core';
 import { add, R } from './dd.js';
 import { DTYPES, dtypeOf, ulpDistance } from './dtypes.js';
 
+/** An accuracy bound for `checkAgainstOracle`. */
 export interface Tolerance {
+  /** Relative tolerance. */
   rtol: number;
   /** Counted only where |ref| is below the dtype's smallest normal. Default: that smallest normal. */
   atol?: number;
@@ -10,7 +12,9 @@ export interface Tolerance {
   scale?: ArrayLike<number>;
 }
 
+/** What `checkAgainstOracle` found: whether every element passed, and the worst errors. */
 export interface CheckResult {
+  /** Whether every element is within the bound (and every special value matches). */
   ok: boolean;
   /** max over elements of |y − ref| / allowed; ≤ 1 passes (Infinity for a special-value mismatch). */
   worstRatio: number;
@@ -18,11 +22,13 @@ export interface CheckResult {
   worstIndex: number;
   /** max |y − ref| / |ref| over elements whose ref is a nonzero normal number. */
   maxRelError: number;
+  /** max |y − ref| over finite elements. */
   maxAbsError: number;
   /** max ULP distance in the result's dtype over finite elements. */
   maxUlp: number;
   /** Elements where ref is NaN or ±Infinity and y is not the same (or y is not finite where ref is). */
   specialMismatches: number;
+  /** Elements checked. */
   length: number;
 }
 
@@ -30,6 +36,16 @@ export interface CheckResult {
  * Compares a backend's result with the oracle's, element by element. NaN must meet NaN and
  * ±Infinity the same infinity; every finite element must satisfy
  * |y − ref| ≤ rtol·scale + (|ref| < smallest normal ? atol : 0).
+ *
+ * @example
+ * ```ts
+ * import { checkAgainstOracle, describeCheck, oracleSoftmax } from '@softmax/conformance/helpers';
+ *
+ * const x = new Float32Array([1, 2, 3]);
+ * const y = myBackend.softmax(x);
+ * const check = checkAgainstOracle(y, oracleSoftmax(x), { rtol: 1e-6 });
+ * if (!check.ok) throw new Error(describeCheck(check, y, oracleSoftmax(x)));
+ * ```
  */
 export function checkAgainstOracle(result: ArrayLike<number>, ref: FloatArray, tolerance: Tolerance): CheckResult {
   const dtype = dtypeOf(ref);
@@ -73,7 +89,17 @@ export function checkAgainstOracle(result: ArrayLike<number>, ref: FloatArray, t
   return check;
 }
 
-/** A one-line account of a check, for assertion messages. */
+/**
+ * A one-line account of a check, for assertion messages.
+ *
+ * @example
+ * ```ts
+ * import { checkAgainstOracle, describeCheck } from '@softmax/conformance/helpers';
+ *
+ * const check = checkAgainstOracle(y, ref, { rtol: 1e-6 });
+ * console.log(describeCheck(check, y, ref)); // the worst element, its value, the reference and the ratio
+ * ```
+ */
 export function describeCheck(check: CheckResult, result: ArrayLike<number>, ref: ArrayLike<number>): string {
   const at = check.worstIndex;
   const where = at >= 0 ? ` at [${at}]: got ${result[at]}, oracle ${ref[at]}` : '';
@@ -81,7 +107,17 @@ export function describeCheck(check: CheckResult, result: ArrayLike<number>, ref
   return `${length} worst error ${check.worstRatio.toPrecision(3)}× the allowed${where}; max rel ${check.maxRelError.toExponential(2)}, max ${check.maxUlp} ulp, ${check.specialMismatches} special-value mismatches`;
 }
 
-/** rtol·(|ref| + 1): the bound's scale for log-softmax (see README, "The contract"). */
+/**
+ * rtol·(|ref| + 1): the bound's scale for log-softmax (see README, "The contract").
+ *
+ * @example
+ * ```ts
+ * import { checkAgainstOracle, logSoftmaxScale, oracleLogSoftmax } from '@softmax/conformance/helpers';
+ *
+ * const ref = oracleLogSoftmax(x);
+ * checkAgainstOracle(y, ref, { rtol: 1e-6, scale: logSoftmaxScale(ref) }); // rtol·(|ref| + 1)
+ * ```
+ */
 export function logSoftmaxScale(ref: ArrayLike<number>): Float64Array {
   const s = new Float64Array(ref.length);
   for (let i = 0; i < ref.length; i++) s[i] = Math.abs(ref[i]) + 1;
@@ -94,6 +130,14 @@ export function logSoftmaxScale(ref: ArrayLike<number>): Float64Array {
  * product cost ~rtol·|y_j|(|dy_j| + |s|), so the error a correct float implementation can make
  * is bounded by rtol · |y_j| (|dy_j| + Σ|dy·y|) / T. Measuring against |dx_j| instead would
  * demand unbounded relative accuracy where dy_j ≈ s cancels.
+ *
+ * @example
+ * ```ts
+ * import { checkAgainstOracle, oracleSoftmaxBackward, softmaxBackwardScale } from '@softmax/conformance/helpers';
+ *
+ * const ref = oracleSoftmaxBackward(y, dy, { cols });
+ * checkAgainstOracle(dx, ref, { rtol: 1e-6, scale: softmaxBackwardScale(y, dy, cols, 1) });
+ * ```
  */
 export function softmaxBackwardScale(
   y: ArrayLike<number>,
@@ -125,6 +169,14 @@ function productOver(a: number, b: number, t: number): number {
 /**
  * Condition-aware scale for logSoftmaxBackward, dx_j = (dy_j − exp(y_j) Σ dy) / T: the same
  * argument gives rtol · (|dy_j| + exp(y_j) Σ|dy|) / T.
+ *
+ * @example
+ * ```ts
+ * import { checkAgainstOracle, logSoftmaxBackwardScale, oracleLogSoftmaxBackward } from '@softmax/conformance/helpers';
+ *
+ * const ref = oracleLogSoftmaxBackward(y, dy, { cols });
+ * checkAgainstOracle(dx, ref, { rtol: 1e-6, scale: logSoftmaxBackwardScale(y, dy, cols, 1) });
+ * ```
  */
 export function logSoftmaxBackwardScale(
   y: ArrayLike<number>,
@@ -146,13 +198,29 @@ export function logSoftmaxBackwardScale(
  * oracle's one rounding): |Σ ref − 1| ≤ u. Each |y_j − ref_j| ≤ rtol·ref_j (+ atol where ref_j is
  * subnormal), so |Σ y − Σ ref| ≤ rtol·(1 + u) + (subnormal count)·atol. The row sum itself is
  * taken in double-double, whose error (~n·2^-104) is covered by the extra 2^-90.
+ *
+ * @example
+ * ```ts
+ * import { rowSumBound } from '@softmax/conformance/helpers';
+ *
+ * rowSumBound(1e-6, 2 ** -126, 'float32', 0); // how far a float32 row of softmax may sum from 1
+ * ```
  */
 export function rowSumBound(rtol: number, atol: number, dtype: Dtype, subnormalRefs: number): number {
   const u = DTYPES[dtype].unitRoundoff;
   return rtol * (1 + u) + u + subnormalRefs * atol + 2 ** -90;
 }
 
-/** Σ of one row in double-double, rounded to float64. */
+/**
+ * Σ of one row in double-double, rounded to float64.
+ *
+ * @example
+ * ```ts
+ * import { exactRowSum } from '@softmax/conformance/helpers';
+ *
+ * exactRowSum(new Float32Array([0.25, 0.5, 0.25, 1]), 0, 3); // 1: the first row of 3, summed exactly
+ * ```
+ */
 export function exactRowSum(values: ArrayLike<number>, offset: number, cols: number): number {
   let h = 0;
   let l = 0;
@@ -164,18 +232,30 @@ export function exactRowSum(values: ArrayLike<number>, offset: number, cols: num
   return h + l;
 }
 
+/** What `checkRowSums` found: whether every row sums to 1 within the bound, and the worst row. */
 export interface RowSumCheck {
+  /** Whether every row sum is within the bound. */
   ok: boolean;
   /** max over checked rows of |Σy − 1| / bound. */
   worstRatio: number;
+  /** The row farthest from 1. */
   worstRow: number;
+  /** Its sum. */
   worstSum: number;
+  /** Rows checked. */
   rowsChecked: number;
 }
 
 /**
  * Checks that every row whose oracle result is a distribution (finite, summing to about 1)
  * sums to 1 within rowSumBound.
+ *
+ * @example
+ * ```ts
+ * import { checkRowSums, oracleSoftmax } from '@softmax/conformance/helpers';
+ *
+ * const { ok, worstRow, worstSum } = checkRowSums(y, oracleSoftmax(x, { cols }), cols, { rtol: 1e-6, atol: 2 ** -126 });
+ * ```
  */
 export function checkRowSums(
   result: ArrayLike<number>,

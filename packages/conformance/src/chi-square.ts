@@ -19,7 +19,16 @@ function logGamma(x: number): number {
   return 0.5 * Math.log(2 * Math.PI) + (z + 0.5) * Math.log(t) - t + Math.log(a);
 }
 
-/** Q(a, x) = Γ(a, x) / Γ(a), the regularised upper incomplete gamma function. */
+/**
+ * Q(a, x) = Γ(a, x) / Γ(a), the regularised upper incomplete gamma function.
+ *
+ * @example
+ * ```ts
+ * import { gammaQ } from '@softmax/conformance/helpers';
+ *
+ * gammaQ(1, 2); // e^-2: the upper regularised incomplete gamma function
+ * ```
+ */
 export function gammaQ(a: number, x: number): number {
   if (x <= 0) return 1;
   const front = a * Math.log(x) - x - logGamma(a);
@@ -54,9 +63,13 @@ export function gammaQ(a: number, x: number): number {
   return Math.exp(front) * h;
 }
 
+/** Pearson's χ² test of observed counts against probabilities. */
 export interface ChiSquare {
+  /** The χ² statistic. */
   statistic: number;
+  /** Degrees of freedom. */
   df: number;
+  /** The p-value: Q(df/2, χ²/2). */
   p: number;
   /** Bins after pooling: [expected, observed]. */
   bins: Array<[number, number]>;
@@ -65,6 +78,13 @@ export interface ChiSquare {
 /**
  * Observed counts against expected probabilities (summing to 1) over n draws. Bins expected
  * below 5 are pooled, in order, until the pool reaches 5 (the last pool joins the previous bin).
+ *
+ * @example
+ * ```ts
+ * import { chiSquare } from '@softmax/conformance/helpers';
+ *
+ * const { statistic, df, p } = chiSquare([480, 520], [0.5, 0.5], 1000); // p ≈ 0.21: consistent
+ * ```
  */
 export function chiSquare(observed: ArrayLike<number>, probabilities: ArrayLike<number>, n: number): ChiSquare {
   const bins: Array<[number, number]> = [];

@@ -3,6 +3,7 @@ import { DTYPES } from './dtypes.js';
 
 /** An accuracy bound: |y − ref| ≤ rtol·scale + atol, atol counting only where |ref| is below the smallest normal. */
 export interface AccuracyBound {
+  /** Relative tolerance. */
   rtol: number;
   /** Default: the dtype's smallest normal number, which allows flushing subnormal results to zero. */
   atol?: number;
@@ -41,7 +42,7 @@ export interface ConformanceContract extends AccuracyBound {
    */
   ownMemory?: (backend: Backend) => OwnMemory;
   /**
-   * The backend dispatches each call to one of several member backends (as @softmax/auto does):
+   * The backend dispatches each call to one of several member backends (as `@softmax/auto` does):
    * the results of two calls may come from different members, each within this bound. The "with
    * out" cases then check a call with `out` and the same call without it each against the oracle
    * instead of against each other (two correct float implementations may differ by an ulp).
@@ -57,7 +58,16 @@ export interface OwnMemory {
   stale?(length: number, dtype: Dtype): FloatArray;
 }
 
-/** The bound for one dtype, with atol filled in. */
+/**
+ * The bound for one dtype, with atol filled in.
+ *
+ * @example
+ * ```ts
+ * import { boundFor } from '@softmax/conformance/helpers';
+ *
+ * boundFor({ rtol: 1e-6, float64: { rtol: 1e-12 } }, 'float64'); // rtol 1e-12, atol float64's smallest normal
+ * ```
+ */
 export function boundFor(contract: ConformanceContract, dtype: Dtype): Required<AccuracyBound> {
   const bound = dtype === 'float64' ? contract.float64 : contract;
   if (!bound || !(bound.rtol >= 0)) {

@@ -9,13 +9,40 @@ import { oracleLogSoftmax, oracleSoftmax } from './oracle.js';
  * run and machine, so a failure is reproduced from the two numbers in its message.
  */
 
-/** Cases per dtype in an ordinary run (a few seconds); SOFTMAX_FUZZ_CASES asks for more. */
+/**
+ * Cases per dtype in an ordinary run (a few seconds); SOFTMAX_FUZZ_CASES asks for more.
+ *
+ * @example
+ * ```ts
+ * import { FUZZ_CASES, FUZZ_SEED, DTYPES, fuzzCase } from '@softmax/conformance/helpers';
+ *
+ * for (let i = 0; i < FUZZ_CASES; i++) fuzzCase(FUZZ_SEED, i, DTYPES.float32);
+ * ```
+ */
 export const FUZZ_CASES = 500;
+/**
+ * The seed of an ordinary fuzz run; SOFTMAX_FUZZ_SEED picks another.
+ *
+ * @example
+ * ```ts
+ * import { FUZZ_SEED, DTYPES, fuzzCase } from '@softmax/conformance/helpers';
+ *
+ * const first = fuzzCase(FUZZ_SEED, 0, DTYPES.float32); // the same case on every run
+ * ```
+ */
 export const FUZZ_SEED = 0x5eed_2024;
 
 /**
  * splitmix32 (the 32-bit variant of Steele, Lea and Flood's SplitMix: a Weyl sequence through a
  * two-multiply finaliser). Uniform in [0, 1); every seed gives a full-period stream.
+ *
+ * @example
+ * ```ts
+ * import { splitmix32 } from '@softmax/conformance/helpers';
+ *
+ * const next = splitmix32(1);
+ * const u = next(); // in [0, 1), the same sequence for the same seed
+ * ```
  */
 export function splitmix32(seed: number): () => number {
   let state = seed | 0;
@@ -30,9 +57,19 @@ export function splitmix32(seed: number): () => number {
   };
 }
 
+/** The ops the fuzzer calls. */
 export type FuzzMethod = 'softmax' | 'logSoftmax' | 'softmaxBackward' | 'logSoftmaxBackward';
 
-/** Row patterns of logits, each aimed at a way a kernel goes wrong. */
+/**
+ * Row patterns of logits, each aimed at a way a kernel goes wrong.
+ *
+ * @example
+ * ```ts
+ * import { LOGIT_PATTERNS } from '@softmax/conformance/helpers';
+ *
+ * LOGIT_PATTERNS.includes('all equal'); // true
+ * ```
+ */
 export const LOGIT_PATTERNS = [
   'uniform',
   'all equal',
@@ -45,19 +82,38 @@ export const LOGIT_PATTERNS = [
   'ties',
   'large |z|',
 ] as const;
+/** The name of a logit pattern. */
 export type LogitPattern = (typeof LOGIT_PATTERNS)[number];
 
-/** Patterns of the upstream gradient dy. */
+/**
+ * Patterns of the upstream gradient dy.
+ *
+ * @example
+ * ```ts
+ * import { UPSTREAM_PATTERNS } from '@softmax/conformance/helpers';
+ *
+ * for (const p of UPSTREAM_PATTERNS) console.log(p); // 'uniform', 'ones', ...
+ * ```
+ */
 export const UPSTREAM_PATTERNS = ['uniform', 'ones', 'mixed magnitudes', 'one huge', 'subnormal'] as const;
+/** The name of an upstream-gradient pattern. */
 export type UpstreamPattern = (typeof UPSTREAM_PATTERNS)[number];
 
+/** One generated case: the op, the shape, the options and the arrays. */
 export interface FuzzCase {
+  /** The run's seed. */
   seed: number;
+  /** The case's index in the run. */
   index: number;
+  /** The op called. */
   method: FuzzMethod;
+  /** Rows. */
   rows: number;
+  /** Row length. */
   cols: number;
+  /** T. */
   temperature: number;
+  /** For the forward ops. */
   fullyMasked?: FullyMasked;
   /** Each row's pattern (the logits', and for a backward case dy's after a slash). */
   patterns: string[];
@@ -208,12 +264,31 @@ function shapeOf(next: Random): { rows: number; cols: number } {
   return { rows, cols };
 }
 
-/** The seed of case `index`: the run's seed mixed with the index (golden-ratio increments). */
+/**
+ * The seed of case `index`: the run's seed mixed with the index (golden-ratio increments).
+ *
+ * @example
+ * ```ts
+ * import { caseSeed, FUZZ_SEED } from '@softmax/conformance/helpers';
+ *
+ * caseSeed(FUZZ_SEED, 17); // the seed of case 17: reproduce one failing case alone
+ * ```
+ */
 export function caseSeed(seed: number, index: number): number {
   return (seed ^ Math.imul(index + 1, 0x9e3779b9)) | 0;
 }
 
-/** Case `index` of the run seeded with `seed`, for dtype `d`. */
+/**
+ * Case `index` of the run seeded with `seed`, for dtype `d`.
+ *
+ * @example
+ * ```ts
+ * import { DTYPES, fuzzCase } from '@softmax/conformance/helpers';
+ *
+ * const c = fuzzCase(0x5eed_2024, 3, DTYPES.float64);
+ * console.log(c.method, c.rows, c.cols, c.temperature);
+ * ```
+ */
 export function fuzzCase(seed: number, index: number, d: DtypeInfo): FuzzCase {
   const next = splitmix32(caseSeed(seed, index));
   const method = pick(next, ['softmax', 'logSoftmax', 'softmaxBackward', 'logSoftmaxBackward'] as const);

@@ -2,6 +2,8 @@
  * Everything but the vitest suite: the oracle, the checks and the test-vector tables. This entry
  * imports neither vitest nor fast-check, so benchmarks and CommonJS code can use it
  * (`@softmax/conformance/helpers`; `require('@softmax/conformance')` resolves here too).
+ *
+ * @module @softmax/conformance/helpers
  */
 export {
   type CheckResult,

@@ -9,14 +9,50 @@ import type { DtypeInfo } from './dtypes.js';
  * backend's bound) or a SoftmaxError with a given code; and that the inputs come back unchanged.
  */
 
-/** Row length of the cases: inputs are 2 × 4. */
+/**
+ * Row length of the cases: inputs are 2 × 4.
+ *
+ * @example
+ * ```ts
+ * import { HOSTILE_COLS, HOSTILE_LOGITS } from '@softmax/conformance/helpers';
+ *
+ * myBackend.softmax(new Float32Array(HOSTILE_LOGITS), { cols: HOSTILE_COLS }); // 2 rows of 4
+ * ```
+ */
 export const HOSTILE_COLS = 4;
-/** The forward cases' logits. */
+/**
+ * The forward cases' logits.
+ *
+ * @example
+ * ```ts
+ * import { HOSTILE_LOGITS, oracleSoftmax } from '@softmax/conformance/helpers';
+ *
+ * const ref = oracleSoftmax(HOSTILE_LOGITS, { cols: 4 }); // what a hostile wrapper of them must still give
+ * ```
+ */
 export const HOSTILE_LOGITS: readonly number[] = [0.5, -1.25, 3, 2, 2, -4, 0, 1.5];
-/** The backward cases' upstream gradient (y is the method's forward of HOSTILE_LOGITS). */
+/**
+ * The backward cases' upstream gradient (y is the method's forward of HOSTILE_LOGITS).
+ *
+ * @example
+ * ```ts
+ * import { HOSTILE_UPSTREAM, oracleSoftmaxBackward } from '@softmax/conformance/helpers';
+ *
+ * const ref = oracleSoftmaxBackward(y, HOSTILE_UPSTREAM, { cols: 4 });
+ * ```
+ */
 export const HOSTILE_UPSTREAM: readonly number[] = [0.5, -1, 0.25, 2, 1, -0.75, 0, 1];
 
-/** Every extreme finite temperature, from the smallest subnormal to the largest value. */
+/**
+ * Every extreme finite temperature, from the smallest subnormal to the largest value.
+ *
+ * @example
+ * ```ts
+ * import { EXTREME_TEMPERATURES } from '@softmax/conformance/helpers';
+ *
+ * for (const temperature of EXTREME_TEMPERATURES) myBackend.softmax([1, 2, 3], { temperature });
+ * ```
+ */
 export const EXTREME_TEMPERATURES: readonly number[] = [
   Number.MIN_VALUE,
   1e-310,
@@ -31,12 +67,16 @@ export const EXTREME_TEMPERATURES: readonly number[] = [
   Number.MAX_VALUE,
 ];
 
+/** Which methods a hostile case runs: the forward ops or the gradients. */
 export type HostileKind = 'forward' | 'backward';
 /** What a case needs from the environment (a browser may lack node:vm or SharedArrayBuffer). */
 export type HostileNeed = 'SharedArrayBuffer' | 'resizable ArrayBuffer' | 'node:vm';
 
+/** What a hostile case is built from: the dtype, the kind of method, its inputs and its forward in the oracle. */
 export interface HostileEnv {
+  /** The dtype. */
   d: DtypeInfo;
+  /** The kind of method. */
   kind: HostileKind;
   /** The inputs as values of the dtype: [x], or [y, dy] with y the method's forward of HOSTILE_LOGITS. */
   inputs: number[][];
@@ -46,6 +86,7 @@ export interface HostileEnv {
   runInNewContext?: (code: string) => unknown;
 }
 
+/** A hostile call: its arguments, and what must stay unchanged. */
 export interface HostileCall {
   /** The arguments: the input(s), then the options (which may be hostile themselves). */
   args: unknown[];
@@ -62,13 +103,19 @@ export interface HostileCall {
   unchanged?: ArrayBufferView[];
 }
 
+/**
+ * An input built to trip an implementation (getters, species, detached or shared buffers), and what the contract promises for it.
+ */
 export interface HostileCase {
+  /** A readable name, printed by the suite. */
   name: string;
   /** Which methods run it: 'forward' (softmax, logSoftmax), 'backward' (both gradients). Default both. */
   kinds?: readonly HostileKind[];
   /** Only for these dtypes (a number[] computes as float64). Default: every dtype the backend lists. */
   dtypes?: readonly Dtype[];
+  /** What the runtime must offer for the case to run. */
   needs?: readonly HostileNeed[];
+  /** Builds the call, fresh for each run. */
   make: (env: HostileEnv) => HostileCall;
   /** What the contract promises. */
   expect: { result: true } | { code: SoftmaxErrorCode };
@@ -170,6 +217,21 @@ function temperatureCases(T: number): HostileCase[] {
   }));
 }
 
+/**
+ * The hostile inputs every backend must survive: right results or the promised SoftmaxError, the caller's data untouched.
+ *
+ * @example
+ * ```ts
+ * import { DTYPES, HOSTILE_CASES, HOSTILE_LOGITS, oracleSoftmax } from '@softmax/conformance/helpers';
+ *
+ * const forward = (x: readonly number[], o: { cols?: number; temperature?: number }) =>
+ *   Array.from(oracleSoftmax(x, { ...o, dtype: 'float32' }));
+ * const env = { d: DTYPES.float32, kind: 'forward' as const, inputs: [[...HOSTILE_LOGITS]], forward };
+ * for (const c of HOSTILE_CASES.filter((c) => !c.needs && (c.kinds ?? ['forward']).includes('forward'))) {
+ *   const call = c.make(env); // fresh arguments for each run: call.args, then what must stay unchanged
+ * }
+ * ```
+ */
 export const HOSTILE_CASES: readonly HostileCase[] = [
   // Memory the inputs live in.
   {

@@ -1,4 +1,8 @@
-// The vitest suite (ESM only: vitest cannot be require()d) plus every helper.
+/**
+ * The vitest suite (ESM only: vitest cannot be require()d) plus every helper.
+ *
+ * @module @softmax/conformance
+ */
 export * from './helpers.js';
 export { describeConformance } from './suite/describe.js';
 export {

@@ -4,7 +4,7 @@ import { roundToFloat32 } from './dtypes.js';
 import { oracleLogSoftmax, oracleLogSumExp, oracleSoftmax } from './oracle.js';
 
 /**
- * The crossEntropy oracle, written from the spec independently of @softmax/core: log-softmax,
+ * The crossEntropy oracle, written from the spec independently of `@softmax/core`: log-softmax,
  * softmax and log-sum-exp from the double-double oracles (each correctly rounded to float64), the
  * loss and the gradient accumulated in double-double, rounded once to the output dtype. With each
  * value it returns the bound's scale: what a correct float implementation may be off by, in units

@@ -1,5 +1,5 @@
 /**
- * The sampling oracle: the README's rules for one row, computed independently of @softmax/core
+ * The sampling oracle: the README's rules for one row, computed independently of `@softmax/core`
  * and by other means than its reference (which sorts and walks each row): every filter as a
  * count or a mass of the ids *strictly above* an id — top-k keeps j when fewer than k ids have a
  * larger logit; top-p keeps j when the probability of the ids above it is still below topP;
@@ -10,12 +10,19 @@
 
 /** One row's settings in plain form (the suite turns them into the call's options). */
 export interface OracleSampleRow {
+  /** ≥ 0, 0 for greedy; default 1. */
   temperature?: number;
+  /** 0 (default) for off. */
   topK?: number;
+  /** 1 (default) for off. */
   topP?: number;
+  /** 0 (default) for off. */
   minP?: number;
+  /** HF's; default 1. */
   repetitionPenalty?: number;
+  /** OpenAI's; default 0. */
   presencePenalty?: number;
+  /** OpenAI's; default 0. */
   frequencyPenalty?: number;
   /** Ids in any order, repeats counted; −1 ignored. */
   history?: readonly number[];
@@ -25,7 +32,9 @@ export interface OracleSampleRow {
   mask?: readonly number[];
 }
 
+/** The oracle's view of one row: processed logits, the kept set, each id's weight and log-probability. */
 export interface OracleSample {
+  /** 'ok', or why the row has no token: a NaN allowed by the mask, or nothing allowed above −Infinity. */
   status: 'ok' | 'nan' | 'empty';
   /** The logits after penalties, bias and mask. */
   processed: number[];
@@ -35,6 +44,7 @@ export interface OracleSample {
   ranked: number[];
   /** Per kept id: the draw's weight exp((x − max)/T) (1 for +Infinity) and its log-probability. */
   weight: Map<number, number>;
+  /** Per kept id: its log-probability under the processed distribution. */
   logprob: Map<number, number>;
   /**
    * How close the decisions came to another kept set or order: the smallest gap in logit units
@@ -59,7 +69,16 @@ function sum(values: Iterable<number>): number {
   return s + c;
 }
 
-/** The logits after penalties (repetition, then presence and frequency), bias and mask. */
+/**
+ * The logits after penalties (repetition, then presence and frequency), bias and mask.
+ *
+ * @example
+ * ```ts
+ * import { oracleProcessed } from '@softmax/conformance/helpers';
+ *
+ * oracleProcessed([2, -1, 3], { repetitionPenalty: 2, history: [0, 1] }); // [1, -2, 3]
+ * ```
+ */
 export function oracleProcessed(row: ArrayLike<number>, s: OracleSampleRow): number[] {
   const z = Array.from(row);
   const counts = new Map<number, number>();
@@ -90,6 +109,17 @@ function gapAround(v: number, values: number[]): number {
   return gap;
 }
 
+/**
+ * The kept set and distribution of one row under one row's settings, from the spec (computed independently of `@softmax/core`).
+ *
+ * @example
+ * ```ts
+ * import { oracleSample } from '@softmax/conformance/helpers';
+ *
+ * const o = oracleSample([1, 5, 2, 4], { temperature: 0.7, topK: 2 });
+ * o.kept; // [1, 3]
+ * ```
+ */
 export function oracleSample(row: ArrayLike<number>, s: OracleSampleRow): OracleSample {
   const z = oracleProcessed(row, s);
   const T = s.temperature ?? 1;
@@ -176,7 +206,9 @@ export function oracleSample(row: ArrayLike<number>, s: OracleSampleRow): Oracle
   return result(M, weight, logprob, zScale);
 }
 
+/** The token the oracle draws for a u, with how close u was to a boundary. */
 export interface OracleDraw {
+  /** The id drawn. */
   token: number;
   /** u's distance to the nearer boundary of the token's interval that has an id beyond it (Infinity: none). */
   margin: number;
@@ -188,6 +220,14 @@ export interface OracleDraw {
  * The draw for u: the token is the first kept id (ascending) whose cumulative probability
  * (compensated) exceeds u. A backend within its bound gives it, or `neighbour` when u is within
  * that bound of the boundary between them.
+ *
+ * @example
+ * ```ts
+ * import { oracleDraw, oracleSample, oracleUniform } from '@softmax/conformance/helpers';
+ *
+ * const o = oracleSample([1, 5, 2, 4], { topK: 2 });
+ * const { token } = oracleDraw(o, oracleUniform(42, 0, 0)); // what sample({ seed: 42, topK: 2 }) must give row 0
+ * ```
  */
 export function oracleDraw(o: OracleSample, u: number): OracleDraw {
   if (o.kept.length === 1) return { token: o.kept[0], margin: Infinity, neighbour: -1 };

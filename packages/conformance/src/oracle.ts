@@ -19,7 +19,7 @@ import { roundToFloat32 } from './dtypes.js';
 
 /**
  * The oracle: softmax, log-softmax and both gradients in double-double (~106 bits), rounded
- * once to the output dtype. It is written independently of @softmax/core (it only borrows
+ * once to the output dtype. It is written independently of `@softmax/core` (it only borrows
  * its types) and carries its own special-value rules, so the suite can measure every
  * backend — core included — against something far more precise than float64.
  *
@@ -31,16 +31,23 @@ import { roundToFloat32 } from './dtypes.js';
  */
 
 export interface OracleForwardOptions {
+  /** Row length; default: one row. */
   cols?: number;
+  /** T; default 1. */
   temperature?: number;
+  /** What a row of only −Infinity gives; default 'nan'. */
   fullyMasked?: FullyMasked;
   /** Output dtype; default: float32 for a Float32Array input, else float64. */
   dtype?: Dtype;
 }
 
+/** The options of the gradient oracles. */
 export interface OracleBackwardOptions {
+  /** Row length; default: one row. */
   cols?: number;
+  /** The forward call's T; default 1. */
   temperature?: number;
+  /** Output dtype; default float64. */
   dtype?: Dtype;
 }
 
@@ -221,12 +228,30 @@ function forward(x: ArrayLike<number>, options: OracleForwardOptions | undefined
   return out;
 }
 
-/** softmax(x / T) along each row, to ~2^-100 before the final rounding to the dtype. */
+/**
+ * softmax(x / T) along each row, to ~2^-100 before the final rounding to the dtype.
+ *
+ * @example
+ * ```ts
+ * import { oracleSoftmax } from '@softmax/conformance/helpers';
+ *
+ * oracleSoftmax(new Float32Array([1, 2, 3])); // correctly rounded float32 (double-double inside)
+ * ```
+ */
 export function oracleSoftmax(x: ArrayLike<number>, options?: OracleForwardOptions): FloatArray {
   return forward(x, options, false);
 }
 
-/** log(softmax(x / T)) along each row, to ~2^-100 relative before the final rounding. */
+/**
+ * log(softmax(x / T)) along each row, to ~2^-100 relative before the final rounding.
+ *
+ * @example
+ * ```ts
+ * import { oracleLogSoftmax } from '@softmax/conformance/helpers';
+ *
+ * oracleLogSoftmax([0, 0], { dtype: 'float32' }); // Float32Array [-log 2, -log 2]
+ * ```
+ */
 export function oracleLogSoftmax(x: ArrayLike<number>, options?: OracleForwardOptions): FloatArray {
   return forward(x, options, true);
 }
@@ -235,6 +260,13 @@ export function oracleLogSoftmax(x: ArrayLike<number>, options?: OracleForwardOp
  * log Σ_j exp(x_j / T) per row (one value per row), to ~2^-100 before the final rounding:
  * max/T + log1p((atMax − 1) + rest). NaN in a row → NaN; a +Infinity → +Infinity; a row of only
  * −Infinity → −Infinity (the log of an empty sum).
+ *
+ * @example
+ * ```ts
+ * import { oracleLogSumExp } from '@softmax/conformance/helpers';
+ *
+ * oracleLogSumExp([0, 0, 1, 1], { cols: 2 }); // Float64Array [log 2, 1 + log 2]
+ * ```
  */
 export function oracleLogSumExp(x: ArrayLike<number>, options?: Omit<OracleForwardOptions, 'fullyMasked'>): FloatArray {
   const { rows, cols, round } = resolve(x, options?.cols, options?.dtype);
@@ -276,7 +308,17 @@ function requireFinite(name: string, v: number, index: number): void {
     throw new RangeError(`oracle: ${name}[${index}] = ${v}; the gradient oracles take finite values`);
 }
 
-/** dx = y ⊙ (dy − Σ dy·y) / T per row (y: the softmax output). Finite inputs only. */
+/**
+ * dx = y ⊙ (dy − Σ dy·y) / T per row (y: the softmax output). Finite inputs only.
+ *
+ * @example
+ * ```ts
+ * import { oracleSoftmax, oracleSoftmaxBackward } from '@softmax/conformance/helpers';
+ *
+ * const y = oracleSoftmax([1, 2, 3]);
+ * const dx = oracleSoftmaxBackward(y, [1, 0, 0]);
+ * ```
+ */
 export function oracleSoftmaxBackward(
   y: ArrayLike<number>,
   dy: ArrayLike<number>,
@@ -310,6 +352,14 @@ export function oracleSoftmaxBackward(
 /**
  * dx = (dy − exp(y) · Σ dy) / T per row (y: the log-softmax output). y may hold −Infinity
  * (masked entries: exp(y) = 0); everything else must be finite.
+ *
+ * @example
+ * ```ts
+ * import { oracleLogSoftmax, oracleLogSoftmaxBackward } from '@softmax/conformance/helpers';
+ *
+ * const y = oracleLogSoftmax([1, 2, 3]);
+ * const dx = oracleLogSoftmaxBackward(y, [0, 0, 1]);
+ * ```
  */
 export function oracleLogSoftmaxBackward(
   y: ArrayLike<number>,

@@ -11,18 +11,41 @@ import { seededRandom } from './vectors.js';
  * case has one right answer at float32 precision too.
  */
 
-/** How far every decision of a case must be from going the other way (logit units, probability, log ratio). */
+/**
+ * How far every decision of a case must be from going the other way (logit units, probability, log ratio).
+ *
+ * @example
+ * ```ts
+ * import { WELL_POSED, oracleSample, wellPosed } from '@softmax/conformance/helpers';
+ *
+ * WELL_POSED.logitGap; // 1e-3: cases closer than this to a decision are left to the statistical tests
+ * wellPosed(oracleSample([1, 2, 3], { topK: 2 })); // true
+ * ```
+ */
 export const WELL_POSED = { logitGap: 1e-3, topP: 1e-3, minP: 1e-3 } as const;
 
-/** n logits on the 1/8 grid in [lo, hi]. */
+/**
+ * n logits on the 1/8 grid in [lo, hi].
+ *
+ * @example
+ * ```ts
+ * import { gridRow } from '@softmax/conformance/helpers';
+ *
+ * gridRow(8, -4, 4, 1); // 8 seeded logits on the 1/8 grid in [-4, 4] (so ties occur)
+ * ```
+ */
 export function gridRow(n: number, lo: number, hi: number, seed: number): number[] {
   const next = seededRandom(seed);
   return Array.from({ length: n }, () => Math.round((lo + (hi - lo) * next()) * 8) / 8);
 }
 
+/** A family of logit rows the sampling suite draws from. */
 export interface SamplePattern {
+  /** A readable name, printed by the suite. */
   name: string;
+  /** Row length (vocabulary size). */
   cols: number;
+  /** One row of the family, for a seed. */
   row: (seed: number) => number[];
 }
 
@@ -32,6 +55,16 @@ const INF = Number.POSITIVE_INFINITY;
 const TIED = [5, 4, 4, 4, 4, 4, 4, 3, 3, 3, 3, 2, 2, 2, 2, 2, 1, 1, 1, 0, 0, 0, 0, 0];
 const spread = (values: number[]) => values.map((_, j) => values[(j * 7) % values.length]);
 
+/**
+ * The logit patterns of the sampling suite (ties, dominant ids, ±Infinity, wide ranges).
+ *
+ * @example
+ * ```ts
+ * import { SAMPLE_PATTERNS } from '@softmax/conformance/helpers';
+ *
+ * for (const p of SAMPLE_PATTERNS) console.log(p.name, p.row(1).length);
+ * ```
+ */
 export const SAMPLE_PATTERNS: readonly SamplePattern[] = [
   { name: 'random', cols: 64, row: (s) => gridRow(64, -6, 6, s) },
   { name: 'random, 1000 wide', cols: 1000, row: (s) => gridRow(1000, -8, 8, s) },
@@ -50,15 +83,27 @@ export const SAMPLE_PATTERNS: readonly SamplePattern[] = [
   },
 ];
 
-/** Mask words allowing the ids j with allow(j), for cols ids. */
+/**
+ * Mask words allowing the ids j with allow(j), for cols ids.
+ *
+ * @example
+ * ```ts
+ * import { maskWords } from '@softmax/conformance/helpers';
+ *
+ * maskWords(40, (j) => j % 2 === 0); // two words: the even ids of 40 allowed
+ * ```
+ */
 export function maskWords(cols: number, allow: (j: number) => boolean): number[] {
   const words = new Array(Math.ceil(cols / 32)).fill(0);
   for (let j = 0; j < cols; j++) if (allow(j)) words[j >>> 5] = (words[j >>> 5] | (1 << (j & 31))) >>> 0;
   return words;
 }
 
+/** A combination of sampling settings the suite crosses with every pattern. */
 export interface SampleCombo {
+  /** A readable name, printed by the suite. */
   name: string;
+  /** The settings, for a row length. */
   settings: (cols: number) => OracleSampleRow;
 }
 
@@ -77,7 +122,16 @@ const bias = (): OracleSampleRow => ({
 });
 const mask = (cols: number): OracleSampleRow => ({ mask: maskWords(cols, (j) => j % 3 !== 1) });
 
-/** Every option alone, and combinations; each is applied to every pattern. */
+/**
+ * Every option alone, and combinations; each is applied to every pattern.
+ *
+ * @example
+ * ```ts
+ * import { SAMPLE_COMBOS } from '@softmax/conformance/helpers';
+ *
+ * for (const c of SAMPLE_COMBOS) console.log(c.name, c.settings(100));
+ * ```
+ */
 export const SAMPLE_COMBOS: readonly SampleCombo[] = [
   { name: 'defaults', settings: () => ({}) },
   { name: 'temperature 0 (greedy)', settings: () => ({ temperature: 0 }) },
@@ -108,17 +162,32 @@ export const SAMPLE_COMBOS: readonly SampleCombo[] = [
   },
 ];
 
+/** One pattern × combo case, as `sampleCase` builds it. */
 export interface SampleCase {
+  /** The pattern's name. */
   pattern: string;
+  /** The combo's name. */
   combo: string;
+  /** Row length. */
   cols: number;
+  /** The logits. */
   row: number[];
+  /** The settings. */
   settings: OracleSampleRow;
   /** The pattern seed the row was drawn with (after redraws). */
   seed: number;
 }
 
-/** Whether every decision of the oracle's answer is at least WELL_POSED from going the other way. */
+/**
+ * Whether every decision of the oracle's answer is at least WELL_POSED from going the other way.
+ *
+ * @example
+ * ```ts
+ * import { oracleSample, wellPosed } from '@softmax/conformance/helpers';
+ *
+ * wellPosed(oracleSample([1, 1, 2], { topK: 1 })); // true: no decision is near a tie
+ * ```
+ */
 export function wellPosed(o: OracleSample): boolean {
   const a = o.ambiguity;
   return a.logitGap >= WELL_POSED.logitGap && a.topP >= WELL_POSED.topP && a.minP >= WELL_POSED.minP;
@@ -127,6 +196,14 @@ export function wellPosed(o: OracleSample): boolean {
 /**
  * The case for a pattern and a combination: the first seed from `seed` whose row is well-posed
  * under the options, on the values as the dtype holds them (`round`). Fixed patterns have one row.
+ *
+ * @example
+ * ```ts
+ * import { SAMPLE_COMBOS, SAMPLE_PATTERNS, sampleCase } from '@softmax/conformance/helpers';
+ *
+ * const c = sampleCase(SAMPLE_PATTERNS[0], SAMPLE_COMBOS[0]);
+ * console.log(c.pattern, c.combo, c.row.length);
+ * ```
  */
 export function sampleCase(
   pattern: SamplePattern,
@@ -144,7 +221,16 @@ export function sampleCase(
   throw new Error(`no well-posed row for ${pattern.name} × ${combo.name} (the vectors need fixing)`);
 }
 
-/** Seeds for the draws: small, large (every bit of the 53), and the extremes. */
+/**
+ * Seeds for the draws: small, large (every bit of the 53), and the extremes.
+ *
+ * @example
+ * ```ts
+ * import { DRAW_SEEDS } from '@softmax/conformance/helpers';
+ *
+ * for (const seed of DRAW_SEEDS) myBackend.sample(logits, { cols, seed }); // 0 up to 2^53 − 1
+ * ```
+ */
 export const DRAW_SEEDS: readonly number[] = [0, 1, 2, 7, 42, 0x1234_5678, 0xdead_beef_cafe, 2 ** 53 - 1];
 
 /**
@@ -153,14 +239,30 @@ export const DRAW_SEEDS: readonly number[] = [0, 1, 2, 7, 42, 0x1234_5678, 0xdea
  * with log-softmax(processed / T), computed in the test.
  */
 export interface HandVector {
+  /** A readable name, printed by the suite. */
   name: string;
+  /** rows × cols logits. */
   logits: number[];
+  /** Row length. */
   cols: number;
+  /** `sample`'s options. */
   options: Record<string, unknown>;
+  /** T used to derive the expected distribution; default 1. */
   temperature?: number;
+  /** Per row, the logits after penalties, bias and mask, worked out by hand. */
   processed: number[][];
 }
 
+/**
+ * Sampling cases whose processed logits were worked out by hand (penalties, bias, masks).
+ *
+ * @example
+ * ```ts
+ * import { HAND_VECTORS } from '@softmax/conformance/helpers';
+ *
+ * for (const v of HAND_VECTORS) console.log(v.name, v.processed); // logits after penalties, bias and mask
+ * ```
+ */
 export const HAND_VECTORS: readonly HandVector[] = [
   {
     // Counts: id 0 ×2, id 1 ×1, id 3 ×3. Repetition 2: 2 → 1, −1 → −2, 3 → 1.5. Then
@@ -226,15 +328,30 @@ export const HAND_VECTORS: readonly HandVector[] = [
   },
 ];
 
+/** A bad `sample` option, with the code it must fail with. */
 export interface SampleBadOption {
+  /** A readable name, printed by the suite. */
   name: string;
+  /** The options passed. */
   options: Record<string, unknown>;
+  /** The SoftmaxError code it must fail with. */
   code: SoftmaxErrorCode;
   /** Substrings of the message (the argument and the value). */
   message: string[];
 }
 
-/** Bad options on logits of 2 rows × 3 (cols 3). */
+/**
+ * Bad options on logits of 2 rows × 3 (cols 3).
+ *
+ * @example
+ * ```ts
+ * import { SAMPLE_BAD_OPTIONS } from '@softmax/conformance/helpers';
+ *
+ * for (const bad of SAMPLE_BAD_OPTIONS) {
+ *   // myBackend.sample(logits, { cols, ...bad.options }) must throw SoftmaxError bad.code
+ * }
+ * ```
+ */
 export const SAMPLE_BAD_OPTIONS: readonly SampleBadOption[] = [
   { name: 'topP 0', options: { topP: 0 }, code: 'INVALID_OPTION', message: ['options.topP', 'got 0'] },
   { name: 'topP above 1', options: { topP: 1.5 }, code: 'INVALID_OPTION', message: ['options.topP', '1.5'] },
@@ -303,19 +420,43 @@ export const SAMPLE_BAD_OPTIONS: readonly SampleBadOption[] = [
   { name: 'an unknown option', options: { top_k: 3 }, code: 'INVALID_OPTION', message: ['options.top_k'] },
 ];
 
-/** The chi-square test's threshold: a p-value below it fails (a fixed seed: the same answer every run). */
+/**
+ * The chi-square test's threshold: a p-value below it fails (a fixed seed: the same answer every run).
+ *
+ * @example
+ * ```ts
+ * import { CHI_SQUARE_P_MIN, chiSquare } from '@softmax/conformance/helpers';
+ *
+ * const { p } = chiSquare(observed, probabilities, draws);
+ * if (p < CHI_SQUARE_P_MIN) throw new Error(`the draws do not follow the distribution (p = ${p})`);
+ * ```
+ */
 export const CHI_SQUARE_P_MIN = 0.001;
 
+/** A distribution check: many seeded draws of one row, compared with the oracle's probabilities. */
 export interface ChiSquareCase {
+  /** A readable name, printed by the suite. */
   name: string;
   /** One row of logits, repeated for every row. */
   logits: number[];
+  /** Draws (rows of the same logits). */
   rows: number;
+  /** The settings. */
   settings: OracleSampleRow;
   /** The call's options besides the settings (seed and step, scalar or per row). */
   draws: (rows: number) => { seed: number | number[]; step: number | number[] };
 }
 
+/**
+ * The chi-square cases of the sampling suite.
+ *
+ * @example
+ * ```ts
+ * import { CHI_SQUARE_CASES } from '@softmax/conformance/helpers';
+ *
+ * for (const c of CHI_SQUARE_CASES) console.log(c.name, c.rows, 'draws');
+ * ```
+ */
 export const CHI_SQUARE_CASES: readonly ChiSquareCase[] = [
   {
     name: 'one seed and step for 100,000 rows (u varies with the row)',

@@ -7,13 +7,33 @@ import type { DtypeInfo } from './dtypes.js';
  * dtype under test before the call (the oracle then sees exactly what the backend sees).
  */
 
-/** The issue's worked example, with its independently computed figures (float64 printouts). */
+/**
+ * The issue's worked example, with its independently computed figures (float64 printouts).
+ *
+ * @example
+ * ```ts
+ * import { softmax } from '@softmax/core';
+ * import { WORKED_EXAMPLE } from '@softmax/conformance/helpers';
+ *
+ * softmax(WORKED_EXAMPLE.x); // ≈ WORKED_EXAMPLE.softmax
+ * ```
+ */
 export const WORKED_EXAMPLE = {
   x: [2, 1, 0.1],
   softmax: [0.6590011388859679, 0.2424329707047139, 0.09856589040931818],
 } as const;
 
-/** A small seeded generator (mulberry32), so the vectors are the same on every run. */
+/**
+ * A small seeded generator (mulberry32), so the vectors are the same on every run.
+ *
+ * @example
+ * ```ts
+ * import { seededRandom } from '@softmax/conformance/helpers';
+ *
+ * const next = seededRandom(42);
+ * const x = Float32Array.from({ length: 1000 }, () => next() * 20 - 10); // the same on every run
+ * ```
+ */
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
@@ -25,24 +45,51 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-/** n values from U(lo, hi) with a fixed seed. */
+/**
+ * n values from U(lo, hi) with a fixed seed.
+ *
+ * @example
+ * ```ts
+ * import { uniform } from '@softmax/conformance/helpers';
+ *
+ * const logits = new Float32Array(uniform(4 * 1000, -10, 10, 7)); // 4 rows of U(-10, 10)
+ * ```
+ */
 export function uniform(n: number, lo: number, hi: number, seed: number): number[] {
   const next = seededRandom(seed);
   return Array.from({ length: n }, () => lo + (hi - lo) * next());
 }
 
+/** A forward case checked against the oracle. */
 export interface ForwardVector {
+  /** A readable name, printed by the suite. */
   name: string;
+  /** The logits, for a dtype (some depend on its range). */
   x: (d: DtypeInfo) => number[];
+  /** Row length; default: one row. */
   cols?: number;
+  /** T; default 1. */
   temperature?: number;
+  /** What a row of only −Infinity gives; default 'nan'. */
   fullyMasked?: FullyMasked;
 }
 
 const ln = Math.log;
 const THIRD_PI = Math.PI / 3;
 
-/** Vectors checked against the oracle, for softmax and for log-softmax. */
+/**
+ * Vectors checked against the oracle, for softmax and for log-softmax.
+ *
+ * @example
+ * ```ts
+ * import { DTYPES, FORWARD_VECTORS, oracleSoftmax } from '@softmax/conformance/helpers';
+ *
+ * for (const v of FORWARD_VECTORS) {
+ *   const x = v.x(DTYPES.float32);
+ *   const expected = oracleSoftmax(x, { cols: v.cols, temperature: v.temperature, dtype: 'float32' });
+ * }
+ * ```
+ */
 export const FORWARD_VECTORS: readonly ForwardVector[] = [
   { name: 'the worked example [2, 1, 0.1]', x: () => [2, 1, 0.1] },
   // A naive exp(x) overflows float32 from 88.7 on; the max must be subtracted first.
@@ -110,21 +157,41 @@ export const FORWARD_VECTORS: readonly ForwardVector[] = [
   },
 ];
 
+/** A special-value case, with its expected softmax and log-softmax written by hand. */
 export interface SpecialVector {
+  /** A readable name, printed by the suite. */
   name: string;
+  /** The logits, for a dtype (some depend on its range). */
   x: (d: DtypeInfo) => number[];
+  /** Row length; default: one row. */
   cols?: number;
+  /** T; default 1. */
   temperature?: number;
+  /** What a row of only −Infinity gives; default 'nan'. */
   fullyMasked?: FullyMasked;
   /** Written by hand from the rules: NaN, ±Infinity and 0 must match exactly, other values within rtol. */
   softmax: number[];
+  /** The same for log-softmax. */
   logSoftmax: number[];
 }
 
 const NaN3 = [Number.NaN, Number.NaN, Number.NaN];
 const inf = Number.POSITIVE_INFINITY;
 
-/** The special-value rules, one row each, with hand-written expectations (independent of the oracle). */
+/**
+ * The special-value rules, one row each, with hand-written expectations (independent of the oracle).
+ *
+ * @example
+ * ```ts
+ * import { softmax } from '@softmax/core';
+ * import { DTYPES, SPECIAL_VECTORS } from '@softmax/conformance/helpers';
+ *
+ * for (const v of SPECIAL_VECTORS) {
+ *   const y = softmax(new Float32Array(v.x(DTYPES.float32)), { cols: v.cols, fullyMasked: v.fullyMasked });
+ *   // NaN, ±Infinity and 0 in v.softmax must match y exactly
+ * }
+ * ```
+ */
 export const SPECIAL_VECTORS: readonly SpecialVector[] = [
   { name: 'NaN makes the row NaN', x: () => [Number.NaN, 1, 2], softmax: NaN3, logSoftmax: NaN3 },
   { name: 'NaN beats +Infinity', x: () => [1, Number.NaN, inf], softmax: NaN3, logSoftmax: NaN3 },
@@ -185,14 +252,26 @@ export const SPECIAL_VECTORS: readonly SpecialVector[] = [
   { name: 'empty input with cols', x: () => [], cols: 4, softmax: [], logSoftmax: [] },
 ];
 
+/** A batch shape the suite checks. */
 export interface Shape {
+  /** Rows. */
   rows: number;
+  /** Row length. */
   cols: number;
   /** The shape used with scale 'small' (slow devices); the same when absent. */
   small?: { rows: number; cols: number };
 }
 
-/** Batches checked against the oracle (values from U(-10, 10)), with row sums. */
+/**
+ * Batches checked against the oracle (values from U(-10, 10)), with row sums.
+ *
+ * @example
+ * ```ts
+ * import { SHAPES, uniform } from '@softmax/conformance/helpers';
+ *
+ * for (const { rows, cols } of SHAPES) myBackend.softmax(new Float32Array(uniform(rows * cols, -10, 10, 1)), { cols });
+ * ```
+ */
 export const SHAPES: readonly Shape[] = [
   { rows: 1, cols: 1_000_000, small: { rows: 1, cols: 65_537 } },
   { rows: 4096, cols: 128, small: { rows: 256, cols: 128 } },
@@ -203,20 +282,50 @@ export const SHAPES: readonly Shape[] = [
   { rows: 1, cols: 1 },
 ];
 
-/** Row lengths 1..130: for each, every position of the maximum (see the suite for the two row families). */
+/**
+ * Row lengths 1..130: for each, every position of the maximum (see the suite for the two row families).
+ *
+ * @example
+ * ```ts
+ * import { ROW_LENGTHS } from '@softmax/conformance/helpers';
+ *
+ * for (const cols of ROW_LENGTHS) {
+ *   for (let at = 0; at < cols; at++) console.log(`a row of ${cols} with its maximum at ${at}`);
+ * }
+ * ```
+ */
 export const ROW_LENGTHS: readonly number[] = Array.from({ length: 130 }, (_, i) => i + 1);
 
 /** One bad call: what is passed, which code it must fail with, what the message must name. */
 export interface BadInput {
+  /** A readable name, printed by the suite. */
   name: string;
+  /** Which ops it is passed to. */
   kind: 'forward' | 'backward';
   /** Builds the arguments from a constructor of the backend's first listed dtype. */
   args: (A: Float32ArrayConstructor | Float64ArrayConstructor) => unknown[];
+  /** The SoftmaxError code it must fail with. */
   code: SoftmaxErrorCode;
   /** Substrings the message must contain (the argument and the offending value). */
   message: string[];
 }
 
+/**
+ * Bad calls every backend must refuse with the same code, the message naming the argument and the value.
+ *
+ * @example
+ * ```ts
+ * import { BAD_INPUTS } from '@softmax/conformance/helpers';
+ *
+ * for (const bad of BAD_INPUTS.filter((b) => b.kind === 'forward')) {
+ *   try {
+ *     myBackend.softmax(...(bad.args(Float32Array) as [Float32Array]));
+ *   } catch (error) {
+ *     console.assert((error as { code: string }).code === bad.code, bad.name);
+ *   }
+ * }
+ * ```
+ */
 export const BAD_INPUTS: readonly BadInput[] = [
   { name: 'x is a string', kind: 'forward', args: () => ['abc'], code: 'INVALID_INPUT', message: ['x', '"abc"'] },
   { name: 'x is null', kind: 'forward', args: () => [null], code: 'INVALID_INPUT', message: ['x', 'null'] },
@@ -439,11 +548,17 @@ export const BAD_INPUTS: readonly BadInput[] = [
   },
 ];
 
+/** A gradient case: logits, upstream gradient and shape, checked against the oracle. */
 export interface BackwardCase {
+  /** A readable name, printed by the suite. */
   name: string;
+  /** Rows. */
   rows: number;
+  /** Row length. */
   cols: number;
+  /** The shape used with scale 'small'; the same when absent. */
   small?: { rows: number; cols: number };
+  /** T; default 1. */
   temperature?: number;
   /** Logits from U(-spread, spread); y is the oracle's forward result of them. */
   spread: number;
@@ -453,6 +568,16 @@ export interface BackwardCase {
   masked?: boolean;
 }
 
+/**
+ * The gradient cases of the suite (both gradients, every dtype).
+ *
+ * @example
+ * ```ts
+ * import { BACKWARD_CASES } from '@softmax/conformance/helpers';
+ *
+ * for (const c of BACKWARD_CASES) console.log(c.name, `${c.rows}×${c.cols}`, c.dy);
+ * ```
+ */
 export const BACKWARD_CASES: readonly BackwardCase[] = [
   { name: '4 × 10', rows: 4, cols: 10, spread: 3, dy: 'uniform' },
   { name: '3 × 333, temperature 0.5', rows: 3, cols: 333, spread: 2, temperature: 0.5, dy: 'uniform' },

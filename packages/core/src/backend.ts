@@ -1,7 +1,9 @@
 /**
- * @softmax/core/backend: what backend authors need. The op table, the one validation, the
+ * `@softmax/core/backend`: what backend authors need. The op table, the one validation, the
  * reference kernels, and `defineBackend` / `BackendBase`, which give a backend the public
  * method of every op with validation, result allocation and dispatch written once.
+ *
+ * @module @softmax/core/backend
  */
 export {
   type Backend,

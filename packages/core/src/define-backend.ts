@@ -26,8 +26,17 @@ export interface Backend extends OpMethods<Either> {
 /**
  * What a call returns once its kernel has run (or at once, for a call of no rows): the op's
  * `finish` of the call (crossEntropy reduces its per-row losses there), or by default its one
- * output, or an object of its outputs by name. Every dispatcher (BackendBase, @softmax/auto)
+ * output, or an object of its outputs by name. Every dispatcher (BackendBase, `@softmax/auto`)
  * returns through it, so the result is formed once for every backend.
+ *
+ * @example
+ * ```ts
+ * import { OPS, resultOf, validateCall } from '@softmax/core/backend';
+ *
+ * const call = validateCall(OPS.softmax, [new Float32Array([1, 2]), {}]);
+ * OPS.softmax.reference(call); // fills call.outputs
+ * const y = resultOf(call); // Float32Array [0.269, 0.731]: what the public method returns
+ * ```
  */
 export function resultOf(call: OpCall): unknown {
   if (call.op.finish) return call.op.finish(call);
@@ -45,17 +54,37 @@ export function resultOf(call: OpCall): unknown {
  * (core's rules and messages), allocating the results, answering empty calls, and handing the
  * call to `run`. `returns` says whether `run` is synchronous; an asynchronous backend's methods
  * reject (never throw) on bad input.
+ *
+ * @example
+ * ```ts
+ * import { BackendBase, type OpCall, type OpSupport } from '@softmax/core/backend';
+ *
+ * class MyBackend extends BackendBase {
+ *   readonly name = 'mine';
+ *   readonly ops: OpSupport = { softmax: ['float32'] };
+ *   readonly returns = 'sync' as const;
+ *   run(call: OpCall): void {
+ *     call.op.reference(call); // a real backend runs its own kernel here
+ *   }
+ *   dispose(): void {}
+ * }
+ * new MyBackend().softmax(new Float32Array([1, 2, 3])); // validated by core, then run()
+ * ```
  */
 // biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the op methods are installed on the prototype below, from the op table.
 export abstract class BackendBase<R extends Sync | Async = Sync> {
+  /** The backend's name (`'core'`, `'wasm'`, ...), as error messages and explain() print it. */
   abstract readonly name: string;
+  /** Which ops it implements, in which float types; the others fail with `UNSUPPORTED_OP`. */
   abstract readonly ops: OpSupport;
+  /** `'sync'` or `'async'`: whether `run` (and so every method) returns a Promise. */
   abstract readonly returns: R;
   /**
    * Runs one validated call with at least one row: fills `call.outputs`. A backend may replace an
    * output with another view of the same memory (wasm, after its memory grew).
    */
   abstract run(call: OpCall): R extends Sync ? void : Promise<void>;
+  /** Frees what the backend holds; later calls fail with `BACKEND_UNAVAILABLE`. */
   abstract dispose(): void | Promise<void>;
   /**
    * Optional, for synchronous backends: called before a call's validation and after its run
@@ -64,8 +93,10 @@ export abstract class BackendBase<R extends Sync | Async = Sync> {
    * backend was disposed while it ran).
    */
   beforeCall?(): void;
+  /** See `beforeCall`. */
   afterCall?(ok: boolean): void;
 
+  /** The float types some op of the backend computes in. */
   get dtypes(): readonly Dtype[] {
     const all = new Set<Dtype>();
     for (const name of OP_NAMES) for (const d of this.ops[name] ?? []) all.add(d);
@@ -116,15 +147,36 @@ for (const name of OP_NAMES) {
   });
 }
 
+/** The parts `defineBackend` makes a backend of. */
 export interface BackendDefinition<R extends Sync | Async> {
+  /** The backend's name. */
   name: string;
+  /** Which ops it implements, in which float types. */
   ops: OpSupport;
+  /** `'sync'` or `'async'`. */
   returns: R;
+  /** Runs one validated call with at least one row: fills `call.outputs`. */
   run(call: OpCall): R extends Sync ? void : Promise<void>;
+  /** Frees what the backend holds (optional). */
   dispose?(): void | Promise<void>;
 }
 
-/** A backend from its parts: `defineBackend({ name, ops, returns: 'sync', run })`. */
+/**
+ * A backend from its parts: `defineBackend({ name, ops, returns: 'sync', run })`.
+ *
+ * @example
+ * ```ts
+ * import { defineBackend } from '@softmax/core/backend';
+ *
+ * const mine = defineBackend({
+ *   name: 'mine',
+ *   ops: { softmax: ['float32', 'float64'] },
+ *   returns: 'sync',
+ *   run: (call) => call.op.reference(call), // your kernel: fill call.outputs
+ * });
+ * mine.softmax([1, 2, 3]); // Float64Array; mine.logSoftmax(...) throws UNSUPPORTED_OP
+ * ```
+ */
 export function defineBackend<R extends Sync | Async>(definition: BackendDefinition<R>): BackendBase<R> & Backend {
   const { name, ops, returns, run, dispose } = definition;
   class Defined extends BackendBase<R> {
@@ -141,7 +193,18 @@ export function defineBackend<R extends Sync | Async>(definition: BackendDefinit
   return new Defined() as BackendBase<R> & Backend;
 }
 
-/** Every op of `backend` as a plain function (for module-level exports). */
+/**
+ * Every op of `backend` as a plain function (for module-level exports).
+ *
+ * @example
+ * ```ts
+ * import { createCoreBackend } from '@softmax/core';
+ * import { functionsOf } from '@softmax/core/backend';
+ *
+ * const { softmax, logSumExp } = functionsOf(createCoreBackend());
+ * softmax([1, 2, 3]); // a plain function, no `this` needed
+ * ```
+ */
 export function functionsOf<R extends Sync | Async>(backend: BackendBase<R>): OpMethods<R> {
   const functions: Record<string, unknown> = {};
   for (const name of OP_NAMES) functions[name] = (backend[name] as (...a: unknown[]) => unknown).bind(backend);

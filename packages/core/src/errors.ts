@@ -18,8 +18,22 @@ export type SoftmaxErrorCode =
  */
 const BRAND = Symbol.for('@softmax/core/SoftmaxError');
 
-/** The one error type every @softmax package throws (or rejects with). */
+/**
+ * The one error type every `@softmax` package throws (or rejects with).
+ *
+ * @example
+ * ```ts
+ * import { SoftmaxError, softmax } from '@softmax/core';
+ *
+ * try {
+ *   softmax([1, 2, 3], { temperature: 0 });
+ * } catch (error) {
+ *   if (error instanceof SoftmaxError && error.code === 'INVALID_OPTION') console.log(error.message); // names temperature and 0
+ * }
+ * ```
+ */
 export class SoftmaxError extends Error {
+  /** Which rule the input broke (stable: switch on it, never on the message). */
   readonly code: SoftmaxErrorCode;
 
   constructor(code: SoftmaxErrorCode, message: string, options?: { cause?: unknown }) {
@@ -40,7 +54,17 @@ export class SoftmaxError extends Error {
 }
 Object.defineProperty(SoftmaxError.prototype, BRAND, { value: true });
 
-/** Short, readable rendering of an offending value for error messages. */
+/**
+ * Short, readable rendering of an offending value for error messages.
+ *
+ * @example
+ * ```ts
+ * import { describeValue } from '@softmax/core/backend';
+ *
+ * describeValue(-0); // '-0'
+ * describeValue('a'.repeat(50)); // the first 40 characters, quoted, then '…'
+ * ```
+ */
 export function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (value === undefined) return 'undefined';

@@ -1,6 +1,8 @@
 /**
- * @softmax/core: the reference implementation of every op (float64 inside), `SoftmaxError` and
+ * `@softmax/core`: the reference implementation of every op (float64 inside), `SoftmaxError` and
  * the types an application uses. What backend authors need is on `@softmax/core/backend`.
+ *
+ * @module @softmax/core
  */
 export {
   createCoreBackend,

@@ -9,19 +9,27 @@ import type { FloatArray } from './types.js';
  * written, so the gradient may be the logits themselves (in place).
  */
 export interface CrossEntropyArgs {
+  /** rows × cols logits. */
   logits: FloatArray;
   /** Class indices (one per row) or probabilities (rows × cols), per `targetKind`. */
   targets: Int32Array | Uint32Array | FloatArray;
+  /** Which kind `targets` is. */
   targetKind: 'index' | 'probs';
+  /** The number of rows. */
   rows: number;
+  /** The row length (the classes). */
   cols: number;
+  /** An index target equal to it: 0 loss, 0 gradient. */
   ignoreIndex: number;
   /** Class weights (length cols); undefined: all 1. */
   weight: Float64Array | undefined;
+  /** ε in [0, 1). */
   labelSmoothing: number;
+  /** ζ ≥ 0. */
   zLoss: number;
   /** 0: off. */
   softcap: number;
+  /** T > 0. */
   temperature: number;
   /** k: gradScale / D for 'mean', gradScale otherwise. */
   scale: number;
@@ -55,6 +63,20 @@ interface RowState {
   e: Float64Array;
 }
 
+/**
+ * crossEntropy's kernel: per-row losses, and the gradient and lse when asked, in float64; `finish` reduces.
+ *
+ * @example
+ * ```ts
+ * import { referenceCrossEntropy } from '@softmax/core/backend';
+ *
+ * const rowLoss = new Float64Array(1);
+ * referenceCrossEntropy({
+ *   logits: new Float32Array([2, 0, 0]), targets: new Int32Array([0]), targetKind: 'index', rows: 1, cols: 3,
+ *   ignoreIndex: -100, weight: undefined, labelSmoothing: 0, zLoss: 0, softcap: 0, temperature: 1, scale: 1, rowLoss,
+ * }); // rowLoss[0] = log(e² + 2) − 2
+ * ```
+ */
 export function referenceCrossEntropy(args: CrossEntropyArgs): void {
   const { logits: x, rows, cols, softcap: c, temperature: T, zLoss: zeta, labelSmoothing: eps, weight } = args;
   const grad = args.grad && args.grad.length > 0 ? args.grad : undefined;

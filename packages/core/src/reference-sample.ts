@@ -8,7 +8,16 @@ import type { FloatArray } from './types.js';
  * `sample` section; this file is their executable form.
  */
 
-/** What a kernel writes as the token of a row that has none (core's `finish` turns it into a SoftmaxError). */
+/**
+ * What a kernel writes as the token of a row that has none (core's `finish` turns it into a SoftmaxError).
+ *
+ * @example
+ * ```ts
+ * import { SAMPLE_NO_TOKEN } from '@softmax/core/backend';
+ *
+ * tokens[row] = SAMPLE_NO_TOKEN.empty; // a kernel's row with no allowed finite logit; finish() throws INVALID_INPUT
+ * ```
+ */
 export const SAMPLE_NO_TOKEN = {
   /** A NaN logit (after penalties and bias) at an id the mask allows. */
   nan: -1,
@@ -26,9 +35,11 @@ export interface RowProcessing {
   frequencyPenalty: number;
   /** The distinct ids of the history (any order) and how often each occurs. */
   historyIds: ArrayLike<number>;
+  /** How often each of `historyIds` occurs. */
   historyCounts: ArrayLike<number>;
   /** Ids and their additive biases (each id at most once). */
   biasIds: ArrayLike<number>;
+  /** The bias of each of `biasIds`. */
   biasValues: ArrayLike<number>;
   /** ceil(cols / 32) words; bit j % 32 of word ⌊j / 32⌋ allows id j. Undefined: every id allowed. */
   mask: ArrayLike<number> | undefined;
@@ -62,6 +73,7 @@ export interface SampleMargins {
   minP: number;
 }
 
+/** The kept set of a row under the filters, with what the draw and the log-probabilities need. */
 export interface SampleKeep {
   /** 'nan': a NaN at an allowed id; 'empty': nothing with nonzero probability; 'ok' otherwise. */
   status: 'ok' | 'nan' | 'empty';
@@ -77,10 +89,13 @@ export interface SampleKeep {
   logprobs: Float64Array;
   /** Σ weights in ascending id order (the draw's total). */
   total: number;
+  /** How close the filters' decisions were to going the other way. */
   margins: SampleMargins;
 }
 
+/** The result of `sampleDraw`: the token, and how close u was to the next id's interval. */
 export interface SampleDraw {
+  /** The id drawn. */
   token: number;
   /** min(u − C_prev / S, C_token / S − u): how far u is from either boundary of the token's interval. */
   margin: number;
@@ -117,7 +132,20 @@ function single(id: number, margins: SampleMargins): SampleKeep {
   };
 }
 
-/** Penalties, then bias, then mask, in place on a float64 copy of the row. */
+/**
+ * Penalties, then bias, then mask, in place on a float64 copy of the row.
+ *
+ * @example
+ * ```ts
+ * import { processRow } from '@softmax/core/backend';
+ *
+ * const x = Float64Array.from([2, -1, 3]);
+ * processRow(x, {
+ *   repetitionPenalty: 2, presencePenalty: 0, frequencyPenalty: 0,
+ *   historyIds: [0, 1], historyCounts: [1, 1], biasIds: [2], biasValues: [-1], mask: undefined,
+ * }); // x is now [1, -2, 2]
+ * ```
+ */
 export function processRow(x: Float64Array, p: RowProcessing): void {
   const r = p.repetitionPenalty;
   for (let k = 0; k < p.historyIds.length; k++) {
@@ -133,7 +161,17 @@ export function processRow(x: Float64Array, p: RowProcessing): void {
   }
 }
 
-/** The kept set of a processed row (penalties, bias and mask applied) under the filters. */
+/**
+ * The kept set of a processed row (penalties, bias and mask applied) under the filters.
+ *
+ * @example
+ * ```ts
+ * import { keepProcessed } from '@softmax/core/backend';
+ *
+ * const keep = keepProcessed(Float64Array.from([1, 3, 2]), { temperature: 1, topK: 2, topP: 1, minP: 0 });
+ * keep.kept; // Int32Array [1, 2]
+ * ```
+ */
 export function keepProcessed(x: ArrayLike<number>, f: SampleFilters): SampleKeep {
   const candidates: number[] = [];
   const infinite: number[] = [];
@@ -236,6 +274,14 @@ export function keepProcessed(x: ArrayLike<number>, f: SampleFilters): SampleKee
 /**
  * The draw: the first kept id, in ascending id order, at which the cumulative weight exceeds
  * u × the total (the total being that same cumulative sum at its end, so some id always does).
+ *
+ * @example
+ * ```ts
+ * import { sampleDraw, sampleKeep } from '@softmax/core/backend';
+ *
+ * const keep = sampleKeep([0, 0, 10], { topK: 2 });
+ * const { token, margin } = sampleDraw(keep, 0.5); // token 2: it holds almost all the mass
+ * ```
  */
 export function sampleDraw(keep: SampleKeep, u: number): SampleDraw {
   const { kept, weights, total } = keep;
@@ -267,12 +313,19 @@ export function sampleDraw(keep: SampleKeep, u: number): SampleDraw {
 
 /** One row's settings, for `sampleKeep` (the kernels' options, per row, in plain form). */
 export interface SampleRowOptions {
+  /** ≥ 0, 0 for greedy; default 1. */
   temperature?: number;
+  /** 0 (default) for off. */
   topK?: number;
+  /** In (0, 1]; 1 (default) for off. */
   topP?: number;
+  /** In [0, 1); 0 (default) for off. */
   minP?: number;
+  /** HF's, > 0; default 1. */
   repetitionPenalty?: number;
+  /** OpenAI's; default 0. */
   presencePenalty?: number;
+  /** OpenAI's; default 0. */
   frequencyPenalty?: number;
   /** The row's history: ids in any order, repeats counted; −1 entries are padding. */
   history?: ArrayLike<number>;
@@ -282,7 +335,16 @@ export interface SampleRowOptions {
   mask?: ArrayLike<number>;
 }
 
-/** Distinct ids of a history and their counts (−1 entries skipped), ascending. */
+/**
+ * Distinct ids of a history and their counts (−1 entries skipped), ascending.
+ *
+ * @example
+ * ```ts
+ * import { countHistory } from '@softmax/core/backend';
+ *
+ * countHistory([5, 3, 5, -1]); // { ids: Int32Array [3, 5], counts: Int32Array [1, 2] }
+ * ```
+ */
 export function countHistory(history: ArrayLike<number>): { ids: Int32Array; counts: Int32Array } {
   const sorted = Int32Array.from(history).sort();
   const ids: number[] = [];
@@ -302,6 +364,15 @@ export function countHistory(history: ArrayLike<number>): { ids: Int32Array; cou
  * The kept set of one row under one row's settings, with each kept id's probability and the
  * decisions' margins, plus the processed logits: for backends' tests (no validation here; `sample`
  * validates). Draw from it with `sampleDraw(keep, u)`.
+ *
+ * @example
+ * ```ts
+ * import { sampleKeep } from '@softmax/core/backend';
+ *
+ * const keep = sampleKeep([1, 5, 2, 4], { temperature: 0.7, topK: 2 });
+ * keep.kept; // Int32Array [1, 3]
+ * keep.logprobs; // their log-probabilities after the filters
+ * ```
  */
 export function sampleKeep(row: ArrayLike<number>, o: SampleRowOptions = {}): SampleKeep & { processed: Float64Array } {
   const x = Float64Array.from(row);
@@ -327,29 +398,43 @@ export function sampleKeep(row: ArrayLike<number>, o: SampleRowOptions = {}): Sa
 
 /** Per-row settings as the reference kernel reads them (call.options, see ops/sample.ts). */
 export interface SampleArgs {
+  /** rows × cols logits. */
   logits: FloatArray;
+  /** The number of rows. */
   rows: number;
+  /** The row length (the vocabulary size). */
   cols: number;
+  /** Per row: ≥ 0. */
   temperature: ArrayLike<number>;
+  /** Per row: 0 for off. */
   topK: ArrayLike<number>;
+  /** Per row: 1 for off. */
   topP: ArrayLike<number>;
+  /** Per row: 0 for off. */
   minP: ArrayLike<number>;
+  /** Per row: 1 for off. */
   repetitionPenalty: ArrayLike<number>;
+  /** Per row. */
   presencePenalty: ArrayLike<number>;
+  /** Per row. */
   frequencyPenalty: ArrayLike<number>;
   /** CSR: row i's distinct history ids and counts are [offsets[i], offsets[i + 1]). */
   history: { offsets: ArrayLike<number>; ids: Int32Array; counts: Int32Array };
+  /** CSR: row i's biased ids and values are [offsets[i], offsets[i + 1]). */
   bias: { offsets: ArrayLike<number>; ids: Int32Array; values: Float64Array };
   /** Row i's words start at i · stride (stride 0: one mask for every row). */
   mask: { words: Uint32Array; stride: number } | undefined;
   /** One u per row. */
   u: ArrayLike<number>;
+  /** Written: one token per row (or a `SAMPLE_NO_TOKEN` code). */
   tokens: Int32Array;
   /** Length rows, or 0 when not asked. */
   logprobs: Float32Array;
   /** n per row: ids (−1 past the kept set) and log-probabilities (−Infinity there). */
   top: number;
+  /** Written when `top` > 0: rows × top ids. */
   topIds: Int32Array;
+  /** Written when `top` > 0: their log-probabilities. */
   topLogprobs: Float32Array;
 }
 
@@ -365,7 +450,18 @@ function positionOf(kept: Int32Array, id: number): number {
   return lo;
 }
 
-/** The reference kernel: each row processed, filtered and drawn from, as `keepProcessed` and `sampleDraw` define. */
+/**
+ * The reference kernel: each row processed, filtered and drawn from, as `keepProcessed` and `sampleDraw` define.
+ *
+ * @example
+ * ```ts
+ * import { OPS, validateCall } from '@softmax/core/backend';
+ *
+ * // The reference kernel is what core's sample() runs; a backend's tests compare with it.
+ * const call = validateCall(OPS.sample, [new Float32Array([1, 5, 2]), { seed: 7 }]);
+ * OPS.sample.reference(call); // = referenceSample over call.options; call.outputs[0] holds the token
+ * ```
+ */
 export function referenceSample(a: SampleArgs): void {
   const { cols, history, bias, mask } = a;
   const words = Math.ceil(cols / 32);

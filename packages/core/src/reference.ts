@@ -154,12 +154,19 @@ export function rowMax(x: FloatArray, offset: number, cols: number): { max: numb
   return { max, hasNaN, posInf };
 }
 
+/** The arguments of the forward reference kernels: rows × cols `x` in, `out` (which may be `x`) written. */
 export interface ForwardArgs {
+  /** The logits, rows × cols. */
   x: FloatArray;
+  /** Written: rows × cols. */
   out: FloatArray;
+  /** The number of rows. */
   rows: number;
+  /** The row length. */
   cols: number;
+  /** T > 0. */
   temperature: number;
+  /** What a row of only −Infinity gives. */
   fullyMasked: FullyMasked;
 }
 
@@ -198,20 +205,50 @@ function forward(args: ForwardArgs, log: boolean): void {
   }
 }
 
+/**
+ * softmax(x / T) per row, in float64, rounded once into `out`.
+ *
+ * @example
+ * ```ts
+ * import { referenceSoftmax } from '@softmax/core/backend';
+ *
+ * const x = new Float32Array([1, 2, 3, 4]);
+ * const out = new Float32Array(4);
+ * referenceSoftmax({ x, out, rows: 2, cols: 2, temperature: 1, fullyMasked: 'nan' }); // no validation: a kernel
+ * ```
+ */
 export function referenceSoftmax(args: ForwardArgs): void {
   forward(args, false);
 }
 
+/**
+ * log-softmax(x / T) per row, in float64, rounded once into `out`.
+ *
+ * @example
+ * ```ts
+ * import { referenceLogSoftmax } from '@softmax/core/backend';
+ *
+ * const x = new Float64Array([0, Math.log(3)]);
+ * referenceLogSoftmax({ x, out: x, rows: 1, cols: 2, temperature: 1, fullyMasked: 'nan' }); // in place: [log 1/4, log 3/4]
+ * ```
+ */
 export function referenceLogSoftmax(args: ForwardArgs): void {
   forward(args, true);
 }
 
+/** The arguments of the gradient reference kernels: `y` and `dy` in, `out` (which may be either) written. */
 export interface BackwardArgs {
+  /** The forward output (softmax, or log-softmax for its gradient). */
   y: FloatArray;
+  /** The upstream gradient. */
   dy: FloatArray;
+  /** Written: the gradient with respect to the raw logits. */
   out: FloatArray;
+  /** The number of rows. */
   rows: number;
+  /** The row length. */
   cols: number;
+  /** The forward call's T. */
   temperature: number;
 }
 
@@ -229,7 +266,19 @@ function productOver(a: number, b: number, t: number): number {
   return (up / t) * 2 ** -600;
 }
 
-/** dx = y ⊙ (dy − Σ dy·y) / T, per row; y is the softmax output. */
+/**
+ * dx = y ⊙ (dy − Σ dy·y) / T, per row; y is the softmax output.
+ *
+ * @example
+ * ```ts
+ * import { referenceSoftmaxBackward } from '@softmax/core/backend';
+ *
+ * const y = new Float64Array([0.25, 0.75]); // a softmax output
+ * const dy = new Float64Array([1, 0]);
+ * const out = new Float64Array(2);
+ * referenceSoftmaxBackward({ y, dy, out, rows: 1, cols: 2, temperature: 1 }); // [0.1875, -0.1875]
+ * ```
+ */
 export function referenceSoftmaxBackward({ y, dy, out, rows, cols, temperature }: BackwardArgs): void {
   const state: RowScratch = { values: new Float64Array(0) };
   for (let r = 0; r < rows; r++) {
@@ -242,7 +291,18 @@ export function referenceSoftmaxBackward({ y, dy, out, rows, cols, temperature }
   }
 }
 
-/** dx = (dy − exp(y) · Σ dy) / T, per row; y is the log-softmax output. */
+/**
+ * dx = (dy − exp(y) · Σ dy) / T, per row; y is the log-softmax output.
+ *
+ * @example
+ * ```ts
+ * import { referenceLogSoftmaxBackward } from '@softmax/core/backend';
+ *
+ * const y = new Float64Array([Math.log(0.25), Math.log(0.75)]); // a log-softmax output
+ * const dy = new Float64Array([1, 0]);
+ * referenceLogSoftmaxBackward({ y, dy, out: dy, rows: 1, cols: 2, temperature: 1 }); // [0.75, -0.75], in place
+ * ```
+ */
 export function referenceLogSoftmaxBackward({ y, dy, out, rows, cols, temperature }: BackwardArgs): void {
   const state: RowScratch = { values: new Float64Array(0) };
   for (let r = 0; r < rows; r++) {
@@ -255,12 +315,17 @@ export function referenceLogSoftmaxBackward({ y, dy, out, rows, cols, temperatur
   }
 }
 
+/** The arguments of the per-row reference kernels (`logSumExp`). */
 export interface RowStatArgs {
+  /** The logits, rows × cols. */
   x: FloatArray;
   /** One value per row. */
   out: FloatArray;
+  /** The number of rows. */
   rows: number;
+  /** The row length. */
   cols: number;
+  /** T > 0. */
   temperature: number;
 }
 
@@ -269,6 +334,15 @@ export interface RowStatArgs {
  * unless the result does. The row's maximum contributes its 1 exactly and log1p takes the rest,
  * so a dominant logit keeps full accuracy. NaN in a row gives NaN, a +Infinity gives +Infinity,
  * a row of only −Infinity gives −Infinity (an empty sum).
+ *
+ * @example
+ * ```ts
+ * import { referenceLogSumExp } from '@softmax/core/backend';
+ *
+ * const x = new Float64Array([0, 0, 1, 1]);
+ * const out = new Float64Array(2); // one per row
+ * referenceLogSumExp({ x, out, rows: 2, cols: 2, temperature: 1 }); // [log 2, 1 + log 2]
+ * ```
  */
 export function referenceLogSumExp({ x, out, rows, cols, temperature }: RowStatArgs): void {
   const state: RowScratch = { values: new Float64Array(0) };

@@ -13,6 +13,7 @@ export type OutputOf<T extends SoftmaxInput> = T extends Float32Array ? Float32A
 /** What a row whose entries are all −Infinity gives. */
 export type FullyMasked = 'nan' | 'zero';
 
+/** The options of `softmax` and `logSoftmax`. */
 export interface SoftmaxOptions {
   /** Row length: the input is rows × cols, row-major. Default: the whole input is one row. */
   cols?: number;
@@ -24,6 +25,7 @@ export interface SoftmaxOptions {
   fullyMasked?: FullyMasked;
 }
 
+/** The options of `softmaxBackward` and `logSoftmaxBackward`. */
 export interface BackwardOptions {
   /** Row length, as in the forward call. */
   cols?: number;
@@ -33,4 +35,5 @@ export interface BackwardOptions {
   out?: FloatArray;
 }
 
+/** A value, or a Promise of it: a backend's calls may be synchronous (core, wasm) or not (WebGPU). */
 export type MaybePromise<T> = T | Promise<T>;

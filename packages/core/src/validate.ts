@@ -518,6 +518,16 @@ const NO_PARAMS: Readonly<Record<string, unknown>> = Object.freeze({});
  * modifies its arguments. `dtypes`: the float types this backend computes this op in. `outs`: for
  * a backend whose `out` options are handles (wasm buffers), the arrays to validate in their
  * place, by output (undefined: the option's value).
+ *
+ * @example
+ * ```ts
+ * import { OPS, validateCall } from '@softmax/core/backend';
+ *
+ * const call = validateCall(OPS.softmax, [new Float32Array(6), { cols: 3 }], ['float32']);
+ * call.rows; // 2
+ * call.outputs[0]; // a new Float32Array(6) for the kernel to fill
+ * validateCall(OPS.softmax, [new Float64Array(3), {}], ['float32']); // throws UNSUPPORTED_DTYPE
+ * ```
  */
 export function validateCall(
   op: OpDecl,
@@ -641,10 +651,15 @@ function generalCall(
   return op.derive ? { ...call, params: op.derive(call) } : call;
 }
 
+/** The shape and options of a call on caller-managed memory, as `checkLayout` returns them. */
 export interface LayoutRequest {
+  /** Rows (≥ 0). */
   rows: number;
+  /** Row length (> 0). */
   cols: number;
+  /** > 0; 1 when not given. */
   temperature: number;
+  /** 'nan' (default) or 'zero'. */
   fullyMasked: FullyMasked;
 }
 
@@ -655,6 +670,14 @@ const LAYOUT_OPTIONS = ['rows', 'cols', 'temperature', 'fullyMasked'];
  * there is no array to take the shape from: `rows` (a non-negative integer) and `cols` (a positive
  * integer) are required, `temperature` and `fullyMasked` as for arrays. Checking that the memory
  * holds rows × cols elements is the backend's part, since only it knows the memory's size.
+ *
+ * @example
+ * ```ts
+ * import { checkLayout } from '@softmax/core/backend';
+ *
+ * const { rows, cols, temperature, fullyMasked } = checkLayout({ rows: 4, cols: 32000 }); // temperature 1, 'nan'
+ * checkLayout({ rows: 4 }); // throws SoftmaxError INVALID_SHAPE: cols is required
+ * ```
  */
 export function checkLayout(options: unknown): LayoutRequest {
   if (options === undefined || options === null) {

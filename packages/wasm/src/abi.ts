@@ -7,12 +7,29 @@
  * signature or meaning.
  *
  * This file imports nothing at run time: the build loads it without the package's other modules.
+ *
+ * @module @softmax/wasm/abi
+ */
+/**
+ * The version of the kernel's C ABI this loader speaks: a module whose `abi_version()` differs is
+ * refused with `BACKEND_UNAVAILABLE`.
+ *
+ * @example
+ * ```ts
+ * import { ABI_VERSION, type KernelExports } from '@softmax/wasm/abi';
+ *
+ * const { instance } = await WebAssembly.instantiate(bytes);
+ * const kernel = instance.exports as unknown as KernelExports;
+ * if (kernel.abi_version() !== ABI_VERSION) throw new Error('a .wasm file of another release');
+ * ```
  */
 export const ABI_VERSION = 5;
 
 /** One exported function: its parameters by name (every one a wasm number) and whether it returns one. */
 export interface FunctionDecl {
+  /** Parameter names, in order. */
   readonly params: readonly string[];
+  /** Whether it returns a number. */
   readonly returns: 'number' | 'void';
 }
 
@@ -62,7 +79,17 @@ const sample = [
   'maskWords',
 ] as const;
 
-/** Every function the kernel exports, in every build. */
+/**
+ * Every function the kernel exports, in every build.
+ *
+ * @example
+ * ```ts
+ * import { KERNEL_FUNCTIONS } from '@softmax/wasm/abi';
+ *
+ * KERNEL_FUNCTIONS.softmax_f32.params; // ['x', 'out', 'rows', 'cols', 'temperature', 'zeroMasked']
+ * for (const [name, decl] of Object.entries(KERNEL_FUNCTIONS)) console.log(name, decl.params.length);
+ * ```
+ */
 export const KERNEL_FUNCTIONS = {
   abi_version: { params: [], returns: 'number' },
   /** 1 in the SIMD128 builds, 0 in the scalar build. */
@@ -93,11 +120,19 @@ export const KERNEL_FUNCTIONS = {
   probe_exp_f32: { params: ['x', 'out', 'n', 'max', 'temperature'], returns: 'void' },
 } as const satisfies Record<string, FunctionDecl>;
 
+/** The name of a function the kernel exports. */
 export type KernelName = keyof typeof KERNEL_FUNCTIONS;
 
 /**
  * The exports that are not functions, by kind. The threads build imports its memory (`env.memory`,
  * shared) instead of exporting it, and also exports THREADS_GLOBALS.
+ *
+ * @example
+ * ```ts
+ * import { KERNEL_GLOBALS } from '@softmax/wasm/abi';
+ *
+ * const kinds = WebAssembly.Module.exports(module).map((e) => [e.name, e.kind]); // compare with KERNEL_GLOBALS
+ * ```
  */
 export const KERNEL_GLOBALS = {
   memory: 'memory',
@@ -105,7 +140,16 @@ export const KERNEL_GLOBALS = {
   __heap_base: 'global',
 } as const;
 
-/** The threads build's own exports: each worker moves the stack pointer to a stack of its own. */
+/**
+ * The threads build's own exports: each worker moves the stack pointer to a stack of its own.
+ *
+ * @example
+ * ```ts
+ * import { THREADS_GLOBALS } from '@softmax/wasm/abi';
+ *
+ * Object.keys(THREADS_GLOBALS); // ['__stack_pointer']: each worker moves it to a stack of its own
+ * ```
+ */
 export const THREADS_GLOBALS = { __stack_pointer: 'global' } as const;
 
 /** A number for each parameter name (mapped over a type parameter, so a tuple stays a tuple). */
@@ -115,9 +159,13 @@ type Signature<D extends FunctionDecl> = (
   ...args: Numbers<D['params']>
 ) => D['returns'] extends 'number' ? number : void;
 
+/** Every exported function, typed from KERNEL_FUNCTIONS' parameters. */
 export type KernelFunctions = { readonly [K in KernelName]: Signature<(typeof KERNEL_FUNCTIONS)[K]> };
 
+/** A kernel module's exports: its functions, its memory and where the heap starts. */
 export interface KernelExports extends KernelFunctions {
+  /** Linear memory (imported instead in the threads build). */
   readonly memory: WebAssembly.Memory;
+  /** The first byte above the kernel's data and stack. */
   readonly __heap_base: WebAssembly.Global;
 }

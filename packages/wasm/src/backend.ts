@@ -29,7 +29,9 @@ const BUFFER_DTYPES: readonly BufferDtype[] = [...DTYPES, 'int32', 'uint32'];
 
 /** The options of `bufferCall`: the op's own (as for its array call), with `out` a buffer. */
 export interface BufferCallOptions {
+  /** Row length; default: the whole buffer is one row. */
   cols?: number;
+  /** T > 0; default 1. */
   temperature?: number;
   /** For the forward ops. */
   fullyMasked?: FullyMasked;
@@ -37,22 +39,29 @@ export interface BufferCallOptions {
   out?: WasmBuffer;
 }
 
+/** The options of `softmaxBuffer` and `logSoftmaxBuffer`. */
 export interface BufferForwardOptions {
+  /** Row length; default: the whole buffer is one row. */
   cols?: number;
+  /** T > 0; default 1. */
   temperature?: number;
+  /** What a row of only −Infinity gives: 'nan' (default) or 'zero'. */
   fullyMasked?: FullyMasked;
   /** Where the result goes; default: the input buffer itself (in place). */
   out?: WasmBuffer;
 }
 
+/** The options of `softmaxBackwardBuffer` and `logSoftmaxBackwardBuffer`. */
 export interface BufferBackwardOptions {
+  /** Row length, as in the forward call. */
   cols?: number;
+  /** The forward call's temperature. */
   temperature?: number;
   /** Where the gradient goes; default: the `dy` buffer itself (in place). */
   out?: WasmBuffer;
 }
 
-/** crossEntropy's options for buffers: as for arrays (see @softmax/core), with `gradOut` a buffer. */
+/** crossEntropy's options for buffers: as for arrays (see `@softmax/core`), with `gradOut` a buffer. */
 export type CrossEntropyBufferOptions = Omit<CrossEntropyOptions, 'gradOut'> & {
   /** Where the gradient goes with `gradient: true`; default: a new buffer, which the caller frees. */
   gradOut?: WasmBuffer;
@@ -64,8 +73,11 @@ export type CrossEntropyBufferOptions = Omit<CrossEntropyOptions, 'gradOut'> & {
  * caller's to free; with `gradient: 'in-place'` the gradient is the logits buffer).
  */
 export interface CrossEntropyBufferResult<D extends Dtype> {
+  /** The loss: one value for 'mean' and 'sum', one per row for 'none'. */
   loss: ArrayOf<D>;
+  /** d loss / d logits, with `gradient: true` or `in-place`. */
   grad?: WasmBuffer<D>;
+  /** Each row's log-sum-exp, with `returnLse: true`. */
   lse?: WasmBuffer<D>;
 }
 
@@ -91,10 +103,28 @@ export interface ThreadsStart {
   start(kernel: KernelExports, heap: Heap): ThreadedCalls;
 }
 
-/** The wasm backend: a `Backend` whose calls are synchronous, plus the zero-copy buffer API. */
+/**
+ * The wasm backend: a `Backend` whose calls are synchronous, plus the zero-copy buffer API.
+ *
+ * @example
+ * ```ts
+ * import { createWasmBackend } from '@softmax/wasm';
+ *
+ * const wasm = await createWasmBackend(); // a WasmBackend
+ * wasm.softmax(new Float32Array([1, 2, 3])); // synchronous
+ * const buf = wasm.alloc(3);
+ * buf.view().set([1, 2, 3]);
+ * wasm.softmaxBuffer(buf); // zero-copy, in place
+ * buf.free();
+ * wasm.dispose();
+ * ```
+ */
 export class WasmBackend extends BackendBase {
+  /** Always 'wasm'. */
   readonly name = 'wasm';
+  /** Every op of the table, in float32 and float64. */
   readonly ops = OP_SUPPORT;
+  /** Every call is synchronous. */
   readonly returns = 'sync';
   /** Whether the SIMD128 build of the kernel is running (false: the scalar build). */
   readonly simd: boolean;
@@ -131,12 +161,13 @@ export class WasmBackend extends BackendBase {
     this.#enter();
   }
 
+  /** BackendBase's hook after each call (ends the call's guard; not for callers). */
   afterCall(ok: boolean): void {
     this.#leave();
     if (ok) this.#done(undefined);
   }
 
-  /** One validated call of an op of the table (see @softmax/core/backend). */
+  /** One validated call of an op of the table (see `@softmax/core/backend`). */
   run(call: OpCall): void {
     this.#marshaller.run(call);
   }
@@ -218,6 +249,7 @@ export class WasmBackend extends BackendBase {
     return this.bufferCall('softmax', [x], options);
   }
 
+  /** Log-softmax of a buffer: in place, or into `options.out`. Returns the output buffer. */
   logSoftmaxBuffer<D extends Dtype>(x: WasmBuffer<D>, options?: BufferForwardOptions): WasmBuffer<D> {
     return this.bufferCall('logSoftmax', [x], options);
   }
@@ -231,6 +263,9 @@ export class WasmBackend extends BackendBase {
     return this.bufferCall('softmaxBackward', [y, dy], options);
   }
 
+  /**
+   * The log-softmax gradient from buffers `y` and `dy`: into `dy`, or into `options.out`. Returns the output buffer.
+   */
   logSoftmaxBackwardBuffer<D extends Dtype>(
     y: WasmBuffer<D>,
     dy: WasmBuffer<D>,

@@ -22,9 +22,23 @@ export function isFreedView(array: object): boolean {
  * Growing linear memory (any allocation may) detaches every typed array over the old buffer; `view()`
  * re-creates its view when that happened, so call `view()` again after allocating rather than
  * keeping a view across allocations.
+ *
+ * @example
+ * ```ts
+ * import { createWasmBackend } from '@softmax/wasm';
+ *
+ * const wasm = await createWasmBackend();
+ * const buf = wasm.alloc(2 * 3); // WasmBuffer<'float32'>
+ * buf.view().set([1, 2, 3, 4, 5, 6]);
+ * wasm.logSoftmaxBuffer(buf, { cols: 3 });
+ * console.log(buf.view()); // the result, where it lies
+ * buf.free();
+ * ```
  */
 export class WasmBuffer<D extends BufferDtype = Dtype> {
+  /** Its element type: 'float32', 'float64', 'int32' or 'uint32'. */
   readonly dtype: D;
+  /** Its length in elements. */
   readonly length: number;
   /** Byte offset of element 0 in linear memory (16-byte aligned). */
   readonly byteOffset: number;
@@ -60,6 +74,7 @@ export class WasmBuffer<D extends BufferDtype = Dtype> {
     return this.view();
   }
 
+  /** Whether `free()` was called (a freed buffer is refused by every call). */
   get freed(): boolean {
     return this.#freed;
   }

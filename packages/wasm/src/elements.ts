@@ -5,6 +5,7 @@ import type { Dtype } from '@softmax/core';
 /** The integer element types (class targets, sampled token ids). */
 export type IndexDtype = 'int32' | 'uint32';
 
+/** The element types of a buffer: a float type, or an integer one (class targets, token ids). */
 export type BufferDtype = Dtype | IndexDtype;
 
 /** The typed array of each element type, taken at load time (see intrinsics.ts). */

@@ -1,8 +1,10 @@
 /**
- * @softmax/wasm/init — for those who host the .wasm file themselves (no embedded bytes in this
+ * `@softmax/wasm/init` — for those who host the .wasm file themselves (no embedded bytes in this
  * entry). Pass the build you serve: `softmax_wasm_bg.wasm` (SIMD128) or
  * `softmax_wasm_scalar_bg.wasm` (scalar), both in the package's `pkg/` folder and exported as
  * `@softmax/wasm/softmax_wasm_bg.wasm` and `@softmax/wasm/softmax_wasm_scalar_bg.wasm`.
+ *
+ * @module @softmax/wasm/init
  */
 import { SoftmaxError } from '@softmax/core';
 import type { WasmBackend } from './backend.js';
@@ -20,7 +22,18 @@ export type InitSource =
   /** Fetched with `fetch` (http(s), blob: or data: URLs; in Node, read the file and pass `bytes`). */
   | { url: string | URL; module?: never; bytes?: never };
 
-/** Creates the wasm backend from a module, bytes, or a URL. */
+/**
+ * Creates the wasm backend from a module, bytes, or a URL.
+ *
+ * @example
+ * ```ts
+ * import { readFile } from 'node:fs/promises';
+ * import { init } from '@softmax/wasm/init';
+ *
+ * const wasm = await init({ url: '/assets/softmax_wasm_bg.wasm' }); // served by you (browser)
+ * const fromFile = await init({ bytes: await readFile('node_modules/@softmax/wasm/pkg/softmax_wasm_bg.wasm') });
+ * ```
+ */
 export async function init(source: InitSource): Promise<WasmBackend> {
   const given = ['module', 'bytes', 'url'].filter((key) => (source as Record<string, unknown>)?.[key] !== undefined);
   if (given.length !== 1) {

@@ -10,7 +10,16 @@ const SIMD_PROBE = new Uint8Array([
   0x0a, 0x08, 0x01, 0x06, 0x00, 0x41, 0x00, 0xfd, 0x0f, 0x0b,
 ]);
 
-/** Whether this runtime validates SIMD128 instructions. */
+/**
+ * Whether this runtime validates SIMD128 instructions.
+ *
+ * @example
+ * ```ts
+ * import { runtimeHasSimd } from '@softmax/wasm';
+ *
+ * const file = runtimeHasSimd() ? 'softmax_wasm_bg.wasm' : 'softmax_wasm_scalar_bg.wasm'; // for init()
+ * ```
+ */
 export function runtimeHasSimd(): boolean {
   try {
     return WebAssembly.validate(SIMD_PROBE);

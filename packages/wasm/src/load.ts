@@ -2,6 +2,7 @@ import { SoftmaxError } from '@softmax/core';
 import { WasmBackend } from './backend.js';
 import { compile, instantiate, runtimeHasSimd } from './instance.js';
 
+/** The options of `createWasmBackend`. */
 export interface CreateWasmBackendOptions {
   /**
    * Which build of the kernel to run. Default: the SIMD128 build when `WebAssembly.validate`

@@ -40,6 +40,7 @@ export interface WebGPUBackend extends Omit<Backend, OpName>, OpMethods<Async> {
   readonly name: 'webgpu';
   /** The device in use now (a new one after a loss, when the backend created it). */
   readonly device: GPUDevice;
+  /** The adapter's info (vendor, architecture, ...), when known. */
   readonly adapterInfo: GPUAdapterInfo | undefined;
   /** Compiles, without blocking, the pipelines these shapes need (default: a spread of common ones). */
   prepare(shapes?: ReadonlyArray<{ rows: number; cols: number }>, ops?: readonly OpName[]): Promise<void>;
@@ -53,7 +54,9 @@ export interface WebGPUBackend extends Omit<Backend, OpName>, OpMethods<Async> {
   encode(op: OpName, encoder: GPUCommandEncoder, buffers: EncodeBuffers, shape: EncodeShape): void;
   /** Records softmax of `input` into `output` on the caller's encoder. input === output is allowed. */
   encodeSoftmax(encoder: GPUCommandEncoder, input: GPUBuffer, output: GPUBuffer, shape: EncodeShape): void;
+  /** Records log-softmax of `input` into `output` on the caller's encoder. input === output is allowed. */
   encodeLogSoftmax(encoder: GPUCommandEncoder, input: GPUBuffer, output: GPUBuffer, shape: EncodeShape): void;
+  /** Records the softmax gradient from `y` and `dy` into `dx` on the caller's encoder. */
   encodeSoftmaxBackward(
     encoder: GPUCommandEncoder,
     y: GPUBuffer,
@@ -61,6 +64,7 @@ export interface WebGPUBackend extends Omit<Backend, OpName>, OpMethods<Async> {
     output: GPUBuffer,
     shape: EncodeShape,
   ): void;
+  /** Records the log-softmax gradient from `y` (log-softmax output) and `dy` into `dx`. */
   encodeLogSoftmaxBackward(
     encoder: GPUCommandEncoder,
     y: GPUBuffer,
@@ -248,6 +252,16 @@ class Impl extends BackendBase<Async> implements WebGPUBackend {
  * `navigator.gpu`, or (in Node) of the optional `webgpu` package. Rejects with
  * BACKEND_UNAVAILABLE, and the reason, when there is no usable adapter, and with INVALID_OPTION
  * when an option is unknown or out of its range.
+ *
+ * @example
+ * ```ts
+ * import { createWebGPUBackend } from '@softmax/webgpu';
+ *
+ * const backend = await createWebGPUBackend(); // navigator.gpu, or Dawn (the `webgpu` package) in Node
+ * await backend.prepare(); // optional: compile the pipelines ahead
+ * const y = await backend.softmax(new Float32Array(4 * 32000), { cols: 32000 }); // Float32Array
+ * await backend.dispose();
+ * ```
  */
 export async function createWebGPUBackend(options?: WebGPUBackendOptions): Promise<WebGPUBackend> {
   const checked = checkBackendOptions(options); // INVALID_OPTION, naming the option

@@ -32,19 +32,27 @@ export interface CrossEntropyBuffers {
 
 /** Shape and options of a GPU-resident crossEntropy call: core's options, with the targets' element type. */
 export interface CrossEntropyShape {
+  /** Rows (≥ 0). */
   rows: number;
+  /** Classes (> 0). */
   cols: number;
   /** The targets buffer's element type: class indices ('int32', default, or 'uint32') or probabilities ('float32'). */
   targetType?: 'int32' | 'uint32' | 'float32';
   /** Sets the gradient's scale: 'mean' divides by D, computed on the GPU from the targets (and weights). Default 'mean'. */
   reduction?: 'mean' | 'sum' | 'none';
+  /** An index target equal to it counts for nothing; default −100. */
   ignoreIndex?: number;
+  /** ε in [0, 1); default 0. */
   labelSmoothing?: number;
+  /** ζ ≥ 0: ζ·lse² per row; default 0. */
   zLoss?: number;
+  /** c > 0: logits become c·tanh(x/c) first; default off. */
   softcap?: number;
+  /** T > 0; default 1. */
   temperature?: number;
   /** false (default), true (into `grad`), or 'in-place' (over `logits`). */
   gradient?: boolean | 'in-place';
+  /** Multiplies the gradient; default 1. */
   gradScale?: number;
   /** Optional timestamp writes for the compute pass (needs the 'timestamp-query' feature). */
   timestampWrites?: GPUComputePassTimestampWrites;

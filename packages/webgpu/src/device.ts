@@ -8,6 +8,7 @@ export interface DeviceSource {
   device?: GPUDevice;
   /** Request adapters from this GPU object (e.g. `navigator.gpu`, or `create([])` of the `webgpu` package). */
   gpu?: GPU;
+  /** Passed to `requestAdapter`. */
   powerPreference?: GPUPowerPreference;
 }
 

@@ -19,8 +19,11 @@ import { COPY_DST, STORAGE } from './usage.js';
  * float32 values, or one per row (logSumExp's output).
  */
 export interface EncodeShape {
+  /** Rows (≥ 0; 0 records nothing). */
   rows: number;
+  /** Row length (> 0). */
   cols: number;
+  /** T > 0; default 1. */
   temperature?: number;
   /** Forward only: what a row of only −Infinity gives ('nan' by default). */
   fullyMasked?: FullyMasked;
@@ -30,7 +33,9 @@ export interface EncodeShape {
 
 /** The buffers of a GPU-resident call, in the order of the op's declaration in core (x; or y, dy). */
 export interface EncodeBuffers {
+  /** The op's operands, in declaration order. */
   inputs: readonly GPUBuffer[];
+  /** Its output (one for every op but crossEntropy). */
   outputs: readonly GPUBuffer[];
 }
 

@@ -1,6 +1,8 @@
 /**
- * @softmax/webgpu: what an application uses. The planner, the op table and the other internals
+ * `@softmax/webgpu`: what an application uses. The planner, the op table and the other internals
  * are not part of the public surface (the package's tests import them from src/).
+ *
+ * @module @softmax/webgpu
  */
 export {
   type CrossEntropyBuffers,

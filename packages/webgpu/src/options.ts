@@ -29,6 +29,7 @@ export interface Tuning {
 }
 
 export interface WebGPUBackendOptions extends DeviceSource {
+  /** Layout knobs (tests, tuning): see `Tuning`. */
   tuning?: Tuning;
 }
 

@@ -21,12 +21,27 @@ export interface GpuTimer {
   resolve(encoder: GPUCommandEncoder): void;
   /** Once the resolving encoder is submitted: nanoseconds from the pass's beginning to its end. */
   read(): Promise<number>;
+  /** Frees its query set and buffers. */
   destroy(): void;
 }
 
 /**
  * A timer for passes on `device`, or undefined when the device lacks 'timestamp-query'
  * (createWebGPUBackend requests the feature whenever the adapter has it).
+ *
+ * @example
+ * ```ts
+ * import { createGpuTimer } from '@softmax/webgpu';
+ *
+ * const timer = createGpuTimer(backend.device);
+ * if (timer) {
+ *   const encoder = backend.device.createCommandEncoder();
+ *   backend.encodeSoftmax(encoder, input, output, { rows, cols, timestampWrites: timer.timestampWrites });
+ *   timer.resolve(encoder);
+ *   backend.device.queue.submit([encoder.finish()]);
+ *   console.log(await timer.read(), 'ns');
+ * }
+ * ```
  */
 export function createGpuTimer(device: GPUDevice): GpuTimer | undefined {
   if (!device.features.has('timestamp-query')) return undefined;

@@ -24,6 +24,15 @@ const TEST_TIMEOUT_MS = 120_000;
  * Call it at the top level of a vitest file. `create` runs once, while vitest collects the
  * file (so the tests can follow `backend.dtypes`); if it throws or rejects — no GPU, say —
  * the file fails with that reason. The backend is disposed after the last test.
+ *
+ * @example
+ * ```ts
+ * // my-backend.test.ts, run by vitest
+ * import { describeConformance } from '@softmax/conformance';
+ * import { createMyBackend } from '../src/index.js';
+ *
+ * describeConformance('my-backend', () => createMyBackend(), { rtol: 1e-6, float64: { rtol: 1e-12 } });
+ * ```
  */
 export function describeConformance(
   name: string,

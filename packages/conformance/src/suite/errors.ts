@@ -34,7 +34,7 @@ function fill(args: unknown[]): unknown[] {
   return args;
 }
 
-/** Asserts that `error` is a SoftmaxError (of any copy of @softmax/core) with the row's code and message parts. */
+/** Asserts that `error` is a SoftmaxError (of any copy of `@softmax/core`) with the row's code and message parts. */
 export function expectSoftmaxError(error: unknown, row: Pick<BadInput, 'code' | 'message'>, label: string): void {
   expect(error, `${label}: the call did not fail`).toBeDefined();
   // instanceof fails when a backend bundles its own copy of @softmax/core; the name still tells.

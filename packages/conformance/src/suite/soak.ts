@@ -4,6 +4,7 @@ import { DTYPES } from '../dtypes.js';
 import { nodeBuiltin } from '../environment.js';
 import { splitmix32 } from '../fuzz-cases.js';
 
+/** The options of a soak run: how many calls, of which sizes, and the leak thresholds. */
 export interface SoakOptions {
   /** Calls in all, warm-up included (default 100,000). */
   calls?: number;
@@ -22,14 +23,19 @@ export interface SoakOptions {
 
 /** What a soak run measured (also printed, one line). */
 export interface SoakReport {
+  /** Calls made. */
   calls: number;
   /** Heap after the warm-up and at the end (after a full GC), in bytes. */
   heapStart: number;
+  /** See heapStart. */
   heapEnd: number;
   /** Least-squares slope of the heap samples, in bytes per call. */
   bytesPerCall: number;
+  /** Live resources (GPU buffers, wasm bytes) after the warm-up, when the backend counts them. */
   resourcesStart?: number;
+  /** The same at the end. */
   resourcesEnd?: number;
+  /** Wall time of the run. */
   seconds: number;
 }
 
@@ -139,6 +145,14 @@ async function perform(backend: Backend, call: Call, index: number): Promise<voi
  * Runs the soak on a backend: `calls` (default 100,000) mixed calls — all four functions, tiny
  * shapes, some into `out` or in place, some bad inputs that must be refused — sampling the heap
  * after full GCs from the end of the warm-up (10%) on. Node only (it needs node:v8 and node:vm).
+ *
+ * @example
+ * ```ts
+ * import { soakBackend, soakProblems } from '@softmax/conformance';
+ *
+ * const report = await soakBackend(myBackend, { calls: 10_000 });
+ * console.log(soakProblems(report)); // [] when neither the heap nor the resources grow
+ * ```
  */
 export async function soakBackend(backend: Backend, options: SoakOptions = {}): Promise<SoakReport> {
   const gc = collector();
@@ -150,6 +164,14 @@ export async function soakBackend(backend: Backend, options: SoakOptions = {}): 
  * The same measurement over any call (a backend's `prepare()`, an encode loop): `call(i)` runs
  * `calls` times (default 100,000), awaited when it returns a Promise. Check the report with
  * `soakProblems`.
+ *
+ * @example
+ * ```ts
+ * import { describeSoakReport, soakCalls } from '@softmax/conformance';
+ *
+ * const report = await soakCalls((i) => myBackend.softmax(new Float32Array(1 + (i % 100))), { calls: 10_000 });
+ * console.log(describeSoakReport(report));
+ * ```
  */
 export async function soakCalls(
   call: (index: number) => unknown,
@@ -164,6 +186,13 @@ export async function soakCalls(
  * steady loop varies by a few hundred KiB between samples (V8 compiling, vitest's bookkeeping):
  * a slope error of a few bytes per call over 90,000 calls. A leak of 100 bytes a call (9 MB over
  * the run) exceeds both default limits severalfold; a retained array per call, far more.
+ *
+ * @example
+ * ```ts
+ * import { soakBackend, soakProblems } from '@softmax/conformance';
+ *
+ * const problems = soakProblems(await soakBackend(myBackend)); // e.g. ['the heap grows by 12.0 bytes per call ...']
+ * ```
  */
 export function soakProblems(report: SoakReport, options: SoakOptions = {}): string[] {
   const maxGrowth = options.maxHeapGrowthBytes ?? 4 * 1024 * 1024;
@@ -180,7 +209,16 @@ export function soakProblems(report: SoakReport, options: SoakOptions = {}): str
   return problems;
 }
 
-/** One line of a soak's figures. */
+/**
+ * One line of a soak's figures.
+ *
+ * @example
+ * ```ts
+ * import { describeSoakReport, soakBackend } from '@softmax/conformance';
+ *
+ * console.log(describeSoakReport(await soakBackend(myBackend))); // one line: calls, heap, slope, seconds
+ * ```
+ */
 export function describeSoakReport(report: SoakReport): string {
   const resources =
     report.resourcesStart === undefined ? '' : `, resources ${report.resourcesStart} → ${report.resourcesEnd}`;
@@ -191,6 +229,14 @@ export function describeSoakReport(report: SoakReport): string {
  * Registers a soak test (see soakBackend and soakProblems): it fails when the heap grows — by the
  * slope over the samples (maxBytesPerCall) or in all (maxHeapGrowthBytes) — or when
  * `resources(backend)` ends above where it was after the warm-up. Its figures are printed.
+ *
+ * @example
+ * ```ts
+ * // soak.test.ts, run by vitest
+ * import { describeSoak } from '@softmax/conformance';
+ *
+ * describeSoak('my-backend', () => createMyBackend(), { calls: 100_000 });
+ * ```
  */
 export function describeSoak(name: string, create: () => MaybePromise<Backend>, options: SoakOptions = {}): void {
   const calls = options.calls ?? 100_000;

@@ -7,6 +7,7 @@ import type { Returns, Sync } from './returns.js';
 /** The gradients: the forward output `y` and the upstream `dy` in, dx out (`out` may be `y` or `dy`). */
 
 export interface BackwardCallOptions {
+  /** The forward call's temperature (1 when not given). */
   temperature: number;
 }
 

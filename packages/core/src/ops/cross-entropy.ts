@@ -17,10 +17,12 @@ import type { Returns, Sync } from './returns.js';
  */
 
 export type Reduction = 'mean' | 'sum' | 'none';
+/** `false`: no gradient; `true`: `grad` in a new array (or `gradOut`); `'in-place'`: written over the logits. */
 export type GradientMode = boolean | 'in-place';
 /** Class indices, one per row (a number[] always means indices), or probabilities, rows × cols. */
 export type CrossEntropyTargets = Int32Array | Uint32Array | readonly number[] | FloatArray;
 
+/** The options of `crossEntropy` (PyTorch's, plus zLoss, softcap, temperature, gradScale and returnLse). */
 export interface CrossEntropyOptions {
   /** Row length: logits are rows × cols, row-major. Default: the whole input is one row. */
   cols?: number;
@@ -50,17 +52,25 @@ export interface CrossEntropyOptions {
 
 /** The options as kernels read them (`call.options`), defaults filled in. */
 export interface CrossEntropyCallOptions {
+  /** 'mean', 'sum' or 'none'. */
   reduction: Reduction;
+  /** An index target equal to it counts for nothing (−100 when not given). */
   ignoreIndex: number;
   /** A copy (never the caller's array), or undefined for all 1. */
   weight: Float64Array | undefined;
+  /** ε in [0, 1). */
   labelSmoothing: number;
+  /** ζ ≥ 0: ζ·lse² is added per row. */
   zLoss: number;
   /** 0: off. */
   softcap: number;
+  /** T > 0: the (softcapped) logits are divided by it. */
   temperature: number;
+  /** Whether and where the gradient is written. */
   gradient: GradientMode;
+  /** Multiplies the gradient. */
   gradScale: number;
+  /** Whether each row's log-sum-exp is returned. */
   returnLse: boolean;
 }
 
@@ -74,9 +84,24 @@ export interface CrossEntropyParams {
   scale: number;
 }
 
+/** One validated call of `crossEntropy`, as a kernel receives it. */
 export type CrossEntropyCall = OpCall<CrossEntropyCallOptions, CrossEntropyParams>;
 
-/** Output positions in `call.outputs`. */
+/**
+ * Output positions in `call.outputs`.
+ *
+ * @example
+ * ```ts
+ * import { CROSS_ENTROPY_OUTPUTS, type CrossEntropyCall } from '@softmax/core/backend';
+ *
+ * function run(call: CrossEntropyCall) {
+ *   const rowLoss = call.outputs[CROSS_ENTROPY_OUTPUTS.rowLoss] as Float64Array; // one per row
+ *   if (call.present[CROSS_ENTROPY_OUTPUTS.grad]) {
+ *     // write d loss / d logits into call.outputs[CROSS_ENTROPY_OUTPUTS.grad]
+ *   }
+ * }
+ * ```
+ */
 export const CROSS_ENTROPY_OUTPUTS = { rowLoss: 0, grad: 1, lse: 2 } as const;
 
 const REDUCTIONS: readonly Reduction[] = ['mean', 'sum', 'none'];
@@ -195,6 +220,13 @@ weight.early = (value, name) => (Array.isArray(value) ? readWeightArray(value, n
 /**
  * How far a probability row's sum may be from 1: 1e-4, plus what a row normalised by a naive
  * float sum in the targets' type can be off (cols · unit roundoff: 0.008 for 128k float32 classes).
+ *
+ * @example
+ * ```ts
+ * import { probabilityTolerance } from '@softmax/core/backend';
+ *
+ * probabilityTolerance(128_000, 'float32'); // ≈ 0.0077: how far a row of probability targets may sum from 1
+ * ```
  */
 export function probabilityTolerance(cols: number, dtype: 'float32' | 'float64'): number {
   return 1e-4 + cols * (dtype === 'float32' ? 2 ** -24 : 2 ** -53);

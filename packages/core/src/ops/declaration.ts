@@ -14,7 +14,9 @@ export type ShapeKind = 'matrix' | 'rows' | 'scalar';
 
 /** One form an operand may take: its element type and its shape. */
 export interface OperandForm {
+  /** Its element type. */
   readonly element: ElementKind;
+  /** Its shape: rows × cols, one per row, or one for the call. */
   readonly shape: ShapeKind;
   /**
    * For a 'float' form that does not set the call's float type (it is not the first float
@@ -77,8 +79,11 @@ export interface OutputDecl extends OperandDecl {
 
 /** The shape of a call, known when its options are parsed. */
 export interface CallShape {
+  /** The float type of the call. */
   readonly dtype: Dtype;
+  /** The number of rows. */
   readonly rows: number;
+  /** The row length. */
   readonly cols: number;
 }
 
@@ -105,14 +110,18 @@ export interface OptionReader<T = unknown> {
 
 /** Integer typed arrays an operand may be. */
 export type IndexArray = Int32Array | Uint32Array;
+/** The typed array an operand is, once validated: a float or an integer array. */
 export type OperandArray = FloatArray | IndexArray;
 
 /** One validated call, as a kernel receives it. */
 export interface OpCall<Options = Readonly<Record<string, unknown>>, Params = Readonly<Record<string, unknown>>> {
+  /** The declaration of the op called. */
   readonly op: OpDecl;
   /** The float type of the call (of its float operands). */
   readonly dtype: Dtype;
+  /** The number of rows. */
   readonly rows: number;
+  /** The row length. */
   readonly cols: number;
   /** The inputs in declaration order, as typed arrays (a number[] is converted once, to float64). */
   readonly inputs: readonly OperandArray[];
@@ -136,9 +145,13 @@ export interface OpCall<Options = Readonly<Record<string, unknown>>, Params = Re
   readonly params: Params;
 }
 
+/** The declaration of one op of the table: its operands, outputs, options and reference kernel. */
 export interface OpDecl<Name extends string = string> {
+  /** The op's name, as in the table and in error messages. */
   readonly name: Name;
+  /** Its operands, in argument order. */
   readonly inputs: readonly OperandDecl[];
+  /** Its outputs, in `call.outputs` order. */
   readonly outputs: readonly OutputDecl[];
   /** Options other than `cols` and the outputs' `out` options, with their readers. */
   readonly options: Readonly<Record<string, OptionReader>>;

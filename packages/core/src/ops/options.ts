@@ -4,7 +4,18 @@ import type { OptionReader } from './declaration.js';
 
 /** Option readers shared by the ops that take them. */
 
-/** `temperature`: the logits are divided by it. */
+/**
+ * `temperature`: the logits are divided by it.
+ *
+ * @example
+ * ```ts
+ * import { temperature } from '@softmax/core/backend';
+ *
+ * temperature(undefined, 'temperature'); // 1, the default
+ * temperature(0.7, 'options.temperature'); // 0.7
+ * temperature(0, 'temperature'); // throws SoftmaxError INVALID_OPTION naming temperature and 0
+ * ```
+ */
 export const temperature: OptionReader<number> = (value, name) => {
   if (value === undefined) return 1;
   // Dividing by a non-positive or non-finite temperature has no limit that is a distribution.
@@ -16,7 +27,17 @@ export const temperature: OptionReader<number> = (value, name) => {
 
 const FULLY_MASKED: readonly FullyMasked[] = ['nan', 'zero'];
 
-/** `fullyMasked`: what a row of only −Infinity gives. */
+/**
+ * `fullyMasked`: what a row of only −Infinity gives.
+ *
+ * @example
+ * ```ts
+ * import { fullyMasked } from '@softmax/core/backend';
+ *
+ * fullyMasked(undefined, 'fullyMasked'); // 'nan'
+ * fullyMasked('zero', 'fullyMasked'); // 'zero'
+ * ```
+ */
 export const fullyMasked: OptionReader<FullyMasked> = (value, name) => {
   if (value === undefined) return 'nan';
   if (!FULLY_MASKED.includes(value as FullyMasked)) {

@@ -139,6 +139,7 @@ export const topCount: OptionReader<number | undefined> = (value, name, shape) =
 
 /** A CSR table: row i's entries are [offsets[i], offsets[i + 1]). */
 export interface SampleHistory {
+  /** rows + 1 offsets into `ids` and `counts`. */
   readonly offsets: Uint32Array;
   /** Row by row, the distinct ids of the history, ascending. */
   readonly ids: Int32Array;
@@ -146,13 +147,17 @@ export interface SampleHistory {
   readonly counts: Int32Array;
 }
 
+/** The logit biases as kernels read them: a CSR table of ids and values per row. */
 export interface SampleBias {
+  /** rows + 1 offsets into `ids` and `values`. */
   readonly offsets: Uint32Array;
   /** Row by row, the biased ids (each at most once per row), in the caller's order. */
   readonly ids: Int32Array;
+  /** The bias of each id, finite. */
   readonly values: Float64Array;
 }
 
+/** The allowed ids as kernels read them: bit words per row, or one set shared by every row. */
 export interface SampleMask {
   /** Bit j % 32 of word ⌊j / 32⌋ of a row's ceil(cols / 32) words allows id j. A copy. */
   readonly words: Uint32Array;

@@ -36,6 +36,7 @@ export type SampleHistoryOption =
   | readonly number[]
   | readonly (Int32Array | Uint32Array | readonly number[])[];
 
+/** Additive biases for some ids' logits: shared by every row, or per row with `offsets` (CSR). */
 export interface LogitBiasOption {
   /** Biased ids, in [0, cols), each at most once per row. */
   ids: Int32Array | Uint32Array | readonly number[];
@@ -45,6 +46,7 @@ export interface LogitBiasOption {
   offsets?: Int32Array | Uint32Array | readonly number[];
 }
 
+/** The options of `sample`: each is a number for every row or one value per row, unless it says otherwise. */
 export interface SampleOptions {
   /** Row length (the vocabulary size): logits are rows × cols, row-major. Default: one row. */
   cols?: number;
@@ -80,20 +82,31 @@ export interface SampleOptions {
 
 /** The options as kernels read them (`call.options`): one Float64Array value per row for each per-row option. */
 export interface SampleCallOptions {
+  /** Per row: ≥ 0, 0 for greedy. */
   temperature: Float64Array;
+  /** Per row: 0 for off. */
   topK: Float64Array;
+  /** Per row: in (0, 1], 1 for off. */
   topP: Float64Array;
+  /** Per row: in [0, 1), 0 for off. */
   minP: Float64Array;
+  /** Per row: an integer in [0, 2^53) (a random one per call when not given). */
   seed: Float64Array;
+  /** Per row: an integer in [0, 2^53), the position in the sequence. */
   step: Float64Array;
   /** Distinct ids and counts per row (CSR); empty rows when no history was given. */
   history: SampleHistory;
+  /** Per row: > 0, 1 for off. */
   repetitionPenalty: Float64Array;
+  /** Per row: subtracted once per id in the history. */
   presencePenalty: Float64Array;
+  /** Per row: subtracted once per occurrence in the history. */
   frequencyPenalty: Float64Array;
   /** Per-row biases (CSR; a shared table is repeated for every row). */
   logitBias: SampleBias;
+  /** The allowed ids, or undefined when every id is allowed. */
   mask: SampleMask | undefined;
+  /** Whether the tokens' log-probabilities are asked for. */
   logprobs: boolean;
   /** n, or undefined when `top` is not asked. */
   topLogprobs: number | undefined;
@@ -105,9 +118,22 @@ export interface SampleParams {
   u: Float64Array;
 }
 
+/** One validated call of `sample`, as a kernel receives it. */
 export type SampleCall = OpCall<SampleCallOptions, SampleParams>;
 
-/** Output positions in `call.outputs`. */
+/**
+ * Output positions in `call.outputs`.
+ *
+ * @example
+ * ```ts
+ * import { SAMPLE_OUTPUTS, type SampleCall } from '@softmax/core/backend';
+ *
+ * function run(call: SampleCall) {
+ *   const tokens = call.outputs[SAMPLE_OUTPUTS.tokens] as Int32Array; // one per row
+ *   const wantLogprobs = call.present[SAMPLE_OUTPUTS.logprobs];
+ * }
+ * ```
+ */
 export const SAMPLE_OUTPUTS = { tokens: 0, logprobs: 1, topIds: 2, topLogprobs: 3 } as const;
 
 const integer = (lo: number) => (v: number) => Number.isSafeInteger(v) && v >= lo;
@@ -223,7 +249,9 @@ export const sampleOp: OpDecl<'sample'> = {
 
 /** The n most probable ids of each row (rows × n, −1 past the kept set) and their log-probabilities (−Infinity there). */
 export interface SampleTop {
+  /** rows × n ids, most probable first (ties by ascending id). */
   ids: Int32Array;
+  /** Their log-probabilities under the processed distribution. */
   logprobs: Float32Array;
 }
 

@@ -7,7 +7,9 @@ import type { Returns, Sync } from './returns.js';
 /** softmax and logSoftmax: rows × cols logits in, rows × cols out (`out` may be `x`). */
 
 export interface ForwardCallOptions {
+  /** Finite and > 0 (1 when not given). */
   temperature: number;
+  /** What a row of only −Infinity gives ('nan' when not given). */
   fullyMasked: FullyMasked;
 }
 

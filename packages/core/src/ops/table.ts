@@ -13,6 +13,14 @@ import { logSoftmaxOp, softmaxOp } from './softmax.js';
 /**
  * The op table: every operation of every backend, declared once. A backend states which of
  * these it implements (and for which float types); `defineBackend` gives it a method per op.
+ *
+ * @example
+ * ```ts
+ * import { OPS } from '@softmax/core/backend';
+ *
+ * OPS.softmax.inputs; // its operands: x, rows × cols floats
+ * const ref = OPS.logSumExp.reference; // the float64 reference kernel of the op
+ * ```
  */
 export const OPS = {
   softmax: softmaxOp,
@@ -24,8 +32,19 @@ export const OPS = {
   sample: sampleOp,
 } as const;
 
+/** The name of an op of the table: `'softmax'`, `'logSoftmax'`, ..., `'sample'`. */
 export type OpName = keyof typeof OPS;
 
+/**
+ * Every op's name, in the table's order.
+ *
+ * @example
+ * ```ts
+ * import { OP_NAMES } from '@softmax/core/backend';
+ *
+ * for (const name of OP_NAMES) console.log(name); // 'softmax', 'logSoftmax', ..., 'sample'
+ * ```
+ */
 export const OP_NAMES = Object.keys(OPS) as OpName[];
 
 /** The public method of every op, returning per `R` (see returns.ts). */

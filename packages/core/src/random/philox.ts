@@ -15,6 +15,13 @@ const W1 = 0xbb67ae85;
  * The high 32 bits of the 64-bit product of two 32-bit words, from 16-bit halves: every partial
  * product is below 2^32 and every sum below 2^33 here (exact in a double) and below 2^32 where a
  * u32 kernel needs it, since the carry word t < 3·2^16 and the true high word < 2^32.
+ *
+ * @example
+ * ```ts
+ * import { mulhi32 } from '@softmax/core/backend';
+ *
+ * mulhi32(0xffffffff, 0xffffffff); // 0xfffffffe: the high word of (2^32 − 1)²
+ * ```
  */
 export function mulhi32(a: number, b: number): number {
   const a0 = a & 0xffff;
@@ -33,6 +40,13 @@ export function mulhi32(a: number, b: number): number {
  * a counter of four 32-bit words and a key of two. Each round maps (c0, c1, c2, c3) to
  * (hi(M1·c2) ⊕ c1 ⊕ k0, lo(M1·c2), hi(M0·c0) ⊕ c3 ⊕ k1, lo(M0·c0)); the key gains (W0, W1)
  * (mod 2^32) between rounds.
+ *
+ * @example
+ * ```ts
+ * import { philox4x32 } from '@softmax/core/backend';
+ *
+ * const [x0, x1, x2, x3] = philox4x32([0, 0, 0, 0], [0, 0]); // Philox4x32-10 of counter 0, key 0
+ * ```
  */
 export function philox4x32(
   counter: ArrayLike<number>,
@@ -69,7 +83,16 @@ export function philox4x32(
 
 const TWO_32 = 2 ** 32;
 
-/** `sample`'s key: a seed in [0, 2^53) as (its low 32 bits, its high 21 bits). */
+/**
+ * `sample`'s key: a seed in [0, 2^53) as (its low 32 bits, its high 21 bits).
+ *
+ * @example
+ * ```ts
+ * import { sampleKey } from '@softmax/core/backend';
+ *
+ * sampleKey(2 ** 32 + 5); // [5, 1]
+ * ```
+ */
 export function sampleKey(seed: number): [number, number] {
   return [(seed % TWO_32) >>> 0, Math.floor(seed / TWO_32) >>> 0];
 }
@@ -78,6 +101,13 @@ export function sampleKey(seed: number): [number, number] {
  * `sample`'s counter for a row and a step in [0, 2^53): (row, step's low 32 bits, step's high 21
  * bits, 0). Word 3 is 0 for sample; other uses of the generator take other values there, so
  * their streams never meet sample's.
+ *
+ * @example
+ * ```ts
+ * import { sampleCounter } from '@softmax/core/backend';
+ *
+ * sampleCounter(3, 7); // [3, 7, 0, 0]: row 3, step 7
+ * ```
  */
 export function sampleCounter(row: number, step: number): [number, number, number, number] {
   return [row >>> 0, (step % TWO_32) >>> 0, Math.floor(step / TWO_32) >>> 0, 0];
@@ -89,6 +119,13 @@ export function sampleCounter(row: number, step: number): [number, number, numbe
  * (`f32(x0 >> 8u) * 0x1p-24f`) and a float64 one hold the very same u. Finer than 2^-24 would be
  * lost in a float32 kernel's u × total anyway; the cost is that each id's chance of being drawn
  * differs from its probability by less than 2^-24.
+ *
+ * @example
+ * ```ts
+ * import { sampleUniform } from '@softmax/core/backend';
+ *
+ * const u = sampleUniform(1234, 0, 0); // the u that sample({ seed: 1234, step: 0 }) draws row 0 with, in [0, 1)
+ * ```
  */
 export function sampleUniform(seed: number, row: number, step: number): number {
   const word = philox4x32(sampleCounter(row, step), sampleKey(seed))[0];
