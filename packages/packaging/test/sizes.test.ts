@@ -23,8 +23,16 @@ interface Budget {
 
 const BUDGETS: Budget[] = [
   { what: "import { softmax } from '@softmax/core'", bytes: 2_000, measure: (s) => s.core.entry },
-  { what: "import { createWasmBackend } from '@softmax/wasm', SIMD build included", bytes: 16_000, measure: (s) => s.wasm.entry },
-  { what: "import { softmax } from '@softmax/auto', the entry (backends lazy)", bytes: 4_000, measure: (s) => s.auto.entry },
+  {
+    what: "import { createWasmBackend } from '@softmax/wasm', SIMD build included",
+    bytes: 16_000,
+    measure: (s) => s.wasm.entry,
+  },
+  {
+    what: "import { softmax } from '@softmax/auto', the entry (backends lazy)",
+    bytes: 4_000,
+    measure: (s) => s.auto.entry,
+  },
   { what: '@softmax/auto, all a browser loads for a CPU softmax', bytes: 20_000, measure: (s) => s.auto.loaded },
 ];
 

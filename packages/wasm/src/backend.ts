@@ -87,8 +87,11 @@ export interface CrossEntropyBufferResult<D extends Dtype> {
  * SoftmaxError, as for arrays.
  */
 export interface SampleBufferResult {
+  /** One token per row. */
   tokens: WasmBuffer<'int32'>;
+  /** Each token's log-probability under the processed distribution, with `logprobs: true`. */
   logprobs?: WasmBuffer<'float32'>;
+  /** With `topLogprobs: n`: rows × n ids, most probable first (−1 past the kept set), and their log-probabilities. */
   top?: { ids: WasmBuffer<'int32'>; logprobs: WasmBuffer<'float32'> };
 }
 

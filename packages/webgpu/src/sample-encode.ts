@@ -1,4 +1,4 @@
-import { SoftmaxError } from '@softmax/core';
+import { type SampleOptions, SoftmaxError } from '@softmax/core';
 import {
   type CallShape,
   checkLayout,
@@ -36,33 +36,19 @@ export interface SampleBuffers {
   logprobs?: GPUBuffer;
   /** rows × n int32 and float32, with `topLogprobs: n`: the n most probable kept ids (−1 past them) and their log-probabilities (−Infinity there). */
   topIds?: GPUBuffer;
+  /** rows × n float32, with `topLogprobs: n`: the log-probabilities of `topIds`. */
   topLogprobs?: GPUBuffer;
 }
 
-/** Shape and options of a GPU-resident sample call: core's sample options, with rows and cols required. */
-export interface SampleShape {
+/**
+ * Shape and options of a GPU-resident sample call: core's sample options (the same rules and
+ * defaults), with rows and cols required since buffers carry no shape.
+ */
+export interface SampleShape extends Omit<SampleOptions, 'cols'> {
+  /** Rows of logits in `buffers.logits`: one token each. */
   rows: number;
+  /** The vocabulary size: each row's length. */
   cols: number;
-  temperature?: number | readonly number[] | Float32Array | Float64Array;
-  topK?: number | readonly number[] | Float64Array | Int32Array | Uint32Array;
-  topP?: number | readonly number[] | Float32Array | Float64Array;
-  minP?: number | readonly number[] | Float32Array | Float64Array;
-  seed?: number | readonly number[] | Float64Array | Uint32Array | Int32Array;
-  step?: number | readonly number[] | Float64Array | Uint32Array | Int32Array;
-  history?: Int32Array | readonly number[] | readonly (Int32Array | Uint32Array | readonly number[])[];
-  repetitionPenalty?: number | readonly number[] | Float32Array | Float64Array;
-  presencePenalty?: number | readonly number[] | Float32Array | Float64Array;
-  frequencyPenalty?: number | readonly number[] | Float32Array | Float64Array;
-  logitBias?: {
-    ids: Int32Array | Uint32Array | readonly number[];
-    values: Float32Array | Float64Array | readonly number[];
-    offsets?: Int32Array | Uint32Array | readonly number[];
-  };
-  mask?: Uint32Array | Int32Array;
-  /** Write each token's log-probability into `buffers.logprobs` (required then). Default false. */
-  logprobs?: boolean;
-  /** Write the n most probable ids into `buffers.topIds` / `topLogprobs` (required then). */
-  topLogprobs?: number;
   /** Optional timestamp writes for the compute pass (needs the 'timestamp-query' feature). */
   timestampWrites?: GPUComputePassTimestampWrites;
 }
