@@ -56,9 +56,9 @@ afterAll(() => {
 });
 
 describe('the packed @softmax/core', () => {
-  it('ships only dist (ESM, CJS and both type files), the README and package.json', () => {
+  it('ships only dist (ESM, CJS and both type files), the README, the LICENSE and package.json', () => {
     const installed = join(app, 'node_modules', '@softmax', 'core');
-    expect(readdirSync(installed).sort()).toEqual(['README.md', 'dist', 'package.json']);
+    expect(readdirSync(installed).sort()).toEqual(['LICENSE', 'README.md', 'dist', 'package.json']);
     expect(readdirSync(join(installed, 'dist'))).toEqual(
       expect.arrayContaining([
         'index.js',
