@@ -74,7 +74,7 @@ describe('the browser condition of @softmax/wasm', async () => {
 
   it('the browser bundle computes softmax with either build, and refuses threads with the reason', async () => {
     writeFileSync(join(dir, 'browser', 'package.json'), '{"type":"module"}');
-    const { createWasmBackend } = await import(pathToFileURL(join(dir, browser.entry)).href);
+    const { createWasmBackend } = await import(pathToFileURL(join(pkgDir, browser.entry)).href);
     const x = Float32Array.from({ length: 1000 }, (_, i) => Math.sin(i) * 20);
     const want = oracleSoftmax(x, { cols: 1000 });
     for (const simd of [true, false]) {
