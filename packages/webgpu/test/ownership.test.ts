@@ -29,7 +29,7 @@ const invalidInput = (name: RegExp) =>
 describe('GPU-resident API: buffers and encoders of other devices', () => {
   it('refuses them in a child process that survives (other backends, a second Dawn instance)', async () => {
     // The child runs the built package: a stale build would test old code.
-    const built = statSync(join(pkg, 'dist', 'index.js')).mtimeMs;
+    const built = statSync(join(pkg, 'dist', 'node', 'index.js')).mtimeMs;
     const sources = Math.max(newestMtime(join(pkg, 'src')), newestMtime(join(pkg, 'shaders')));
     expect(built, 'dist/ is older than src/ or shaders/: build first (pnpm exec turbo run build)').toBeGreaterThan(
       sources,

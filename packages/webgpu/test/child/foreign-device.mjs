@@ -3,7 +3,8 @@
 // of other devices (another backend's, and one of a second Dawn instance) and must refuse each
 // with a SoftmaxError before Dawn sees it. Prints one JSON line per case.
 import { create } from 'webgpu';
-import { createWebGPUBackend } from '../../dist/index.js';
+// Node's build (package.json's `node` condition), the one that loads Dawn.
+import { createWebGPUBackend } from '../../dist/node/index.js';
 
 const STORAGE = 0x80;
 const COPY_SRC = 0x4;
