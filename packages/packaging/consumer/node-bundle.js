@@ -9,5 +9,4 @@ import { run } from './run.js';
 const { x, cols } = JSON.parse(process.argv[2]);
 run({ core, wasm, webgpu, auto }, x, cols).then((out) => {
   process.stdout.write(`${JSON.stringify(out)}\n`);
-  process.exit(0);
 });

@@ -34,5 +34,4 @@ async function dualPackage() {
   const out = await run({ core, wasm, webgpu, auto }, x, cols);
   out.dualPackage = await dualPackage();
   process.stdout.write(`${JSON.stringify(out)}\n`);
-  process.exit(0);
 })();
