@@ -270,10 +270,15 @@ export async function createWebGPUBackend(options?: WebGPUBackendOptions): Promi
 }
 
 /**
- * encode('crossEntropy', …) in the generic form: inputs [logits, targets], outputs [loss, grad?,
- * lse?] (core's order; a missing one undefined), and the class weights as `shape.weight`.
+ * The generic form's { inputs, outputs }, checked against an op's operands: exactly its inputs,
+ * and from its first output to all of them (a missing one undefined).
  */
-function crossEntropyBuffersOf(buffers: EncodeBuffers, shape: EncodeShape): CrossEntropyBuffers {
+function operandBuffers(
+  buffers: EncodeBuffers,
+  op: string,
+  inputNames: readonly string[],
+  outputNames: readonly string[],
+): { inputs: readonly GPUBuffer[]; outputs: readonly (GPUBuffer | undefined)[] } {
   if (
     typeof buffers !== 'object' ||
     buffers === null ||
@@ -283,36 +288,33 @@ function crossEntropyBuffersOf(buffers: EncodeBuffers, shape: EncodeShape): Cros
     throw new SoftmaxError('INVALID_INPUT', `buffers must be { inputs, outputs }, got ${describeValue(buffers)}`);
   }
   const { inputs, outputs } = buffers;
-  if (inputs.length !== 2 || outputs.length < 1 || outputs.length > 3) {
+  if (inputs.length !== inputNames.length || outputs.length < 1 || outputs.length > outputNames.length) {
+    const n = inputNames.length;
     throw new SoftmaxError(
       'INVALID_INPUT',
-      `crossEntropy takes 2 input buffers (logits, targets) and 1 to 3 output buffers (loss, grad, lse), got ${inputs.length} and ${outputs.length}`,
+      `${op} takes ${n} input buffer${n === 1 ? '' : 's'} (${inputNames.join(', ')}) and 1 to ${outputNames.length} output buffers (${outputNames.join(', ')}), got ${inputs.length} and ${outputs.length}`,
     );
   }
+  return { inputs, outputs };
+}
+
+/**
+ * encode('crossEntropy', …) in the generic form: inputs [logits, targets], outputs [loss, grad?,
+ * lse?] (core's order; a missing one undefined), and the class weights as `shape.weight`.
+ */
+function crossEntropyBuffersOf(buffers: EncodeBuffers, shape: EncodeShape): CrossEntropyBuffers {
+  const { inputs, outputs } = operandBuffers(buffers, 'crossEntropy', ['logits', 'targets'], ['loss', 'grad', 'lse']);
   const weight = (shape as { weight?: GPUBuffer } | undefined)?.weight;
   const [logits, targets] = inputs;
-  const [loss, grad, lse] = outputs as readonly (GPUBuffer | undefined)[];
+  const [loss, grad, lse] = outputs;
   return { logits, targets, loss: loss as GPUBuffer, grad, lse, weight };
 }
 
 /** encode('sample', …) in the generic form: inputs [logits], outputs [tokens, logprobs?, topIds?, topLogprobs?] (core's order). */
 function sampleBuffersOf(buffers: EncodeBuffers): SampleBuffers {
-  if (
-    typeof buffers !== 'object' ||
-    buffers === null ||
-    !Array.isArray(buffers.inputs) ||
-    !Array.isArray(buffers.outputs)
-  ) {
-    throw new SoftmaxError('INVALID_INPUT', `buffers must be { inputs, outputs }, got ${describeValue(buffers)}`);
-  }
-  const { inputs, outputs } = buffers;
-  if (inputs.length !== 1 || outputs.length < 1 || outputs.length > 4) {
-    throw new SoftmaxError(
-      'INVALID_INPUT',
-      `sample takes 1 input buffer (logits) and 1 to 4 output buffers (tokens, logprobs, topIds, topLogprobs), got ${inputs.length} and ${outputs.length}`,
-    );
-  }
-  const [tokens, logprobs, topIds, topLogprobs] = outputs as readonly (GPUBuffer | undefined)[];
+  const outputNames = ['tokens', 'logprobs', 'topIds', 'topLogprobs'];
+  const { inputs, outputs } = operandBuffers(buffers, 'sample', ['logits'], outputNames);
+  const [tokens, logprobs, topIds, topLogprobs] = outputs;
   return { logits: inputs[0], tokens: tokens as GPUBuffer, logprobs, topIds, topLogprobs };
 }
 
