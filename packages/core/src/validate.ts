@@ -320,7 +320,12 @@ interface Plan {
    * (a third parameter). Then a call of a simple op that sets none shares one frozen options object.
    */
   readonly shapeFree: boolean;
+  /** The first output's shape. */
+  readonly outShape: OutputDecl['shape'];
   defaults?: Readonly<Record<string, unknown>>;
+  /** The last options that set some value, parsed (simple, shape-free ops), and the primitive values they came from. */
+  lastValues?: unknown[];
+  lastParsed?: Readonly<Record<string, unknown>>;
 }
 
 const PLANS = new WeakMap<OpDecl, Plan>();
@@ -352,6 +357,7 @@ function planOf(op: OpDecl): Plan {
         out.width === undefined &&
         out.mayAlias === undefined,
       shapeFree: optionKeys.every((k) => op.options[k].length < 3),
+      outShape: op.outputs[0].shape,
     };
     PLANS.set(op, plan);
   }
@@ -371,13 +377,38 @@ function parseOptions(
   let given = false;
   if (values) for (let k = 0; k < keys.length; k++) given ||= values[1 + k] !== undefined;
   if (!given && plan.defaults) return plan.defaults;
+  const reuse = given && plan.simple && plan.shapeFree;
+  if (reuse && plan.lastValues && sameValues(plan.lastValues, values as readonly unknown[], keys.length)) {
+    return plan.lastParsed as Readonly<Record<string, unknown>>;
+  }
   const options: Record<string, unknown> = {};
   for (let k = 0; k < keys.length; k++) {
     const key = keys[k];
     options[key] = op.options[key](values?.[1 + k], `options.${key}`, shape);
   }
   if (!given && plan.simple && plan.shapeFree) plan.defaults = Object.freeze(options);
+  // A loop that sets the same temperature every call parses it once: a shape-free reader of a
+  // primitive gives the same result for the same value (an object could change between calls).
+  if (reuse && primitives(values as readonly unknown[], keys.length)) {
+    plan.lastValues = (values as readonly unknown[]).slice(1, 1 + keys.length);
+    plan.lastParsed = Object.freeze(options);
+  }
   return options;
+}
+
+function isPrimitive(value: unknown): boolean {
+  return value === null || (typeof value !== 'object' && typeof value !== 'function');
+}
+
+function primitives(values: readonly unknown[], n: number): boolean {
+  for (let k = 0; k < n; k++) if (!isPrimitive(values[1 + k])) return false;
+  return true;
+}
+
+/** Whether `values[1..n]` are the primitives `last` holds (Object.is: NaN is NaN, 0 is not −0). */
+function sameValues(last: readonly unknown[], values: readonly unknown[], n: number): boolean {
+  for (let k = 0; k < n; k++) if (!Object.is(last[k], values[1 + k])) return false;
+  return true;
 }
 
 /** Whether two views share any byte (the same range included). */
@@ -454,11 +485,13 @@ function fastCall(
   if (dtype === undefined || (dtype !== dtypes[0] && dtype !== dtypes[1])) return undefined;
   const length = lengthOf(x as FloatArray);
   if (length === 0) return undefined;
-  const inputs: OperandArray[] = [x as FloatArray];
-  for (let i = 1; i < op.inputs.length; i++) {
+  const count = op.inputs.length;
+  const inputs: OperandArray[] = new Array(count);
+  inputs[0] = x as FloatArray;
+  for (let i = 1; i < count; i++) {
     const y = args[i];
     if (floatDtypeOf(y) !== dtype || lengthOf(y as FloatArray) !== length) return undefined;
-    inputs.push(y as FloatArray);
+    inputs[i] = y as FloatArray;
   }
   let rows = 1;
   let cols = length;
@@ -468,7 +501,8 @@ function fastCall(
     rows = length / c;
     cols = c;
   }
-  const n = op.outputs[0].shape === 'matrix' ? length : op.outputs[0].shape === 'rows' ? rows : 1;
+  const shapeOut = plan.outShape;
+  const n = shapeOut === 'matrix' ? length : shapeOut === 'rows' ? rows : 1;
   const given = outs?.[0] ?? values?.[plan.outIndex[0]];
   let out: FloatArray;
   if (given === undefined) {
@@ -497,7 +531,7 @@ function fastCall(
     inputs,
     forms,
     outputs: [out],
-    provided: [given !== undefined],
+    provided: given === undefined ? NOT_PROVIDED : PROVIDED,
     present: PRESENT,
     options,
     params: NO_PARAMS,
@@ -507,6 +541,8 @@ function fastCall(
 const ONE_FORM: readonly number[] = Object.freeze([0]);
 const TWO_FORMS: readonly number[] = Object.freeze([0, 0]);
 const PRESENT: readonly boolean[] = Object.freeze([true]);
+const PROVIDED: readonly boolean[] = PRESENT;
+const NOT_PROVIDED: readonly boolean[] = Object.freeze([false]);
 const NO_PARAMS: Readonly<Record<string, unknown>> = Object.freeze({});
 
 /**
