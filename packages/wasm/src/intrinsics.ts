@@ -27,6 +27,19 @@ export function copyInto(target: OperandArray, source: OperandArray, offset: num
 }
 
 /**
+ * `target.set(view.subarray(start, start + n), offset)` for `view`, a view of the whole wasm
+ * memory: a short run is copied element by element, since making its subarray costs more than
+ * copying it (a typed array's elements are its own: no caller code runs on `target[i] = ...`).
+ */
+export function copyOut(target: OperandArray, offset: number, view: OperandArray, start: number, n: number): void {
+  if (n <= 64) {
+    for (let j = 0; j < n; j++) target[offset + j] = view[start + j];
+  } else {
+    set.call(target, view.subarray(start, start + n), offset);
+  }
+}
+
+/**
  * Elements [start, start + length) of `array` as a plain view of the same memory: `subarray`
  * without its species lookup (a subclass's `constructor` or `Symbol.species` is its own code).
  */

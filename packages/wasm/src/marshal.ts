@@ -4,7 +4,7 @@ import type { KernelExports, KernelName } from './abi.js';
 import { isFreedView } from './buffer.js';
 import { ARRAY_TYPES, type BufferDtype } from './elements.js';
 import { type Heap, heapOf } from './heap.js';
-import { bufferOf, byteOffsetOf, copyInto, part } from './intrinsics.js';
+import { bufferOf, byteOffsetOf, copyInto, copyOut, part } from './intrinsics.js';
 import { invoke } from './kernels.js';
 import { type CallShape, NOWHERE, perRow, type Route, routeOf, shapeOf } from './routes.js';
 import type { ThreadedCalls } from './threads/calls.js';
@@ -57,7 +57,7 @@ export class Marshaller {
   run(call: OpCall): void {
     const { rows, cols } = call;
     const shape = shapeOf(call.op, call.dtype, call.forms);
-    if (shape.pipelines && shape.extras === 0 && this.#small(call, shape)) return;
+    if (shape.small && this.#small(call, shape)) return;
     const { inputs, count, bytes, matrix, names } = shape;
     const at = this.#at;
     const strides = this.#strides;
@@ -93,27 +93,32 @@ export class Marshaller {
   }
 
   /**
-   * The most common call, as a few direct steps: one input and one output of its shape and type,
-   * neither in this memory, together fitting the scratch block. The input is copied into the
-   * block, the kernel runs there in place, and the block is copied out; a small call spends more
-   * on the general route's bookkeeping than on its kernel. Returns false for any other call.
+   * The most common call, as a few direct steps: inputs and one output all of the call's shape and
+   * type, none in this memory, together fitting the scratch block. Each input is copied into a
+   * slot of the block, the kernel runs there in place over the first (every kernel allows an
+   * output to be one of its inputs), and that slot is copied out; a small call spends more on the
+   * general route's bookkeeping than on its kernel. Returns false for any other call.
    */
   #small(call: OpCall, shape: CallShape): boolean {
     const { rows, cols } = call;
-    const input = call.inputs[0];
+    const n = rows * cols;
+    const bytes = n * shape.bytes[0];
+    const inputs = shape.inputs;
+    // Slots 16-byte aligned, as #chunk's.
+    const slot = Math.ceil(bytes / 16) * 16;
+    if (slot * inputs > SCRATCH_BYTES || (this.#threaded !== undefined && isLarge(rows, cols))) return false;
+    for (let i = 0; i < inputs; i++) if (this.#address(call.inputs[i], bytes, shape.names[i]) >= 0) return false;
     const output = call.outputs[0];
-    const bytes = rows * cols * shape.bytes[0];
-    if (bytes > SCRATCH_BYTES || (this.#threaded !== undefined && isLarge(rows, cols))) return false;
-    if (this.#address(input, bytes, shape.names[0]) >= 0) return false;
-    if (call.provided[0] && this.#address(output, bytes, shape.names[1]) >= 0) return false;
+    if (call.provided[0] && this.#address(output, bytes, shape.names[inputs]) >= 0) return false;
     const view = this.#heap.view(call.dtype);
-    const start = this.#scratch / shape.bytes[0];
-    copyInto(view, input, start);
     const pointers = this.#pointers;
-    pointers[0] = this.#scratch;
-    pointers[1] = this.#scratch;
-    invoke(this.#kernel, shape.name, pointers, 2, rows, cols, shape.kernel.scalars(call));
-    copyInto(output, view.subarray(start, start + rows * cols), 0);
+    for (let i = 0; i < inputs; i++) {
+      pointers[i] = this.#scratch + i * slot;
+      copyInto(view, call.inputs[i], pointers[i] / shape.bytes[0]);
+    }
+    pointers[inputs] = this.#scratch;
+    invoke(this.#kernel, shape.name, pointers, inputs + 1, rows, cols, shape.kernel.scalars(call));
+    copyOut(output, 0, view, this.#scratch / shape.bytes[0], n);
     return true;
   }
 
@@ -342,7 +347,7 @@ export class Marshaller {
       const start = pointers[k] / bytes[k];
       // The memory's own view: its subarray runs no caller code.
       const view = types[k] === call.dtype ? floats : this.#heap.view(types[k]);
-      copyInto(call.outputs[k - inputs], view.subarray(start, start + n * per), r * per);
+      copyOut(call.outputs[k - inputs], r * per, view, start, n * per);
     }
   }
 

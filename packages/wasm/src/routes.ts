@@ -47,6 +47,11 @@ export interface CallShape {
   readonly holds: readonly (readonly boolean[])[];
   /** One input and one output of its shape and type: the threads' pipeline suits it. */
   readonly pipelines: boolean;
+  /**
+   * Every operand rows × cols of one type, one output that may hold any input, no extras: a small
+   * call of it can run in the scratch block in place over its first input (Marshaller's #small).
+   */
+  readonly small: boolean;
   /** The routes of calls with no output in this memory, by the mask of their inputs that are (and of absent outputs). */
   readonly routes: (Route | undefined)[];
 }
@@ -136,6 +141,14 @@ function describe(op: OpDecl, dtype: Dtype, multi: number, form: number): CallSh
       }),
     ),
     pipelines: decls.length === 2 && op.inputs.length === 1 && matrix[0] && matrix[1] && types[0] === types[1],
+    small:
+      op.outputs.length === 1 &&
+      op.outputs[0].mayAlias === undefined &&
+      op.outputs[0].when === undefined &&
+      kernel.extras === undefined &&
+      !kernel.scratch &&
+      matrix.every(Boolean) &&
+      types.every((type) => type === types[0]),
     routes: [],
   };
 }
