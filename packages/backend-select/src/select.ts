@@ -187,9 +187,21 @@ export class Selector {
     return target;
   }
 
-  /** Every RECHECK calls of a settled bucket, one call re-measures the runner-up (the machine may change). */
+  /**
+   * Every RECHECK calls of a settled bucket, one call re-measures the runner-up (the machine may
+   * change). First, a candidate timed only once there, and dropped on it, is timed again if its
+   * prior calls it plausible: a first call may have been cold (code compiled, caches empty), and
+   * one cold call must not keep the fastest candidate out of a bucket for good.
+   */
   #recheck(b: Bucket, ready: readonly CandidateId[]): CandidateId | undefined {
     if (b.calls % RECHECK !== 0) return undefined;
+    const chosenMs = this.estimate(b, b.chosen!);
+    for (const id of ready) {
+      const s = b.stats.get(id);
+      if (id === b.chosen || s === undefined || s.size !== 1 || s.source !== 'measured') continue;
+      const priorMs = predict(prior(id, b.op, b.dtype, id === 'webgpu' && this.softwareGpu()), b.elements);
+      if (priorMs <= chosenMs * PLAUSIBLE) return id;
+    }
     let runnerUp: CandidateId | undefined;
     let runnerMs = Number.POSITIVE_INFINITY;
     for (const id of ready) {
@@ -200,7 +212,7 @@ export class Selector {
         runnerMs = ms;
       }
     }
-    return runnerUp !== undefined && runnerMs <= this.estimate(b, b.chosen!) * DROP ? runnerUp : undefined;
+    return runnerUp !== undefined && runnerMs <= chosenMs * DROP ? runnerUp : undefined;
   }
 
   /** Marks a bucket as needing exploration again (a candidate joined it: WebGPU became ready, say). */

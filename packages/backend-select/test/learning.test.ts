@@ -86,6 +86,37 @@ describe('learning from real calls', () => {
     await auto.dispose();
   });
 
+  it('a cold first call does not keep the fastest candidate out of a bucket for good', async () => {
+    const clock = fakeClock();
+    // wasm's first call at 1 × 1000 is cold (100× its cost): one timing drops it, and core settles
+    // the bucket. The settled bucket's recheck times wasm again, and the bucket moves to it.
+    let wasmCalls = 0;
+    const auto = createSoftmax({
+      clock: clock.now,
+      backends: ['core', 'wasm'],
+      threads: 1,
+      loaders: fakeLoaders(clock, {
+        core: SPECS.core,
+        wasm: {
+          ...SPECS.wasm,
+          fail: (call) => {
+            if (call.cols === 1000 && wasmCalls++ === 0) clock.t += 100 * cost(SPECS.wasm, 1000);
+            return undefined;
+          },
+        },
+      }),
+    });
+    await auto.ready();
+    const x = logits(1000);
+    for (let i = 0; i < 40; i++) await auto.softmax(x);
+    expect(auto.explain().buckets[0].chosen).toBe('core');
+    for (let i = 0; i < 600; i++) await auto.softmax(x);
+    const bucket = auto.explain().buckets[0];
+    expect(bucket.chosen).toBe('wasm');
+    expect(bucket.source).toBe('measured');
+    await auto.dispose();
+  });
+
   it('the model predicts buckets not seen yet from the measured ones', async () => {
     const clock = fakeClock();
     const auto = createSoftmax({
