@@ -1,10 +1,12 @@
 import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OP_NAMES } from '@softmax/core/backend';
 import { describe, expect, it } from 'vitest';
 
 const dist = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'index.js');
+const cjs = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'index.cjs');
 const node = (code: string, env: Record<string, string> = {}) =>
   execFileSync(process.execPath, ['--input-type=module', '-e', code], {
     env: { ...process.env, ...env },
@@ -19,6 +21,43 @@ describe('the package entry (built)', () => {
       expect(typeof mod[`${name}Sync`], `${name}Sync`).toBe('function');
     }
   });
+
+  it('the ESM build (three files, see tsup.config.ts) and the CommonJS build export the same', async () => {
+    const kinds = (mod: Record<string, unknown>) =>
+      Object.fromEntries(
+        Object.keys(mod)
+          .filter((k) => k !== 'default' && k !== 'module.exports')
+          .sort()
+          .map((k) => [k, typeof mod[k]]),
+      );
+    const esm = kinds((await import(dist)) as Record<string, unknown>);
+    expect(Object.keys(esm).length).toBeGreaterThan(2 * OP_NAMES.length);
+    expect(kinds(createRequire(import.meta.url)(cjs))).toEqual(esm);
+  });
+
+  it.each([
+    ['ESM', dist],
+    ['CommonJS', cjs],
+  ])(
+    '%s: the async functions load the default instance the sync twins use; bad input is rejected with SoftmaxError first',
+    (_, file) => {
+      const out = node(`
+      const auto = await import(${JSON.stringify(file)});
+      const { SoftmaxError } = await import('@softmax/core');
+      const bad = await auto.softmax([1, 'a']).catch((e) => e);
+      const y = await auto.softmax(new Float32Array([1, 2, 3]));
+      const z = auto.softmaxSync(new Float32Array([1, 2, 3]));
+      const buckets = auto.defaultInstance().explain().buckets.map((b) => b.op + ' ' + b.dtype + ' ' + b.calls);
+      console.log(JSON.stringify({ bad: [bad instanceof SoftmaxError, bad.code], y: Array.from(y), z: Array.from(z), buckets }));
+      await auto.defaultInstance().dispose();
+    `);
+      const r = JSON.parse(out);
+      expect(r.bad).toEqual([true, 'INVALID_INPUT']);
+      expect(r.y).toEqual(r.z);
+      // the async calls and the sync call landed in one bucket of one instance
+      expect(r.buckets).toEqual(['softmax float32 2']);
+    },
+  );
 
   it('importing does no work: no wasm compiled or instantiated, nothing put on globalThis, no timers left', () => {
     const out = node(`
