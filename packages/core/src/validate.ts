@@ -205,11 +205,30 @@ function readSource(options: unknown, plan: Plan): unknown[] | string | undefine
   // names[0] is always cols: a named load, where the loop's are keyed ones (megamorphic across names).
   values[0] = (options as { cols?: unknown }).cols;
   for (let k = 1; k < names.length; k++) {
-    const value = (options as Record<string, unknown>)[names[k]];
+    const value = optionValue(options as Record<string, unknown>, names[k]);
     const read = early[k];
     values[k] = read && value !== undefined ? read(value, `options.${names[k]}`) : value;
   }
   return values;
+}
+
+/**
+ * options[name], by a named load for the names every call of the small ops reads: one keyed load
+ * site for every name is megamorphic, about 30 ns for an absent name (most of them, in most calls),
+ * more than the rest of a small call's validation; a named load site sees one name. The same
+ * [[Get]] either way (a getter or a Proxy's trap runs alike).
+ */
+function optionValue(options: Readonly<Record<string, unknown>>, name: string): unknown {
+  switch (name) {
+    case 'temperature':
+      return options.temperature;
+    case 'fullyMasked':
+      return options.fullyMasked;
+    case 'out':
+      return options.out;
+    default:
+      return options[name];
+  }
 }
 
 /** Each allowed option read exactly once (a getter could answer differently the second time). */
