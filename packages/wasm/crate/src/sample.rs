@@ -28,6 +28,8 @@ use crate::exp64::exp64;
 use crate::log64::ln64;
 use crate::select::{kth_largest, weighted_cut, Key, HIST};
 
+mod top_p;
+
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 use crate::scalar32 as passes;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -503,18 +505,62 @@ unsafe fn list_row<E: Float>(src: *const E, m: usize, max: E, s: &Settings, sc: 
     }
 }
 
-/// The whole-row path: weights stored, the top-p cut from a histogram, min-p, the draw by blocks.
+/// The whole-row path: weights stored; the top-p cut from a list of the row's top (top_p.rs),
+/// else from a whole-row histogram; min-p; the draw over that list, else by blocks.
 unsafe fn row_path<E: Float>(src: *const E, cols: usize, max: E, floor: E, s: &Settings, sc: &Scratch<E>, o: &Out) {
-    let (_, log_shift) = E::weights(src, sc.w, cols, max, s.t);
-    let mut cut = floor;
-    if s.top_p < 1.0 {
-        cut = top_p_cut(src, cols, floor, s.top_p, sc);
-    }
+    let (sum, log_shift) = E::weights(src, sc.w, cols, max, s.t);
     // Min-p: e^((x − max)/T) ≥ minP, i.e. the shifted weight ≥ minP·e^((max − s)/T).
     let wmin = if s.min_p > 0.0 { E::put(s.min_p * exp64(log_shift)) } else { E::put(0.0) };
+    // A top-k floor zeroes weights below it, so the list path (whose total is the row's) needs none.
+    let listed = if s.top_p < 1.0 && floor == E::LOWEST { top_p::list_cut(src, cols, max, sum, log_shift, s, sc) } else { None };
+    let (cut, token, total) = match listed {
+        Some((cut, count)) => {
+            let (token, total) = top_p::draw_listed(src, count, cut, wmin, s.u, sc);
+            (cut, token, total)
+        }
+        None => {
+            let cut = if s.top_p < 1.0 { top_p_cut(src, cols, floor, s.top_p, sc) } else { floor };
+            let (token, total) = draw_blocks(src, cols, cut, wmin, s.u, sc);
+            (cut, token, total)
+        }
+    };
+    let keep = |j: usize| *src.add(j) >= cut && *sc.w.add(j) >= wmin;
+    let mx = max.get();
+    let log_total = ln64(total) - log_shift;
+    let z = |j: usize| ((*src.add(j)).get() - mx) / s.t;
+    o.finish(token as i32, z(token) - log_total);
+    if !o.top_ids.is_null() && o.top_n > 0 {
+        let n = o.top_n;
+        let (count, _) = candidates(src, cols, n, cut, sc);
+        let ranked = core::slice::from_raw_parts_mut(sc.pairs, count);
+        for i in 0..count {
+            let id = *sc.ids.add(i);
+            ranked[i] = [!(*src.add(id as usize)).key(), id as u64];
+        }
+        if count > n {
+            // Only the n first matter: select the n-th, then sort those above it.
+            ranked.select_nth_unstable(n - 1);
+        }
+        let head = if count < n { count } else { n };
+        ranked[..head].sort_unstable();
+        let mut r = 0;
+        for e in ranked[..head].iter() {
+            let j = e[1] as usize;
+            if keep(j) {
+                o.top(r, j as i32, z(j) - log_total);
+                r += 1;
+            }
+        }
+        o.top_rest(r);
+    }
+}
+
+/// The draw over the whole row: the kept weights' block sums, the block where u·total falls, then
+/// that block. Returns the token and the kept total.
+unsafe fn draw_blocks<E: Float>(src: *const E, cols: usize, cut: E, wmin: E, u: f64, sc: &Scratch<E>) -> (usize, f64) {
     let total = E::kept_sums(src, sc.w, cols, cut, wmin, sc.bsum);
     let keep = |j: usize| *src.add(j) >= cut && *sc.w.add(j) >= wmin;
-    let target = s.u * total;
+    let target = u * total;
     let nb = blocks(cols);
     let mut cum = 0.0;
     let mut token = usize::MAX;
@@ -552,34 +598,7 @@ unsafe fn row_path<E: Float>(src: *const E, cols: usize, max: E, floor: E, s: &S
             }
         }
     }
-    let mx = max.get();
-    let log_total = ln64(total) - log_shift;
-    let z = |j: usize| ((*src.add(j)).get() - mx) / s.t;
-    o.finish(token as i32, z(token) - log_total);
-    if !o.top_ids.is_null() && o.top_n > 0 {
-        let n = o.top_n;
-        let (count, _) = candidates(src, cols, n, cut, sc);
-        let ranked = core::slice::from_raw_parts_mut(sc.pairs, count);
-        for i in 0..count {
-            let id = *sc.ids.add(i);
-            ranked[i] = [!(*src.add(id as usize)).key(), id as u64];
-        }
-        if count > n {
-            // Only the n first matter: select the n-th, then sort those above it.
-            ranked.select_nth_unstable(n - 1);
-        }
-        let head = if count < n { count } else { n };
-        ranked[..head].sort_unstable();
-        let mut r = 0;
-        for e in ranked[..head].iter() {
-            let j = e[1] as usize;
-            if keep(j) {
-                o.top(r, j as i32, z(j) - log_total);
-                r += 1;
-            }
-        }
-        o.top_rest(r);
-    }
+    (token, total)
 }
 
 /// The top-p cut over the ids ≥ floor: the lowest logit kept. A histogram of the stored weights'
