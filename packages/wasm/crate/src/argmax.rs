@@ -194,43 +194,53 @@ mod simd_f32 {
         v128_load(p as *const v128)
     }
 
-    /// As the scalar pass: 4 lanes × 4 accumulators per block, pmax keeping the running max when
-    /// a lane is NaN (flagged separately), then the block's 16 maxima reduced.
+    /// As the scalar pass, each block's 16 vectors reduced as a tree (no chain from block to
+    /// block but the running max), then to its scalar max. NaN is found by a sum instead of
+    /// `x != x` per vector (one add per vector instead of a compare and an or): a NaN makes the
+    /// lane's sum NaN, and so does only +∞ meeting −∞ (or sums overflowing both ways), which a
+    /// rescan tells apart. pmax keeps its first operand when either is NaN, so the maxima of a
+    /// row with a NaN are meaningless; such rows end at the flag.
     pub unsafe fn block_stats(x: *const f32, n: usize, bmax: *mut f32) -> (f32, bool) {
         let full = n / BLOCK;
-        let ninf = f32x4_splat(f32::NEG_INFINITY);
-        let mut flag = i32x4_splat(0);
-        let mut max = f32::NEG_INFINITY;
+        let mut top = f32x4_splat(f32::NEG_INFINITY);
+        let (mut s0, mut s1) = (f32x4_splat(0.0), f32x4_splat(0.0));
         for b in 0..full {
             let p = x.add(b * BLOCK);
-            let (mut m0, mut m1, mut m2, mut m3) = (ninf, ninf, ninf, ninf);
-            let mut j = 0;
-            while j < BLOCK {
-                let v0 = load(p.add(j));
-                let v1 = load(p.add(j + 4));
-                let v2 = load(p.add(j + 8));
-                let v3 = load(p.add(j + 12));
-                m0 = f32x4_pmax(m0, v0);
-                m1 = f32x4_pmax(m1, v1);
-                m2 = f32x4_pmax(m2, v2);
-                m3 = f32x4_pmax(m3, v3);
-                flag = v128_or(flag, v128_or(v128_or(f32x4_ne(v0, v0), f32x4_ne(v1, v1)), v128_or(f32x4_ne(v2, v2), f32x4_ne(v3, v3))));
-                j += 16;
-            }
-            let m = f32x4_pmax(f32x4_pmax(m0, m1), f32x4_pmax(m2, m3));
-            let m = f32x4_pmax(m, i32x4_shuffle::<2, 3, 0, 1>(m, m));
-            let m = f32x4_pmax(m, i32x4_shuffle::<1, 0, 3, 2>(m, m));
-            let bm = f32x4_extract_lane::<0>(m);
-            *bmax.add(b) = bm;
-            max = if max < bm { bm } else { max };
+            let v: [v128; 16] = core::array::from_fn(|i| load(p.add(4 * i)));
+            let m = |a: usize| f32x4_pmax(f32x4_pmax(v[a], v[a + 1]), f32x4_pmax(v[a + 2], v[a + 3]));
+            let s = |a: usize| f32x4_add(f32x4_add(v[a], v[a + 1]), f32x4_add(v[a + 2], v[a + 3]));
+            let bm = f32x4_pmax(f32x4_pmax(m(0), m(4)), f32x4_pmax(m(8), m(12)));
+            s0 = f32x4_add(s0, f32x4_add(s(0), s(4)));
+            s1 = f32x4_add(s1, f32x4_add(s(8), s(12)));
+            top = f32x4_pmax(top, bm);
+            let h = f32x4_pmax(bm, i32x4_shuffle::<2, 3, 0, 1>(bm, bm));
+            let h = f32x4_pmax(h, i32x4_shuffle::<1, 0, 3, 2>(h, h));
+            *bmax.add(b) = f32x4_extract_lane::<0>(h);
         }
-        let mut nan = v128_any_true(flag);
+        let h = f32x4_pmax(top, i32x4_shuffle::<2, 3, 0, 1>(top, top));
+        let h = f32x4_pmax(h, i32x4_shuffle::<1, 0, 3, 2>(h, h));
+        let mut max = f32x4_extract_lane::<0>(h);
+        let s = f32x4_add(s0, s1);
+        let mut nan = v128_any_true(f32x4_ne(s, s)) && has_nan(x, full * BLOCK);
         if full < blocks(n) {
             let (m, tail_nan) = super::block_stats_scalar(x.add(full * BLOCK), n - full * BLOCK, bmax.add(full));
             nan |= tail_nan;
             max = if max < m { m } else { max };
         }
         (max, nan)
+    }
+
+    /// Whether x holds a NaN (the exact check behind block_stats' sum).
+    unsafe fn has_nan(x: *const f32, n: usize) -> bool {
+        let mut j = 0;
+        while j + 4 <= n {
+            let v = load(x.add(j));
+            if v128_any_true(f32x4_ne(v, v)) {
+                return true;
+            }
+            j += 4;
+        }
+        false
     }
 
     pub unsafe fn collect(x: *const f32, n: usize, bmax: *const f32, lo: f32, hi: f32, ids: *mut u32) -> usize {
