@@ -29,6 +29,7 @@ use crate::log64::ln64;
 use crate::select::{kth_largest, weighted_cut, Key, HIST};
 
 mod top_p;
+mod weights;
 
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 use crate::scalar32 as passes;
@@ -63,6 +64,11 @@ pub trait Float: Passes {
     /// # Safety
     /// `x`, `w` valid for `n`.
     unsafe fn weights(x: *const Self, w: *mut Self, n: usize, max: Self, t: f64) -> (f64, f64);
+    /// The list path's weights w_j = e^((x_j − max)/T) (float32: weights.rs, less exact): Σ w.
+    ///
+    /// # Safety
+    /// `x`, `w` valid for `n`.
+    unsafe fn list_weights(x: *const Self, w: *mut Self, n: usize, max: Self, t: f64) -> Option<f64>;
 }
 
 impl Float for f32 {
@@ -80,6 +86,12 @@ impl Float for f32 {
             None => weights_f64(x, w, n, max, t),
         }
     }
+    unsafe fn list_weights(x: *const f32, w: *mut f32, n: usize, max: f32, t: f64) -> Option<f64> {
+        if !(weights::T_MIN..=weights::T_MAX).contains(&t) {
+            return None;
+        }
+        Some(weights::store_sum(x, w, n, max, weights::k_of(t)))
+    }
 }
 
 impl Float for f64 {
@@ -92,6 +104,9 @@ impl Float for f64 {
     }
     unsafe fn weights(x: *const f64, w: *mut f64, n: usize, max: f64, t: f64) -> (f64, f64) {
         weights_f64(x, w, n, max, t)
+    }
+    unsafe fn list_weights(x: *const f64, w: *mut f64, n: usize, max: f64, t: f64) -> Option<f64> {
+        Some(weights_f64(x, w, n, max, t).0)
     }
 }
 
@@ -505,25 +520,32 @@ unsafe fn list_row<E: Float>(src: *const E, m: usize, max: E, s: &Settings, sc: 
     }
 }
 
-/// The whole-row path: weights stored; the top-p cut from a list of the row's top (top_p.rs),
-/// else from a whole-row histogram; min-p; the draw over that list, else by blocks.
+/// The whole-row path: the top-p cut from a list of the row's top (top_p.rs, on the weights of
+/// weights.rs), else weights stored by exp32, the cut from a whole-row histogram, min-p, and the
+/// draw by blocks.
 unsafe fn row_path<E: Float>(src: *const E, cols: usize, max: E, floor: E, s: &Settings, sc: &Scratch<E>, o: &Out) {
-    let (sum, log_shift) = E::weights(src, sc.w, cols, max, s.t);
+    // A top-k floor zeroes weights below it, so the list path (whose total is the row's) takes none.
+    if s.top_p < 1.0 && floor == E::LOWEST && (s.min_p == 0.0 || s.min_p >= weights::MIN_P) && cols / BLOCK >= top_p::SAMPLED {
+        if let Some(sum) = E::list_weights(src, sc.w, cols, max, s.t) {
+            if let Some((cut, count)) = top_p::list_cut(src, cols, max, sum, 0.0, s, sc) {
+                let wmin = E::put(s.min_p);
+                let (token, total) = top_p::draw_listed(src, count, cut, wmin, s.u, sc);
+                return finish_row(src, cols, max, cut, wmin, token, total, 0.0, s, sc, o);
+            }
+        }
+    }
+    let (_, log_shift) = E::weights(src, sc.w, cols, max, s.t);
+    let cut = if s.top_p < 1.0 { top_p_cut(src, cols, floor, s.top_p, sc) } else { floor };
     // Min-p: e^((x − max)/T) ≥ minP, i.e. the shifted weight ≥ minP·e^((max − s)/T).
     let wmin = if s.min_p > 0.0 { E::put(s.min_p * exp64(log_shift)) } else { E::put(0.0) };
-    // A top-k floor zeroes weights below it, so the list path (whose total is the row's) needs none.
-    let listed = if s.top_p < 1.0 && floor == E::LOWEST { top_p::list_cut(src, cols, max, sum, log_shift, s, sc) } else { None };
-    let (cut, token, total) = match listed {
-        Some((cut, count)) => {
-            let (token, total) = top_p::draw_listed(src, count, cut, wmin, s.u, sc);
-            (cut, token, total)
-        }
-        None => {
-            let cut = if s.top_p < 1.0 { top_p_cut(src, cols, floor, s.top_p, sc) } else { floor };
-            let (token, total) = draw_blocks(src, cols, cut, wmin, s.u, sc);
-            (cut, token, total)
-        }
-    };
+    let (token, total) = draw_blocks(src, cols, cut, wmin, s.u, sc);
+    finish_row(src, cols, max, cut, wmin, token, total, log_shift, s, sc, o)
+}
+
+/// The token's log-probability and the top entries: kept means x ≥ cut and w ≥ wmin (the stored
+/// weights, shifted by log_shift), `total` the kept weights' sum.
+#[allow(clippy::too_many_arguments)]
+unsafe fn finish_row<E: Float>(src: *const E, cols: usize, max: E, cut: E, wmin: E, token: usize, total: f64, log_shift: f64, s: &Settings, sc: &Scratch<E>, o: &Out) {
     let keep = |j: usize| *src.add(j) >= cut && *sc.w.add(j) >= wmin;
     let mx = max.get();
     let log_total = ln64(total) - log_shift;
