@@ -26,6 +26,22 @@ pub trait Passes: Key {
     unsafe fn block_stats(x: *const Self, n: usize, bmax: *mut Self) -> (Self, bool) {
         block_stats_scalar(x, n, bmax)
     }
+    /// Greedy's pass: the row max (NaN ignored) and whether it holds a NaN, with each block's max
+    /// into `vmax` in whatever form `greedy_first` reads (the SIMD build: a vector of 4 lane
+    /// maxima per block, so no block is reduced to a scalar).
+    ///
+    /// # Safety
+    /// `x` valid for `n`, `vmax` for 4·blocks(n) elements.
+    unsafe fn greedy_stats(x: *const Self, n: usize, vmax: *mut Self) -> (Self, bool) {
+        block_stats_scalar(x, n, vmax)
+    }
+    /// The first id of the row max `max` after `greedy_stats` wrote `vmax`.
+    ///
+    /// # Safety
+    /// As `greedy_stats`, after it; `max` is the row max.
+    unsafe fn greedy_first(x: *const Self, n: usize, vmax: *const Self, max: Self) -> usize {
+        first_of(x, n, vmax, max)
+    }
     /// Appends to `ids` the ids j (ascending) with lo ≤ x_j < hi; returns how many. Blocks whose
     /// max (`bmax`, or null for none) is below lo are skipped.
     ///
@@ -76,6 +92,12 @@ impl Passes for f32 {
     }
     unsafe fn block_stats(x: *const f32, n: usize, bmax: *mut f32) -> (f32, bool) {
         simd_f32::block_stats(x, n, bmax)
+    }
+    unsafe fn greedy_stats(x: *const f32, n: usize, vmax: *mut f32) -> (f32, bool) {
+        simd_f32::greedy_stats(x, n, vmax)
+    }
+    unsafe fn greedy_first(x: *const f32, n: usize, vmax: *const f32, max: f32) -> usize {
+        simd_f32::greedy_first(x, n, vmax, max)
     }
     unsafe fn collect(x: *const f32, n: usize, bmax: *const f32, lo: f32, hi: f32, ids: *mut u32) -> usize {
         simd_f32::collect(x, n, bmax, lo, hi, ids)
@@ -194,8 +216,8 @@ mod simd_f32 {
         v128_load(p as *const v128)
     }
 
-    /// As the scalar pass, each block's 16 vectors reduced as a tree (no chain from block to
-    /// block but the running max), then to its scalar max. NaN is found by a sum instead of
+    /// As the scalar pass, each block's 16 vectors reduced to 4 lane maxima (no chain from block
+    /// to block but the running max), then to its scalar max. NaN is found by a sum instead of
     /// `x != x` per vector (one add per vector instead of a compare and an or): a NaN makes the
     /// lane's sum NaN, and so does only +∞ meeting −∞ (or sums overflowing both ways), which a
     /// rescan tells apart. pmax keeps its first operand when either is NaN, so the maxima of a
@@ -205,13 +227,7 @@ mod simd_f32 {
         let mut top = f32x4_splat(f32::NEG_INFINITY);
         let (mut s0, mut s1) = (f32x4_splat(0.0), f32x4_splat(0.0));
         for b in 0..full {
-            let p = x.add(b * BLOCK);
-            let v: [v128; 16] = core::array::from_fn(|i| load(p.add(4 * i)));
-            let m = |a: usize| f32x4_pmax(f32x4_pmax(v[a], v[a + 1]), f32x4_pmax(v[a + 2], v[a + 3]));
-            let s = |a: usize| f32x4_add(f32x4_add(v[a], v[a + 1]), f32x4_add(v[a + 2], v[a + 3]));
-            let bm = f32x4_pmax(f32x4_pmax(m(0), m(4)), f32x4_pmax(m(8), m(12)));
-            s0 = f32x4_add(s0, f32x4_add(s(0), s(4)));
-            s1 = f32x4_add(s1, f32x4_add(s(8), s(12)));
+            let bm = block_vector(x.add(b * BLOCK), &mut s0, &mut s1);
             top = f32x4_pmax(top, bm);
             let h = f32x4_pmax(bm, i32x4_shuffle::<2, 3, 0, 1>(bm, bm));
             let h = f32x4_pmax(h, i32x4_shuffle::<1, 0, 3, 2>(h, h));
@@ -228,6 +244,67 @@ mod simd_f32 {
             max = if max < m { m } else { max };
         }
         (max, nan)
+    }
+
+    /// As block_stats, but each block's max stays a vector of 4 lane maxima, stored (the last,
+    /// partial block's scalar max in every lane): greedy needs the blocks only to find the
+    /// first id of the max, and reducing each to a scalar cost about half as much as the loads.
+    pub unsafe fn greedy_stats(x: *const f32, n: usize, vmax: *mut f32) -> (f32, bool) {
+        let full = n / BLOCK;
+        let mut top = f32x4_splat(f32::NEG_INFINITY);
+        let (mut s0, mut s1) = (f32x4_splat(0.0), f32x4_splat(0.0));
+        for b in 0..full {
+            let bm = block_vector(x.add(b * BLOCK), &mut s0, &mut s1);
+            top = f32x4_pmax(top, bm);
+            v128_store(vmax.add(4 * b) as *mut v128, bm);
+        }
+        let h = f32x4_pmax(top, i32x4_shuffle::<2, 3, 0, 1>(top, top));
+        let h = f32x4_pmax(h, i32x4_shuffle::<1, 0, 3, 2>(h, h));
+        let mut max = f32x4_extract_lane::<0>(h);
+        let s = f32x4_add(s0, s1);
+        let mut nan = v128_any_true(f32x4_ne(s, s)) && has_nan(x, full * BLOCK);
+        if full < blocks(n) {
+            let mut m = f32::NEG_INFINITY;
+            let (tm, tail_nan) = super::block_stats_scalar(x.add(full * BLOCK), n - full * BLOCK, &mut m);
+            v128_store(vmax.add(4 * full) as *mut v128, f32x4_splat(tm));
+            nan |= tail_nan;
+            max = if max < tm { tm } else { max };
+        }
+        (max, nan)
+    }
+
+    /// The first block with a lane maximum equal to `max`, then its first id of `max`.
+    pub unsafe fn greedy_first(x: *const f32, n: usize, vmax: *const f32, max: f32) -> usize {
+        let m = f32x4_splat(max);
+        let mut b = 0;
+        while !v128_any_true(f32x4_eq(v128_load(vmax.add(4 * b) as *const v128), m)) {
+            b += 1;
+        }
+        let mut j = b * BLOCK;
+        while j + 1 < n && !(*x.add(j) == max) {
+            j += 1;
+        }
+        j
+    }
+
+    /// One block's 4 lane maxima, its 16 vectors added into the NaN sums: 4 vectors at a time, so
+    /// that few are live at once (V8 has 16 vector registers).
+    #[inline(always)]
+    unsafe fn block_vector(p: *const f32, s0: &mut v128, s1: &mut v128) -> v128 {
+        let mut bm = f32x4_splat(f32::NEG_INFINITY);
+        let mut j = 0;
+        while j < BLOCK {
+            let (v0, v1, v2, v3) = (load(p.add(j)), load(p.add(j + 4)), load(p.add(j + 8)), load(p.add(j + 12)));
+            bm = f32x4_pmax(bm, f32x4_pmax(f32x4_pmax(v0, v1), f32x4_pmax(v2, v3)));
+            let s = f32x4_add(f32x4_add(v0, v1), f32x4_add(v2, v3));
+            if j & 16 == 0 {
+                *s0 = f32x4_add(*s0, s);
+            } else {
+                *s1 = f32x4_add(*s1, s);
+            }
+            j += 16;
+        }
+        bm
     }
 
     /// Whether x holds a NaN (the exact check behind block_stats' sum).

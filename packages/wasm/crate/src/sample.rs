@@ -22,7 +22,7 @@
 
 use core::sync::atomic::{AtomicU32, Ordering};
 
-use crate::argmax::{blocks, first_of, Passes, BLOCK};
+use crate::argmax::{blocks, Passes, BLOCK};
 use crate::exp32::Exp32;
 use crate::exp64::exp64;
 use crate::log64::ln64;
@@ -333,7 +333,9 @@ pub unsafe fn sample_row<E: Float>(x: *const E, cols: usize, s: &Settings, pairs
     } else {
         x
     };
-    let (max, nan) = E::block_stats(src, cols, sc.bmax);
+    // Greedy needs the blocks only to find the max's first id (see Passes::greedy_stats); the
+    // weights' memory is free then and holds 4·blocks(cols) elements.
+    let (max, nan) = if s.t == 0.0 { E::greedy_stats(src, cols, sc.w) } else { E::block_stats(src, cols, sc.bmax) };
     if nan {
         o.finish(NO_TOKEN_NAN, 0.0);
         o.top_rest(0);
@@ -348,7 +350,7 @@ pub unsafe fn sample_row<E: Float>(x: *const E, cols: usize, s: &Settings, pairs
         return infinite_row(src, cols, s, sc, o);
     }
     if s.t == 0.0 {
-        let token = first_of(src, cols, sc.bmax, max);
+        let token = E::greedy_first(src, cols, sc.w, max);
         o.finish(token as i32, 0.0);
         if o.top_n > 0 && !o.top_ids.is_null() {
             o.top(0, token as i32, 0.0);
