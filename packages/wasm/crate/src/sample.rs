@@ -547,7 +547,19 @@ unsafe fn row_path<E: Float>(src: *const E, cols: usize, max: E, floor: E, s: &S
 /// The token's log-probability and the top entries: kept means x ≥ cut and w ≥ wmin (the stored
 /// weights, shifted by log_shift), `total` the kept weights' sum.
 #[allow(clippy::too_many_arguments)]
-unsafe fn finish_row<E: Float>(src: *const E, cols: usize, max: E, cut: E, wmin: E, token: usize, total: f64, log_shift: f64, s: &Settings, sc: &Scratch<E>, o: &Out) {
+unsafe fn finish_row<E: Float>(
+    src: *const E,
+    cols: usize,
+    max: E,
+    cut: E,
+    wmin: E,
+    token: usize,
+    total: f64,
+    log_shift: f64,
+    s: &Settings,
+    sc: &Scratch<E>,
+    o: &Out,
+) {
     let keep = |j: usize| *src.add(j) >= cut && *sc.w.add(j) >= wmin;
     let mx = max.get();
     let log_total = ln64(total) - log_shift;

@@ -36,7 +36,15 @@ const SAFETY: usize = 2;
 ///
 /// # Safety
 /// `src`, `sc.w` (the row's stored weights) valid for `cols`; `sc` a slot for `cols`.
-pub unsafe fn list_cut<E: Float>(src: *const E, cols: usize, max: E, total: f64, log_shift: f64, s: &Settings, sc: &Scratch<E>) -> Option<(E, usize)> {
+pub unsafe fn list_cut<E: Float>(
+    src: *const E,
+    cols: usize,
+    max: E,
+    total: f64,
+    log_shift: f64,
+    s: &Settings,
+    sc: &Scratch<E>,
+) -> Option<(E, usize)> {
     let full = cols / BLOCK;
     if full < SAMPLED {
         return None;
@@ -235,7 +243,18 @@ mod tests {
                     let sc = unsafe { Scratch::<f32>::at(block.as_mut_ptr() as *mut u8, cols) };
                     let (max, _) = unsafe { f32::block_stats(x.as_ptr(), cols, sc.bmax) };
                     let total = unsafe { f32::list_weights(x.as_ptr(), sc.w, cols, max, t) }.unwrap();
-                    let st = Settings { t, top_k: 0.0, top_p, min_p: 0.0, rep: 1.0, pres: 0.0, freq: 0.0, u: 0.5, history: (0, 0), bias: (0, 0) };
+                    let st = Settings {
+                        t,
+                        top_k: 0.0,
+                        top_p,
+                        min_p: 0.0,
+                        rep: 1.0,
+                        pres: 0.0,
+                        freq: 0.0,
+                        u: 0.5,
+                        history: (0, 0),
+                        bias: (0, 0),
+                    };
                     let got = unsafe { list_cut(x.as_ptr(), cols, max, total, 0.0, &st, &sc) };
                     let w = unsafe { core::slice::from_raw_parts(sc.w, cols) }.to_vec();
                     let (want, margin) = sorted_cut(&x, &w, total, top_p);
