@@ -291,20 +291,17 @@ mod simd_f32 {
     /// that few are live at once (V8 has 16 vector registers).
     #[inline(always)]
     unsafe fn block_vector(p: *const f32, s0: &mut v128, s1: &mut v128) -> v128 {
-        let mut bm = f32x4_splat(f32::NEG_INFINITY);
-        let mut j = 0;
-        while j < BLOCK {
-            let (v0, v1, v2, v3) = (load(p.add(j)), load(p.add(j + 4)), load(p.add(j + 8)), load(p.add(j + 12)));
-            bm = f32x4_pmax(bm, f32x4_pmax(f32x4_pmax(v0, v1), f32x4_pmax(v2, v3)));
-            let s = f32x4_add(f32x4_add(v0, v1), f32x4_add(v2, v3));
-            if j & 16 == 0 {
-                *s0 = f32x4_add(*s0, s);
-            } else {
-                *s1 = f32x4_add(*s1, s);
-            }
-            j += 16;
-        }
-        bm
+        let half = |p: *const f32, s: &mut v128| {
+            let (v0, v1, v2, v3) = (load(p), load(p.add(4)), load(p.add(8)), load(p.add(12)));
+            let (v4, v5, v6, v7) = (load(p.add(16)), load(p.add(20)), load(p.add(24)), load(p.add(28)));
+            let m = f32x4_pmax(f32x4_pmax(f32x4_pmax(v0, v1), f32x4_pmax(v2, v3)), f32x4_pmax(f32x4_pmax(v4, v5), f32x4_pmax(v6, v7)));
+            let a = f32x4_add(f32x4_add(f32x4_add(v0, v1), f32x4_add(v2, v3)), f32x4_add(f32x4_add(v4, v5), f32x4_add(v6, v7)));
+            *s = f32x4_add(*s, a);
+            m
+        };
+        let h0 = half(p, s0);
+        let h1 = half(p.add(32), s1);
+        f32x4_pmax(h0, h1)
     }
 
     /// Whether x holds a NaN (the exact check behind block_stats' sum).
