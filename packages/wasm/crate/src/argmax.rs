@@ -1,6 +1,6 @@
 //! The row passes of `sample` (sample.rs), in blocks of BLOCK elements: the max with each block's
-//! max and a NaN flag (the one pass greedy needs; the block maxima then find the argmax and bound
-//! every later filter), the ids in a value range (blocks whose max is below the range skipped),
+//! max and a NaN flag (the block maxima bound every later filter; greedy's own form of the pass
+//! keeps them only to find the argmax), the ids in a value range (blocks whose max is below the range skipped),
 //! and the kept weights' block sums (the draw walks the blocks, then one block). Generic scalar
 //! code here; the SIMD128 build replaces the float32 passes with the same passes over f32x4
 //! lanes (simd_f32 below), in the same block structure, so both builds make the same decisions.
@@ -287,8 +287,8 @@ mod simd_f32 {
         j
     }
 
-    /// One block's 4 lane maxima, its 16 vectors added into the NaN sums: 4 vectors at a time, so
-    /// that few are live at once (V8 has 16 vector registers).
+    /// One block's 4 lane maxima, its 16 vectors added into the NaN sums: two halves of 8 vectors,
+    /// each a tree (no chain of dependent maxima; 8 live vectors fit V8's 16 registers).
     #[inline(always)]
     unsafe fn block_vector(p: *const f32, s0: &mut v128, s1: &mut v128) -> v128 {
         let half = |p: *const f32, s: &mut v128| {
