@@ -1,6 +1,6 @@
 //! The row passes of `sample` (sample.rs), in blocks of BLOCK elements: the max with each block's
-//! max and a NaN flag (the one pass greedy needs; the block maxima then find the argmax and bound
-//! every later filter), the ids in a value range (blocks whose max is below the range skipped),
+//! max and a NaN flag (the block maxima bound every later filter; greedy's own form of the pass
+//! keeps them only to find the argmax), the ids in a value range (blocks whose max is below the range skipped),
 //! and the kept weights' block sums (the draw walks the blocks, then one block). Generic scalar
 //! code here; the SIMD128 build replaces the float32 passes with the same passes over f32x4
 //! lanes (simd_f32 below), in the same block structure, so both builds make the same decisions.
@@ -25,6 +25,22 @@ pub trait Passes: Key {
     /// `x` valid for `n`, `bmax` for blocks(n).
     unsafe fn block_stats(x: *const Self, n: usize, bmax: *mut Self) -> (Self, bool) {
         block_stats_scalar(x, n, bmax)
+    }
+    /// Greedy's pass: the row max (NaN ignored) and whether it holds a NaN, with each block's max
+    /// into `vmax` in whatever form `greedy_first` reads (the SIMD build: a vector of 4 lane
+    /// maxima per block, so no block is reduced to a scalar).
+    ///
+    /// # Safety
+    /// `x` valid for `n`, `vmax` for 4·blocks(n) elements.
+    unsafe fn greedy_stats(x: *const Self, n: usize, vmax: *mut Self) -> (Self, bool) {
+        block_stats_scalar(x, n, vmax)
+    }
+    /// The first id of the row max `max` after `greedy_stats` wrote `vmax`.
+    ///
+    /// # Safety
+    /// As `greedy_stats`, after it; `max` is the row max.
+    unsafe fn greedy_first(x: *const Self, n: usize, vmax: *const Self, max: Self) -> usize {
+        first_of(x, n, vmax, max)
     }
     /// Appends to `ids` the ids j (ascending) with lo ≤ x_j < hi; returns how many. Blocks whose
     /// max (`bmax`, or null for none) is below lo are skipped.
@@ -76,6 +92,12 @@ impl Passes for f32 {
     }
     unsafe fn block_stats(x: *const f32, n: usize, bmax: *mut f32) -> (f32, bool) {
         simd_f32::block_stats(x, n, bmax)
+    }
+    unsafe fn greedy_stats(x: *const f32, n: usize, vmax: *mut f32) -> (f32, bool) {
+        simd_f32::greedy_stats(x, n, vmax)
+    }
+    unsafe fn greedy_first(x: *const f32, n: usize, vmax: *const f32, max: f32) -> usize {
+        simd_f32::greedy_first(x, n, vmax, max)
     }
     unsafe fn collect(x: *const f32, n: usize, bmax: *const f32, lo: f32, hi: f32, ids: *mut u32) -> usize {
         simd_f32::collect(x, n, bmax, lo, hi, ids)
@@ -194,43 +216,105 @@ mod simd_f32 {
         v128_load(p as *const v128)
     }
 
-    /// As the scalar pass: 4 lanes × 4 accumulators per block, pmax keeping the running max when
-    /// a lane is NaN (flagged separately), then the block's 16 maxima reduced.
+    /// As the scalar pass, each block's 16 vectors reduced to 4 lane maxima (no chain from block
+    /// to block but the running max), then to its scalar max. NaN is found by a sum instead of
+    /// `x != x` per vector (one add per vector instead of a compare and an or): a NaN makes the
+    /// lane's sum NaN, and so does only +∞ meeting −∞ (or sums overflowing both ways), which a
+    /// rescan tells apart. pmax keeps its first operand when either is NaN, so the maxima of a
+    /// row with a NaN are meaningless; such rows end at the flag.
     pub unsafe fn block_stats(x: *const f32, n: usize, bmax: *mut f32) -> (f32, bool) {
         let full = n / BLOCK;
-        let ninf = f32x4_splat(f32::NEG_INFINITY);
-        let mut flag = i32x4_splat(0);
-        let mut max = f32::NEG_INFINITY;
+        let mut top = f32x4_splat(f32::NEG_INFINITY);
+        let (mut s0, mut s1) = (f32x4_splat(0.0), f32x4_splat(0.0));
         for b in 0..full {
-            let p = x.add(b * BLOCK);
-            let (mut m0, mut m1, mut m2, mut m3) = (ninf, ninf, ninf, ninf);
-            let mut j = 0;
-            while j < BLOCK {
-                let v0 = load(p.add(j));
-                let v1 = load(p.add(j + 4));
-                let v2 = load(p.add(j + 8));
-                let v3 = load(p.add(j + 12));
-                m0 = f32x4_pmax(m0, v0);
-                m1 = f32x4_pmax(m1, v1);
-                m2 = f32x4_pmax(m2, v2);
-                m3 = f32x4_pmax(m3, v3);
-                flag = v128_or(flag, v128_or(v128_or(f32x4_ne(v0, v0), f32x4_ne(v1, v1)), v128_or(f32x4_ne(v2, v2), f32x4_ne(v3, v3))));
-                j += 16;
-            }
-            let m = f32x4_pmax(f32x4_pmax(m0, m1), f32x4_pmax(m2, m3));
-            let m = f32x4_pmax(m, i32x4_shuffle::<2, 3, 0, 1>(m, m));
-            let m = f32x4_pmax(m, i32x4_shuffle::<1, 0, 3, 2>(m, m));
-            let bm = f32x4_extract_lane::<0>(m);
-            *bmax.add(b) = bm;
-            max = if max < bm { bm } else { max };
+            let bm = block_vector(x.add(b * BLOCK), &mut s0, &mut s1);
+            top = f32x4_pmax(top, bm);
+            let h = f32x4_pmax(bm, i32x4_shuffle::<2, 3, 0, 1>(bm, bm));
+            let h = f32x4_pmax(h, i32x4_shuffle::<1, 0, 3, 2>(h, h));
+            *bmax.add(b) = f32x4_extract_lane::<0>(h);
         }
-        let mut nan = v128_any_true(flag);
+        let h = f32x4_pmax(top, i32x4_shuffle::<2, 3, 0, 1>(top, top));
+        let h = f32x4_pmax(h, i32x4_shuffle::<1, 0, 3, 2>(h, h));
+        let mut max = f32x4_extract_lane::<0>(h);
+        let s = f32x4_add(s0, s1);
+        let mut nan = v128_any_true(f32x4_ne(s, s)) && has_nan(x, full * BLOCK);
         if full < blocks(n) {
             let (m, tail_nan) = super::block_stats_scalar(x.add(full * BLOCK), n - full * BLOCK, bmax.add(full));
             nan |= tail_nan;
             max = if max < m { m } else { max };
         }
         (max, nan)
+    }
+
+    /// As block_stats, but each block's max stays a vector of 4 lane maxima, stored (the last,
+    /// partial block's scalar max in every lane): greedy needs the blocks only to find the
+    /// first id of the max, and reducing each to a scalar cost about half as much as the loads.
+    pub unsafe fn greedy_stats(x: *const f32, n: usize, vmax: *mut f32) -> (f32, bool) {
+        let full = n / BLOCK;
+        let mut top = f32x4_splat(f32::NEG_INFINITY);
+        let (mut s0, mut s1) = (f32x4_splat(0.0), f32x4_splat(0.0));
+        for b in 0..full {
+            let bm = block_vector(x.add(b * BLOCK), &mut s0, &mut s1);
+            top = f32x4_pmax(top, bm);
+            v128_store(vmax.add(4 * b) as *mut v128, bm);
+        }
+        let h = f32x4_pmax(top, i32x4_shuffle::<2, 3, 0, 1>(top, top));
+        let h = f32x4_pmax(h, i32x4_shuffle::<1, 0, 3, 2>(h, h));
+        let mut max = f32x4_extract_lane::<0>(h);
+        let s = f32x4_add(s0, s1);
+        let mut nan = v128_any_true(f32x4_ne(s, s)) && has_nan(x, full * BLOCK);
+        if full < blocks(n) {
+            let mut m = f32::NEG_INFINITY;
+            let (tm, tail_nan) = super::block_stats_scalar(x.add(full * BLOCK), n - full * BLOCK, &mut m);
+            v128_store(vmax.add(4 * full) as *mut v128, f32x4_splat(tm));
+            nan |= tail_nan;
+            max = if max < tm { tm } else { max };
+        }
+        (max, nan)
+    }
+
+    /// The first block with a lane maximum equal to `max`, then its first id of `max`.
+    pub unsafe fn greedy_first(x: *const f32, n: usize, vmax: *const f32, max: f32) -> usize {
+        let m = f32x4_splat(max);
+        let mut b = 0;
+        while !v128_any_true(f32x4_eq(v128_load(vmax.add(4 * b) as *const v128), m)) {
+            b += 1;
+        }
+        let mut j = b * BLOCK;
+        while j + 1 < n && !(*x.add(j) == max) {
+            j += 1;
+        }
+        j
+    }
+
+    /// One block's 4 lane maxima, its 16 vectors added into the NaN sums: two halves of 8 vectors,
+    /// each a tree (no chain of dependent maxima; 8 live vectors fit V8's 16 registers).
+    #[inline(always)]
+    unsafe fn block_vector(p: *const f32, s0: &mut v128, s1: &mut v128) -> v128 {
+        let half = |p: *const f32, s: &mut v128| {
+            let (v0, v1, v2, v3) = (load(p), load(p.add(4)), load(p.add(8)), load(p.add(12)));
+            let (v4, v5, v6, v7) = (load(p.add(16)), load(p.add(20)), load(p.add(24)), load(p.add(28)));
+            let m = f32x4_pmax(f32x4_pmax(f32x4_pmax(v0, v1), f32x4_pmax(v2, v3)), f32x4_pmax(f32x4_pmax(v4, v5), f32x4_pmax(v6, v7)));
+            let a = f32x4_add(f32x4_add(f32x4_add(v0, v1), f32x4_add(v2, v3)), f32x4_add(f32x4_add(v4, v5), f32x4_add(v6, v7)));
+            *s = f32x4_add(*s, a);
+            m
+        };
+        let h0 = half(p, s0);
+        let h1 = half(p.add(32), s1);
+        f32x4_pmax(h0, h1)
+    }
+
+    /// Whether x holds a NaN (the exact check behind block_stats' sum).
+    unsafe fn has_nan(x: *const f32, n: usize) -> bool {
+        let mut j = 0;
+        while j + 4 <= n {
+            let v = load(x.add(j));
+            if v128_any_true(f32x4_ne(v, v)) {
+                return true;
+            }
+            j += 4;
+        }
+        false
     }
 
     pub unsafe fn collect(x: *const f32, n: usize, bmax: *const f32, lo: f32, hi: f32, ids: *mut u32) -> usize {

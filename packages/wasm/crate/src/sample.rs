@@ -22,11 +22,14 @@
 
 use core::sync::atomic::{AtomicU32, Ordering};
 
-use crate::argmax::{blocks, first_of, Passes, BLOCK};
+use crate::argmax::{blocks, Passes, BLOCK};
 use crate::exp32::Exp32;
 use crate::exp64::exp64;
 use crate::log64::ln64;
 use crate::select::{kth_largest, weighted_cut, Key, HIST};
+
+mod top_p;
+mod weights;
 
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 use crate::scalar32 as passes;
@@ -61,6 +64,11 @@ pub trait Float: Passes {
     /// # Safety
     /// `x`, `w` valid for `n`.
     unsafe fn weights(x: *const Self, w: *mut Self, n: usize, max: Self, t: f64) -> (f64, f64);
+    /// The list path's weights w_j = e^((x_j − max)/T) (float32: weights.rs, less exact): Σ w.
+    ///
+    /// # Safety
+    /// `x`, `w` valid for `n`.
+    unsafe fn list_weights(x: *const Self, w: *mut Self, n: usize, max: Self, t: f64) -> Option<f64>;
 }
 
 impl Float for f32 {
@@ -78,6 +86,12 @@ impl Float for f32 {
             None => weights_f64(x, w, n, max, t),
         }
     }
+    unsafe fn list_weights(x: *const f32, w: *mut f32, n: usize, max: f32, t: f64) -> Option<f64> {
+        if !(weights::T_MIN..=weights::T_MAX).contains(&t) {
+            return None;
+        }
+        Some(weights::store_sum(x, w, n, max, weights::k_of(t)))
+    }
 }
 
 impl Float for f64 {
@@ -90,6 +104,9 @@ impl Float for f64 {
     }
     unsafe fn weights(x: *const f64, w: *mut f64, n: usize, max: f64, t: f64) -> (f64, f64) {
         weights_f64(x, w, n, max, t)
+    }
+    unsafe fn list_weights(x: *const f64, w: *mut f64, n: usize, max: f64, t: f64) -> Option<f64> {
+        Some(weights_f64(x, w, n, max, t).0)
     }
 }
 
@@ -316,7 +333,9 @@ pub unsafe fn sample_row<E: Float>(x: *const E, cols: usize, s: &Settings, pairs
     } else {
         x
     };
-    let (max, nan) = E::block_stats(src, cols, sc.bmax);
+    // Greedy needs the blocks only to find the max's first id (see Passes::greedy_stats); the
+    // weights' memory is free then and holds 4·blocks(cols) elements.
+    let (max, nan) = if s.t == 0.0 { E::greedy_stats(src, cols, sc.w) } else { E::block_stats(src, cols, sc.bmax) };
     if nan {
         o.finish(NO_TOKEN_NAN, 0.0);
         o.top_rest(0);
@@ -331,7 +350,7 @@ pub unsafe fn sample_row<E: Float>(x: *const E, cols: usize, s: &Settings, pairs
         return infinite_row(src, cols, s, sc, o);
     }
     if s.t == 0.0 {
-        let token = first_of(src, cols, sc.bmax, max);
+        let token = E::greedy_first(src, cols, sc.w, max);
         o.finish(token as i32, 0.0);
         if o.top_n > 0 && !o.top_ids.is_null() {
             o.top(0, token as i32, 0.0);
@@ -503,18 +522,81 @@ unsafe fn list_row<E: Float>(src: *const E, m: usize, max: E, s: &Settings, sc: 
     }
 }
 
-/// The whole-row path: weights stored, the top-p cut from a histogram, min-p, the draw by blocks.
+/// The whole-row path: the top-p cut from a list of the row's top (top_p.rs, on the weights of
+/// weights.rs), else weights stored by exp32, the cut from a whole-row histogram, min-p, and the
+/// draw by blocks.
 unsafe fn row_path<E: Float>(src: *const E, cols: usize, max: E, floor: E, s: &Settings, sc: &Scratch<E>, o: &Out) {
-    let (_, log_shift) = E::weights(src, sc.w, cols, max, s.t);
-    let mut cut = floor;
-    if s.top_p < 1.0 {
-        cut = top_p_cut(src, cols, floor, s.top_p, sc);
+    // A top-k floor zeroes weights below it, so the list path (whose total is the row's) takes none.
+    if s.top_p < 1.0 && floor == E::LOWEST && (s.min_p == 0.0 || s.min_p >= weights::MIN_P) && cols / BLOCK >= top_p::SAMPLED {
+        if let Some(sum) = E::list_weights(src, sc.w, cols, max, s.t) {
+            if let Some((cut, count)) = top_p::list_cut(src, cols, max, sum, 0.0, s, sc) {
+                let wmin = E::put(s.min_p);
+                let (token, total) = top_p::draw_listed(src, count, cut, wmin, s.u, sc);
+                return finish_row(src, cols, max, cut, wmin, token, total, 0.0, s, sc, o);
+            }
+        }
     }
+    let (_, log_shift) = E::weights(src, sc.w, cols, max, s.t);
+    let cut = if s.top_p < 1.0 { top_p_cut(src, cols, floor, s.top_p, sc) } else { floor };
     // Min-p: e^((x − max)/T) ≥ minP, i.e. the shifted weight ≥ minP·e^((max − s)/T).
     let wmin = if s.min_p > 0.0 { E::put(s.min_p * exp64(log_shift)) } else { E::put(0.0) };
+    let (token, total) = draw_blocks(src, cols, cut, wmin, s.u, sc);
+    finish_row(src, cols, max, cut, wmin, token, total, log_shift, s, sc, o)
+}
+
+/// The token's log-probability and the top entries: kept means x ≥ cut and w ≥ wmin (the stored
+/// weights, shifted by log_shift), `total` the kept weights' sum.
+#[allow(clippy::too_many_arguments)]
+unsafe fn finish_row<E: Float>(
+    src: *const E,
+    cols: usize,
+    max: E,
+    cut: E,
+    wmin: E,
+    token: usize,
+    total: f64,
+    log_shift: f64,
+    s: &Settings,
+    sc: &Scratch<E>,
+    o: &Out,
+) {
+    let keep = |j: usize| *src.add(j) >= cut && *sc.w.add(j) >= wmin;
+    let mx = max.get();
+    let log_total = ln64(total) - log_shift;
+    let z = |j: usize| ((*src.add(j)).get() - mx) / s.t;
+    o.finish(token as i32, z(token) - log_total);
+    if !o.top_ids.is_null() && o.top_n > 0 {
+        let n = o.top_n;
+        let (count, _) = candidates(src, cols, n, cut, sc);
+        let ranked = core::slice::from_raw_parts_mut(sc.pairs, count);
+        for i in 0..count {
+            let id = *sc.ids.add(i);
+            ranked[i] = [!(*src.add(id as usize)).key(), id as u64];
+        }
+        if count > n {
+            // Only the n first matter: select the n-th, then sort those above it.
+            ranked.select_nth_unstable(n - 1);
+        }
+        let head = if count < n { count } else { n };
+        ranked[..head].sort_unstable();
+        let mut r = 0;
+        for e in ranked[..head].iter() {
+            let j = e[1] as usize;
+            if keep(j) {
+                o.top(r, j as i32, z(j) - log_total);
+                r += 1;
+            }
+        }
+        o.top_rest(r);
+    }
+}
+
+/// The draw over the whole row: the kept weights' block sums, the block where u·total falls, then
+/// that block. Returns the token and the kept total.
+unsafe fn draw_blocks<E: Float>(src: *const E, cols: usize, cut: E, wmin: E, u: f64, sc: &Scratch<E>) -> (usize, f64) {
     let total = E::kept_sums(src, sc.w, cols, cut, wmin, sc.bsum);
     let keep = |j: usize| *src.add(j) >= cut && *sc.w.add(j) >= wmin;
-    let target = s.u * total;
+    let target = u * total;
     let nb = blocks(cols);
     let mut cum = 0.0;
     let mut token = usize::MAX;
@@ -552,34 +634,7 @@ unsafe fn row_path<E: Float>(src: *const E, cols: usize, max: E, floor: E, s: &S
             }
         }
     }
-    let mx = max.get();
-    let log_total = ln64(total) - log_shift;
-    let z = |j: usize| ((*src.add(j)).get() - mx) / s.t;
-    o.finish(token as i32, z(token) - log_total);
-    if !o.top_ids.is_null() && o.top_n > 0 {
-        let n = o.top_n;
-        let (count, _) = candidates(src, cols, n, cut, sc);
-        let ranked = core::slice::from_raw_parts_mut(sc.pairs, count);
-        for i in 0..count {
-            let id = *sc.ids.add(i);
-            ranked[i] = [!(*src.add(id as usize)).key(), id as u64];
-        }
-        if count > n {
-            // Only the n first matter: select the n-th, then sort those above it.
-            ranked.select_nth_unstable(n - 1);
-        }
-        let head = if count < n { count } else { n };
-        ranked[..head].sort_unstable();
-        let mut r = 0;
-        for e in ranked[..head].iter() {
-            let j = e[1] as usize;
-            if keep(j) {
-                o.top(r, j as i32, z(j) - log_total);
-                r += 1;
-            }
-        }
-        o.top_rest(r);
-    }
+    (token, total)
 }
 
 /// The top-p cut over the ids ≥ floor: the lowest logit kept. A histogram of the stored weights'

@@ -1,0 +1,279 @@
+//! Top-p on a long row without a whole-row histogram: the kept set is the row's top, usually a
+//! small part of it (an LLM's top-p 0.95 keeps about 1% of 151,936 ids), so the cut is found in a
+//! list of the ids above a threshold τ and the draw walks that list.
+//!
+//! τ comes from an estimate: the stored weights of every stride-th block (at least SAMPLED blocks)
+//! go into the weight-bits histogram of sample.rs, scaled to the row, with every block's max
+//! counted exactly instead, and the mass below each bucket estimates the row's mass below it. The bucket where that estimate would pass
+//! (1 − topP)·total is the estimated cut; τ is the logit of the bucket SAFETY below it. Only the
+//! estimate is sampled: the list is every id with x ≥ τ (one SIMD pass, blocks below τ skipped by
+//! their max), and it is used only when its exact mass reaches topP·total, i.e. when the cut
+//! provably lies in it (every id above τ is listed, so walking the list from the top is walking
+//! the row from the top). Otherwise (an estimate fooled by the row's layout, topP next to 1) the
+//! caller takes the whole-row histogram, so the result never depends on the estimate, only the
+//! time does.
+//!
+//! Numerics are the whole-row path's: the same stored float32 weights, the same total (their sum
+//! from the weights pass, relative error below 5·2^-24), the walk by `weighted_cut` over whole
+//! groups of equal logits in float64, and the draw's sums in float64.
+
+use super::{Float, Scratch, Settings};
+use crate::argmax::{blocks, BLOCK};
+use crate::log64::ln64;
+use crate::select::{weighted_cut, Key, HIST};
+
+/// Fewest blocks sampled (and so the shortest row, in blocks, this path takes).
+pub const SAMPLED: usize = 32;
+/// At most every STRIDE-th block is sampled (1/16 of the row's histogram cost).
+const STRIDE: usize = 16;
+/// Buckets (each a factor 1.125 of weight at most) between the estimated cut and τ, for the
+/// estimate's sampling error.
+const SAFETY: usize = 2;
+
+/// The top-p cut and the list: `sc.ids[..count]` holds, ascending, every id with x ≥ the cut (and
+/// more). None when the list's mass falls short of topP·`total` (the caller then histograms the
+/// whole row). `total` is Σ w over the row and `log_shift` the weights' shift (sample.rs Float).
+///
+/// # Safety
+/// `src`, `sc.w` (the row's stored weights) valid for `cols`; `sc` a slot for `cols`.
+pub unsafe fn list_cut<E: Float>(
+    src: *const E,
+    cols: usize,
+    max: E,
+    total: f64,
+    log_shift: f64,
+    s: &Settings,
+    sc: &Scratch<E>,
+) -> Option<(E, usize)> {
+    let full = cols / BLOCK;
+    if full < SAMPLED {
+        return None;
+    }
+    let stride = (full / SAMPLED).min(STRIDE);
+    let w = sc.w as *const E;
+    let sums = &mut *sc.sums;
+    sums.fill(0.0);
+    // The second histogram in the pairs' memory (16·cols bytes ≥ HIST float64s here).
+    let other = sc.pairs as *mut f64;
+    core::ptr::write_bytes(other, 0, HIST);
+    let mut sampled = 0usize;
+    let mut b = 0;
+    while b < full {
+        let p = w.add(b * BLOCK);
+        let done = E::histogram(p, BLOCK, sums.as_mut_ptr(), other);
+        for j in done..BLOCK {
+            let v = *p.add(j);
+            sums[v.bucket()] += v.get();
+        }
+        sampled += BLOCK;
+        b += stride;
+    }
+    // Scaled to the row; then each block's max exactly instead (the heavy top of a row is mostly
+    // block maxima, which a sample of blocks would catch a few of, each counted `scale` times).
+    let scale = cols as f64 / sampled as f64;
+    for i in 0..HIST {
+        sums[i] = scale * (sums[i] + *other.add(i));
+    }
+    let nb = blocks(cols);
+    let wmax = sc.bsum as *mut E;
+    E::list_weights(sc.bmax, wmax, nb, max, s.t);
+    for b in 0..nb {
+        let v = *wmax.add(b);
+        let sampled = b < full && b % stride == 0;
+        sums[v.bucket()] += if sampled { (1.0 - scale) * v.get() } else { v.get() };
+    }
+    // The estimated cut c: the estimated mass below it within (1 − topP)·total, below c + 1 not.
+    let limit = (1.0 - s.top_p) * total;
+    let mut below = 0.0;
+    let mut c = 0;
+    while c < HIST {
+        let next = below + sums[c];
+        if next > limit {
+            break;
+        }
+        below = next;
+        c += 1;
+    }
+    // Bucket 0 starts at weight 0: the whole row, which the histogram path does faster.
+    if c <= SAFETY {
+        return None;
+    }
+    let tau = logit_of(E::bucket_start(c - SAFETY).get(), max, log_shift, s.t);
+    let count = E::collect(src, cols, sc.bmax, E::put(tau), E::INF, sc.ids);
+    if count == 0 {
+        return None;
+    }
+    let pairs = core::slice::from_raw_parts_mut(sc.pairs, count);
+    let mut listed = 0.0;
+    for i in 0..count {
+        let id = *sc.ids.add(i) as usize;
+        let v = (*w.add(id)).get();
+        pairs[i] = [(*src.add(id)).key(), v.to_bits()];
+        listed += v;
+    }
+    let target = s.top_p * total;
+    if !(listed >= target) {
+        return None;
+    }
+    let (key, _) = weighted_cut(pairs, target, 0.0, sums);
+    Some((E::from_key(key), count))
+}
+
+/// The logit whose weight is `v` > 0: w = e^((x − max)/T + log_shift), so x = max + T·(ln v −
+/// log_shift). Only a threshold's guess: its rounding moves τ, not the result.
+fn logit_of(v: f64, max: impl Key, log_shift: f64, t: f64) -> f64 {
+    // ln v = e·ln2 + ln m, m ∈ [1, 2) (ln64 wants an argument ≥ 1).
+    let bits = v.to_bits();
+    let e = ((bits >> 52) & 0x7ff) as i64 - 1023;
+    let m = f64::from_bits((bits & 0x000f_ffff_ffff_ffff) | 0x3ff0_0000_0000_0000);
+    let ln = ln64(m) + e as f64 * core::f64::consts::LN_2;
+    max.get() + t * (ln - log_shift)
+}
+
+/// The draw over the list `sc.ids[..count]` (ascending, every kept id in it): the first kept id
+/// at which the cumulative kept weight exceeds u·(the kept total). Returns the token and the total.
+///
+/// # Safety
+/// As `list_cut`, after it.
+pub unsafe fn draw_listed<E: Float>(src: *const E, count: usize, cut: E, wmin: E, u: f64, sc: &Scratch<E>) -> (usize, f64) {
+    let ids = core::slice::from_raw_parts(sc.ids, count);
+    let weight = |id: u32| {
+        let j = id as usize;
+        let v = *sc.w.add(j);
+        if *src.add(j) >= cut && v >= wmin {
+            v.get()
+        } else {
+            -1.0
+        }
+    };
+    let mut total = 0.0;
+    let mut last = 0;
+    for &id in ids {
+        let v = weight(id);
+        if v >= 0.0 {
+            total += v;
+            last = id;
+        }
+    }
+    let target = u * total;
+    let mut cum = 0.0;
+    for &id in ids {
+        let v = weight(id);
+        if v < 0.0 {
+            continue;
+        }
+        if cum + v > target {
+            return (id as usize, total);
+        }
+        cum += v;
+    }
+    // Rounding put u·total past the last kept id's end.
+    (last as usize, total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{scratch_bytes, Settings};
+    use super::*;
+    use crate::argmax::Passes;
+
+    fn lcg(s: &mut u64) -> f64 {
+        *s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (*s >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn normal(s: &mut u64) -> f64 {
+        (-2.0 * (1.0 - lcg(s)).ln()).sqrt() * (2.0 * core::f64::consts::PI * lcg(s)).cos()
+    }
+
+    /// The top-p cut by a full sort of the stored weights: the lowest logit of the first group of
+    /// equal logits (from the top) whose cumulative weight reaches topP·total, and how far the
+    /// cumulative was from that target, relative to the total, at the nearest group boundary.
+    fn sorted_cut(x: &[f32], w: &[f32], total: f64, top_p: f64) -> (f32, f64) {
+        let mut order: Vec<usize> = (0..x.len()).collect();
+        order.sort_by(|&a, &b| x[b].partial_cmp(&x[a]).unwrap());
+        let target = top_p * total;
+        let (mut cum, mut i) = (0.0, 0);
+        while i < order.len() {
+            let v = x[order[i]];
+            let before = cum;
+            while i < order.len() && x[order[i]] == v {
+                cum += w[order[i]] as f64;
+                i += 1;
+            }
+            if cum >= target {
+                return (v, ((target - before) / total).min((cum - target) / total));
+            }
+        }
+        (x[order[order.len() - 1]], 0.0)
+    }
+
+    /// Rows whose layout could mislead the sampled estimate (their top packed in a few blocks,
+    /// sorted either way) must give the sorted cut or take the histogram path; LLM-like and normal
+    /// rows must take this path.
+    #[test]
+    fn list_cut_matches_a_full_sort_or_declines() {
+        let mut s = 9u64;
+        let cols = 40_000;
+        let mut taken = 0;
+        for layout in 0..5 {
+            let mut x: Vec<f32> = (0..cols).map(|_| normal(&mut s) as f32).collect();
+            if layout == 1 {
+                // LLM-like: a heavy decaying top of 256 ids at random places.
+                for k in 0..256 {
+                    let j = (lcg(&mut s) * cols as f64) as usize;
+                    x[j] = (14.0 - 1.5 * ((k + 1) as f64).ln() + 0.5 * normal(&mut s)) as f32;
+                }
+            }
+            if layout == 2 {
+                x.sort_by(|a, b| a.partial_cmp(b).unwrap());
+            }
+            if layout == 3 {
+                x.sort_by(|a, b| b.partial_cmp(a).unwrap());
+            }
+            if layout == 4 {
+                // The top mass inside the blocks the estimate skips.
+                for j in (64..cols).step_by(1024) {
+                    x[j] = 9.0;
+                }
+            }
+            for &t in &[1.0, 0.7] {
+                for &top_p in &[0.5, 0.9, 0.95, 0.99] {
+                    let mut block = vec![0u128; scratch_bytes(cols, 4) / 16 + 1];
+                    let sc = unsafe { Scratch::<f32>::at(block.as_mut_ptr() as *mut u8, cols) };
+                    let (max, _) = unsafe { f32::block_stats(x.as_ptr(), cols, sc.bmax) };
+                    let total = unsafe { f32::list_weights(x.as_ptr(), sc.w, cols, max, t) }.unwrap();
+                    let st = Settings {
+                        t,
+                        top_k: 0.0,
+                        top_p,
+                        min_p: 0.0,
+                        rep: 1.0,
+                        pres: 0.0,
+                        freq: 0.0,
+                        u: 0.5,
+                        history: (0, 0),
+                        bias: (0, 0),
+                    };
+                    let got = unsafe { list_cut(x.as_ptr(), cols, max, total, 0.0, &st, &sc) };
+                    let w = unsafe { core::slice::from_raw_parts(sc.w, cols) }.to_vec();
+                    let (want, margin) = sorted_cut(&x, &w, total, top_p);
+                    let label = format!("layout {layout} T {t} topP {top_p}");
+                    let Some((cut, count)) = got else {
+                        assert!(layout >= 2 || top_p == 0.5, "{label}: declined");
+                        continue;
+                    };
+                    taken += 1;
+                    if margin > 1e-9 {
+                        assert_eq!(cut, want, "{label}");
+                    }
+                    let ids = unsafe { core::slice::from_raw_parts(sc.ids, count) };
+                    assert!(ids.windows(2).all(|p| p[0] < p[1]), "{label}: ids ascending");
+                    let above = x.iter().filter(|&&v| v >= cut).count();
+                    assert_eq!(ids.iter().filter(|&&j| x[j as usize] >= cut).count(), above, "{label}: every kept id listed");
+                }
+            }
+        }
+        assert!(taken >= 12, "the list path taken {taken} times");
+    }
+}
