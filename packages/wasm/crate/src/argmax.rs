@@ -216,6 +216,14 @@ mod simd_f32 {
         v128_load(p as *const v128)
     }
 
+    /// The largest of a vector's 4 lanes (pmax: NaN lanes are not looked for here).
+    #[inline(always)]
+    unsafe fn lane_max(v: v128) -> f32 {
+        let h = f32x4_pmax(v, i32x4_shuffle::<2, 3, 0, 1>(v, v));
+        let h = f32x4_pmax(h, i32x4_shuffle::<1, 0, 3, 2>(h, h));
+        f32x4_extract_lane::<0>(h)
+    }
+
     /// As the scalar pass, each block's 16 vectors reduced to 4 lane maxima (no chain from block
     /// to block but the running max), then to its scalar max. NaN is found by a sum instead of
     /// `x != x` per vector (one add per vector instead of a compare and an or): a NaN makes the
@@ -229,13 +237,9 @@ mod simd_f32 {
         for b in 0..full {
             let bm = block_vector(x.add(b * BLOCK), &mut s0, &mut s1);
             top = f32x4_pmax(top, bm);
-            let h = f32x4_pmax(bm, i32x4_shuffle::<2, 3, 0, 1>(bm, bm));
-            let h = f32x4_pmax(h, i32x4_shuffle::<1, 0, 3, 2>(h, h));
-            *bmax.add(b) = f32x4_extract_lane::<0>(h);
+            *bmax.add(b) = lane_max(bm);
         }
-        let h = f32x4_pmax(top, i32x4_shuffle::<2, 3, 0, 1>(top, top));
-        let h = f32x4_pmax(h, i32x4_shuffle::<1, 0, 3, 2>(h, h));
-        let mut max = f32x4_extract_lane::<0>(h);
+        let mut max = lane_max(top);
         let s = f32x4_add(s0, s1);
         let mut nan = v128_any_true(f32x4_ne(s, s)) && has_nan(x, full * BLOCK);
         if full < blocks(n) {
@@ -258,9 +262,7 @@ mod simd_f32 {
             top = f32x4_pmax(top, bm);
             v128_store(vmax.add(4 * b) as *mut v128, bm);
         }
-        let h = f32x4_pmax(top, i32x4_shuffle::<2, 3, 0, 1>(top, top));
-        let h = f32x4_pmax(h, i32x4_shuffle::<1, 0, 3, 2>(h, h));
-        let mut max = f32x4_extract_lane::<0>(h);
+        let mut max = lane_max(top);
         let s = f32x4_add(s0, s1);
         let mut nan = v128_any_true(f32x4_ne(s, s)) && has_nan(x, full * BLOCK);
         if full < blocks(n) {
