@@ -17,6 +17,14 @@ const WORTH_MEASURING = 2.5;
 /** After one sample (maybe a cold start), a candidate this many times slower than the best is dropped; after two, DROP. */
 const DROP_FIRST = 3;
 const DROP = 1.5;
+/**
+ * Exploring a bucket may cost, beyond its choice, at most this fraction of what its calls so far
+ * cost on the choice: a candidate predicted slower is measured once the bucket has served enough
+ * calls to pay for it, so learning never costs more than a quarter on top at any point, whatever
+ * the predictions get wrong (a cold first call, a prior far off on this machine). One predicted
+ * no slower than the choice costs nothing by this count and is measured at once.
+ */
+export const LEARNING_BUDGET = 0.25;
 /** Least relative advantage that moves a bucket to another candidate (above the measured noise). */
 export const MIN_MARGIN = 0.05;
 /** A settled bucket re-decides every REDECIDE calls and re-measures its runner-up every RECHECK. */
@@ -161,12 +169,14 @@ export class Selector {
 
   /**
    * The next candidate to measure in an unsettled bucket (the most promising first), once the
-   * choice itself has two timings; settles the bucket when there is none.
+   * choice itself has two timings and the bucket can afford it (LEARNING_BUDGET); settles the
+   * bucket when there is none.
    */
   #explore(b: Bucket, ready: readonly CandidateId[]): CandidateId | undefined {
     const own = b.stats.get(b.chosen!);
     if (own === undefined) return undefined;
-    const limit = this.estimate(b, b.chosen!) * WORTH_MEASURING;
+    const chosenMs = this.estimate(b, b.chosen!);
+    const limit = chosenMs * WORTH_MEASURING;
     let target: CandidateId | undefined;
     let targetMs = Number.POSITIVE_INFINITY;
     for (const id of ready) {
@@ -183,6 +193,14 @@ export class Selector {
     if (target === undefined && (own.size >= EXPLORE_SAMPLES || own.source !== 'measured')) {
       b.settled = true;
       b.dirty = true;
+    }
+    // Not yet affordable: the choice serves, and the bucket stays open until its calls pay for it
+    // (the most promising target is also the cheapest to measure, so no other one is).
+    if (
+      target !== undefined &&
+      b.exploreExcessMs + Math.max(0, targetMs - chosenMs) > LEARNING_BUDGET * b.calls * chosenMs
+    ) {
+      return undefined;
     }
     return target;
   }

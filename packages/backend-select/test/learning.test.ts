@@ -86,6 +86,34 @@ describe('learning from real calls', () => {
     await auto.dispose();
   });
 
+  it('learning stays within its budget when the predictions are wrong', async () => {
+    const clock = fakeClock();
+    // At 1 × 100 the priors put core and wasm-mt within reach of wasm (2.9 and 3.2 µs against
+    // 1.7), but on this machine both take 10× wasm. Measuring both at once would make the first 20
+    // calls 1.9× what 20 calls of wasm cost; the budget measures the second only once the calls
+    // served have paid for the first.
+    const slow = { fixed: 0.017, perElement: 0 };
+    const auto = createSoftmax({
+      clock: clock.now,
+      loaders: fakeLoaders(clock, { core: slow, wasm: SPECS.wasm, wasmMt: slow }),
+    });
+    await auto.ready();
+    const x = logits(100);
+    const fastest = cost(SPECS.wasm, 100);
+    const t0 = clock.t;
+    for (let k = 1; k <= 200; k++) {
+      await auto.softmax(x);
+      // After any number of calls, they cost at most 1.5× as many calls of the fastest.
+      if (k >= 20) expect((clock.t - t0) / (k * fastest), `after ${k} calls`).toBeLessThanOrEqual(1.5);
+    }
+    const bucket = auto.explain().buckets[0];
+    expect(bucket.chosen).toBe('wasm');
+    // Both were measured in the end: the budget delays learning, it does not skip it.
+    for (const id of ['core', 'wasm-mt'])
+      expect(bucket.candidates.find((c) => c.id === id)?.samples).toBeGreaterThan(0);
+    await auto.dispose();
+  });
+
   it('a cold first call does not keep the fastest candidate out of a bucket for good', async () => {
     const clock = fakeClock();
     // wasm's first call at 1 × 1000 is cold (100× its cost): one timing drops it, and core settles
