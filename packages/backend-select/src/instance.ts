@@ -466,12 +466,14 @@ export class AutoSoftmax {
 
   /** Which candidates may serve a call in `b` now; starts loading or preparing the plausible others. */
   #touch(b: Bucket): void {
-    const now = this.#clock();
-    if (now >= this.#nextExpiry) {
+    // The clock is read only when a cool-down may have ended: at small shapes a clock read is a
+    // good part of auto's cost per call.
+    if (this.#nextExpiry !== Number.POSITIVE_INFINITY && this.#clock() >= this.#nextExpiry) {
       this.#nextExpiry = Number.POSITIVE_INFINITY;
       this.#version++;
     }
     if (b.readyVersion === this.#version) return;
+    const now = this.#clock();
     const forced = this.#forced !== undefined;
     const usable = this.#slots.filter(
       (s) =>
@@ -543,8 +545,10 @@ export class AutoSoftmax {
       await this.#settle();
       this.#touch(b);
     }
-    const originals = call.outputs.slice();
-    const saved = b.ready.length > 1 ? inPlaceInputs(call) : [];
+    // What a retry on another candidate needs (there is none with one candidate).
+    const retries = b.ready.length > 1;
+    const originals = retries ? call.outputs.slice() : call.outputs;
+    const saved = retries ? inPlaceInputs(call) : [];
     const tried: CandidateId[] = [];
     let lastError: unknown;
     for (;;) {
@@ -576,8 +580,9 @@ export class AutoSoftmax {
     const b = this.#bucketOf(call);
     this.#touch(b);
     const ready = b.readySync;
-    const originals = call.outputs.slice();
-    const saved = ready.length > 1 ? inPlaceInputs(call) : [];
+    const retries = ready.length > 1;
+    const originals = retries ? call.outputs.slice() : call.outputs;
+    const saved = retries ? inPlaceInputs(call) : [];
     const tried: CandidateId[] = [];
     let lastError: unknown;
     for (;;) {

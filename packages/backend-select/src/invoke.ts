@@ -44,15 +44,20 @@ export const attemptOf = (call: OpCall, outputs: readonly OperandArray[]): OpCal
  * Copies of the inputs an output overwrites in place: a backend that fails half-way may have
  * written part of its result over them, and the retry needs the caller's values back.
  */
-export function inPlaceInputs(call: OpCall): Array<{ target: OperandArray; copy: OperandArray }> {
-  const saved: Array<{ target: OperandArray; copy: OperandArray }> = [];
-  call.outputs.forEach((out, i) => {
-    if (!call.provided[i]) return;
+export function inPlaceInputs(call: OpCall): ReadonlyArray<{ target: OperandArray; copy: OperandArray }> {
+  let saved: Array<{ target: OperandArray; copy: OperandArray }> | undefined;
+  for (let i = 0; i < call.outputs.length; i++) {
+    if (!call.provided[i]) continue;
+    const out = call.outputs[i];
     for (const input of call.inputs) {
+      saved ??= [];
       if (input.buffer === out.buffer && saved.every((s) => s.target !== input)) {
         saved.push({ target: input, copy: input.slice() });
       }
     }
-  });
-  return saved;
+  }
+  // Most calls write a new result: nothing to save, and nothing allocated for it.
+  return saved ?? NOTHING_SAVED;
 }
+
+const NOTHING_SAVED: ReadonlyArray<{ target: OperandArray; copy: OperandArray }> = Object.freeze([]);

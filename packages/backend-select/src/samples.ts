@@ -13,13 +13,18 @@ export class Samples {
   count = 0;
   /** Where the values came from: measured here, or seeded from a store or a profile. */
   source: SampleSource = 'measured';
-  #sorted: number[] | undefined;
+  /**
+   * The ring's values in order, kept sorted as values come and go (a few moves, where sorting the
+   * ring again cost ~100 ns a call at small shapes: a settled bucket re-decides every 16 calls).
+   */
+  readonly #sorted: number[] = [];
 
   add(ms: number): void {
     if (this.source !== 'measured') {
       // The first real measurement replaces seeded values: they described another run.
       this.values.length = 0;
       this.#next = 0;
+      this.#sorted.length = 0;
       this.source = 'measured';
     }
     // A first call more than twice the second was a cold start (JIT, memory growth, workers
@@ -27,12 +32,16 @@ export class Samples {
     if (this.count === 1 && this.values.length === 1 && this.values[0] > 2 * ms) {
       this.values.length = 0;
       this.#next = 0;
+      this.#sorted.length = 0;
     }
     if (this.values.length < RING) this.values.push(ms);
-    else this.values[this.#next] = ms;
+    else {
+      removeSorted(this.#sorted, this.values[this.#next]);
+      this.values[this.#next] = ms;
+    }
+    insertSorted(this.#sorted, ms);
     this.#next = (this.#next + 1) % RING;
     this.count++;
-    this.#sorted = undefined;
   }
 
   /** Seeds from a summary (median and spread) read from a store or a profile. */
@@ -45,20 +54,16 @@ export class Samples {
     else this.values.push(median * (1 - spread), median, median * (1 + spread));
     this.count = n;
     this.source = source;
-    this.#sorted = undefined;
+    this.#sorted.length = 0;
+    for (const v of this.values) insertSorted(this.#sorted, v);
   }
 
   get size(): number {
     return this.values.length;
   }
 
-  #sortedValues(): number[] {
-    this.#sorted ??= [...this.values].sort((a, b) => a - b);
-    return this.#sorted;
-  }
-
   quantile(q: number): number {
-    const s = this.#sortedValues();
+    const s = this.#sorted;
     if (s.length === 0) return Number.NaN;
     const pos = (s.length - 1) * q;
     const lo = Math.floor(pos);
@@ -71,7 +76,7 @@ export class Samples {
   }
 
   get min(): number {
-    return this.#sortedValues()[0] ?? Number.NaN;
+    return this.#sorted[0] ?? Number.NaN;
   }
 
   /** Half the interquartile range over the median: the relative noise of these timings. */
@@ -80,4 +85,21 @@ export class Samples {
     const m = this.median;
     return m > 0 ? (this.quantile(0.75) - this.quantile(0.25)) / 2 / m : 0;
   }
+}
+
+/** Inserts `v` into ascending `sorted` (NaN never occurs: timings are finite). */
+function insertSorted(sorted: number[], v: number): void {
+  let i = sorted.length;
+  sorted.push(v);
+  while (i > 0 && sorted[i - 1] > v) {
+    sorted[i] = sorted[i - 1];
+    i--;
+  }
+  sorted[i] = v;
+}
+
+/** Removes one occurrence of `v` from ascending `sorted`. */
+function removeSorted(sorted: number[], v: number): void {
+  const i = sorted.indexOf(v);
+  if (i >= 0) sorted.splice(i, 1);
 }
