@@ -1,7 +1,7 @@
 import type { OpDecl } from './ops/declaration.js';
 import type { OpMethods, OpName } from './ops/table.js';
 import { resultOf } from './result.js';
-import { validateCall } from './validate.js';
+import { validateDeclared } from './validate.js';
 
 /**
  * One op of the table as a plain function, computed by its reference kernel: what the method of
@@ -12,7 +12,7 @@ import { validateCall } from './validate.js';
  */
 export function opFunction<N extends OpName>(op: OpDecl<N>): OpMethods[N] {
   const run = (...args: unknown[]): unknown => {
-    const call = validateCall(op, args);
+    const call = validateDeclared(op, args);
     if (call.rows > 0) op.reference(call);
     return resultOf(call);
   };

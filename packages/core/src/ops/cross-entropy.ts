@@ -3,6 +3,7 @@ import { compensatedSum } from '../reference.js';
 import { referenceCrossEntropy, Sum } from '../reference-cross-entropy.js';
 import { floatDtypeOf, lengthOf } from '../typed-arrays.js';
 import type { FloatArray, OutputOf, SoftmaxInput } from '../types.js';
+import { EXTENDED_VALIDATION } from '../validate-extended.js';
 import type { OpCall, OpDecl, OptionReader } from './declaration.js';
 import { temperature, withEarly } from './options.js';
 import type { Asks, Part } from './result-types.js';
@@ -367,6 +368,8 @@ export const crossEntropyOp: OpDecl<'crossEntropy'> = {
   },
   derive: derive as unknown as OpDecl['derive'],
   finish,
+  // Targets of three forms, one per row; gradients absent, new or in place, never over the targets.
+  validation: EXTENDED_VALIDATION,
   reference: (call: OpCall) => {
     const o = call.options as unknown as CrossEntropyCallOptions;
     const p = call.params as unknown as CrossEntropyParams;

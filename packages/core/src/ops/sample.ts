@@ -2,6 +2,7 @@ import { SoftmaxError } from '../errors.js';
 import { sampleUniform } from '../random/philox.js';
 import { referenceSample, SAMPLE_NO_TOKEN } from '../reference-sample.js';
 import type { FloatArray, SoftmaxInput } from '../types.js';
+import { EXTENDED_VALIDATION } from '../validate-extended.js';
 import type { OpCall, OpDecl } from './declaration.js';
 import type { Asks, Part } from './result-types.js';
 import type { Returns, Sync } from './returns.js';
@@ -223,6 +224,8 @@ export const sampleOp: OpDecl<'sample'> = {
   options,
   derive: derive as unknown as OpDecl['derive'],
   finish,
+  // Outputs present only when the options ask for them.
+  validation: EXTENDED_VALIDATION,
   repeatable: { seed: 0 },
   reference: (call: OpCall) => {
     const o = call.options as unknown as SampleCallOptions;
