@@ -12,7 +12,6 @@ export {
   defineBackend,
   functionsOf,
   type OpSupport,
-  resultOf,
 } from './define-backend.js';
 export { describeValue } from './errors.js';
 export type { BackwardCallOptions } from './ops/backward.js';
@@ -76,4 +75,5 @@ export {
   sampleDraw,
   sampleKeep,
 } from './reference-sample.js';
+export { resultOf } from './result.js';
 export { checkLayout, type LayoutRequest, validateCall } from './validate.js';

@@ -1,7 +1,8 @@
 import { SoftmaxError } from './errors.js';
-import type { OpCall, OpDecl, OperandArray } from './ops/declaration.js';
+import type { OpCall, OpDecl } from './ops/declaration.js';
 import type { Async, Either, Sync } from './ops/returns.js';
 import { OP_NAMES, OPS, type OpMethods, type OpName } from './ops/table.js';
+import { resultOf } from './result.js';
 import type { Dtype } from './types.js';
 import { validateCall } from './validate.js';
 
@@ -21,32 +22,6 @@ export interface Backend extends OpMethods<Either> {
   readonly dtypes: readonly Dtype[];
   /** Releases what the backend holds (memory, devices). Calls after dispose are not supported. */
   dispose(): void | Promise<void>;
-}
-
-/**
- * What a call returns once its kernel has run (or at once, for a call of no rows): the op's
- * `finish` of the call (crossEntropy reduces its per-row losses there), or by default its one
- * output, or an object of its outputs by name. Every dispatcher (BackendBase, `@softmax/auto`)
- * returns through it, so the result is formed once for every backend.
- *
- * @example
- * ```ts
- * import { OPS, resultOf, validateCall } from '@softmax/core/backend';
- *
- * const call = validateCall(OPS.softmax, [new Float32Array([1, 2]), {}]);
- * OPS.softmax.reference(call); // fills call.outputs
- * const y = resultOf(call); // Float32Array [0.269, 0.731]: what the public method returns
- * ```
- */
-export function resultOf(call: OpCall): unknown {
-  if (call.op.finish) return call.op.finish(call);
-  const { outputs } = call;
-  if (outputs.length === 1) return outputs[0];
-  const record: Record<string, OperandArray> = {};
-  call.op.outputs.forEach((o, i) => {
-    record[o.name] = outputs[i];
-  });
-  return record;
 }
 
 /**
@@ -71,7 +46,7 @@ export function resultOf(call: OpCall): unknown {
  * new MyBackend().softmax(new Float32Array([1, 2, 3])); // validated by core, then run()
  * ```
  */
-// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the op methods are installed on the prototype below, from the op table.
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the op methods are installed on the prototype from the op table (opMethods).
 export abstract class BackendBase<R extends Sync | Async = Sync> {
   /** The backend's name (`'core'`, `'wasm'`, ...), as error messages and explain() print it. */
   abstract readonly name: string;
@@ -95,6 +70,12 @@ export abstract class BackendBase<R extends Sync | Async = Sync> {
   beforeCall?(): void;
   /** See `beforeCall`. */
   afterCall?(ok: boolean): void;
+
+  // The op methods go on the prototype as the class is defined. A pure static initializer rather
+  // than a statement after the class: a bundle that never uses BackendBase drops it, and with it
+  // the op table (every op's declaration and kernel), which `import { softmax }` does not need.
+  // biome-ignore lint/correctness/noUnusedPrivateClassMembers: defining it is its purpose; nothing reads it.
+  private static readonly opMethods = /* @__PURE__ */ installOpMethods(this);
 
   /** The float types some op of the backend computes in. */
   get dtypes(): readonly Dtype[] {
@@ -136,15 +117,19 @@ function guarded(backend: BackendBase<Sync | Async>, op: OpDecl, args: ArrayLike
   }
 }
 
-for (const name of OP_NAMES) {
-  const op = OPS[name];
-  Object.defineProperty(BackendBase.prototype, name, {
-    value: function (this: BackendBase<Sync | Async>, ...args: unknown[]) {
-      return this.beforeCall ? guarded(this, op, args) : dispatch(this, op, args);
-    },
-    writable: true,
-    configurable: true,
-  });
+/** Puts a method for every op of the table on BackendBase's prototype (once, as the class is defined). */
+function installOpMethods(base: { prototype: object }): true {
+  for (const name of OP_NAMES) {
+    const op = OPS[name];
+    Object.defineProperty(base.prototype, name, {
+      value: function (this: BackendBase<Sync | Async>, ...args: unknown[]) {
+        return this.beforeCall ? guarded(this, op, args) : dispatch(this, op, args);
+      },
+      writable: true,
+      configurable: true,
+    });
+  }
+  return true;
 }
 
 /** The parts `defineBackend` makes a backend of. */

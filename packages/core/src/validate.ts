@@ -1,13 +1,13 @@
 import { describeValue, SoftmaxError } from './errors.js';
+import { ALL_DTYPES, lengthFor, presentOutput, readFloat, tagFor } from './operands.js';
 import type {
   CallShape,
-  ElementKind,
   OpCall,
   OpDecl,
   OperandArray,
-  OperandDecl,
   OperandForm,
   OutputDecl,
+  ValidationSteps,
 } from './ops/declaration.js';
 import { fullyMasked, temperature } from './ops/options.js';
 import {
@@ -21,6 +21,7 @@ import {
   unusable,
 } from './typed-arrays.js';
 import type { Dtype, FloatArray, FullyMasked } from './types.js';
+import { EXTENDED_VALIDATION } from './validate-extended.js';
 
 /**
  * Validation, written once over the op table's declarations. Every backend's calls go through
@@ -31,130 +32,11 @@ import type { Dtype, FloatArray, FullyMasked } from './types.js';
  * read exactly once) and a number[]'s elements — then the typed arrays' lengths and buffers. A
  * getter that ran later could detach, shrink or rewrite an input after its checks, and the backend
  * would read stale or missing memory. Errors are still reported in the order of the arguments.
+ *
+ * The steps only some declarations need (several operand forms, integer operands, outputs absent
+ * or in place, ...) are in validate-extended.ts, reached through the declarations that use them
+ * (OpDecl.validation): core's `softmax` function validates with the plain steps alone.
  */
-
-const ALL_DTYPES: readonly Dtype[] = ['float32', 'float64'];
-
-/** Array.isArray, which throws (instead of answering) for a revoked Proxy. */
-function isArray(value: unknown, name: string): value is readonly unknown[] {
-  try {
-    return Array.isArray(value);
-  } catch (cause) {
-    throw new SoftmaxError(
-      'INVALID_INPUT',
-      `${name} must be a Float32Array, Float64Array or number[], got a revoked Proxy`,
-      { cause },
-    );
-  }
-}
-
-/**
- * A number[] copied into a new typed array, each element read exactly once and checked as read:
- * checking first and converting after (through the iterator) would let a Proxy, an accessor or a
- * custom Symbol.iterator hand over other values than the ones checked. `integer`: the element
- * type an integer operand holds (each element must be exactly representable in it).
- */
-function copyNumbers(value: readonly unknown[], name: string, element: ElementKind): OperandArray {
-  const length = value.length;
-  // A Proxy can claim any length; a real array's is always an integer in [0, 2^32 − 1].
-  if (typeof length !== 'number' || !Number.isInteger(length) || length < 0 || length > 2 ** 32 - 1) {
-    throw new SoftmaxError('INVALID_INPUT', `${name}.length must be an array length, got ${describeValue(length)}`);
-  }
-  const Type = element === 'float' ? Float64Array : INDEX_TYPES[element];
-  let array: OperandArray;
-  try {
-    array = new Type(length);
-  } catch (cause) {
-    throw new SoftmaxError('INVALID_INPUT', `${name}.length (${length}) is too large to copy into a ${Type.name}`, {
-      cause,
-    });
-  }
-  for (let i = 0; i < length; i++) {
-    const v = value[i];
-    if (typeof v !== 'number') {
-      throw new SoftmaxError('INVALID_INPUT', `${name}[${i}] must be a number, got ${describeValue(v)}`);
-    }
-    array[i] = v;
-    if (element !== 'float' && array[i] !== v) {
-      throw new SoftmaxError('INVALID_INPUT', `${name}[${i}] must be an ${element} integer, got ${describeValue(v)}`);
-    }
-  }
-  return array;
-}
-
-const INDEX_TYPES = { int32: Int32Array, uint32: Uint32Array } as const;
-const TAGS: Record<'int32' | 'uint32', string> = { int32: 'Int32Array', uint32: 'Uint32Array' };
-
-/**
- * Converts a float operand to a float typed array, or throws INVALID_INPUT / UNSUPPORTED_DTYPE.
- * Typed arrays are recognised by their internal tag, not `instanceof`, so arrays of another realm
- * count, and are passed through as they are (no copy, no per-element work).
- */
-function readFloat(value: unknown, name: string, dtypes: readonly Dtype[]): { array: FloatArray; dtype: Dtype } {
-  const typed = floatDtypeOf(value);
-  let array: FloatArray;
-  if (typed !== undefined) {
-    array = value as FloatArray;
-  } else if (ArrayBuffer.isView(value)) {
-    throw new SoftmaxError(
-      'UNSUPPORTED_DTYPE',
-      `${name} must be a Float32Array, Float64Array or number[], got ${describeValue(value)}`,
-    );
-  } else if (isArray(value, name)) {
-    array = copyNumbers(value, name, 'float') as FloatArray;
-  } else {
-    throw new SoftmaxError(
-      'INVALID_INPUT',
-      `${name} must be a Float32Array, Float64Array or number[], got ${describeValue(value)}`,
-    );
-  }
-  const dtype: Dtype = typed ?? 'float64';
-  if (!dtypes.includes(dtype)) {
-    throw new SoftmaxError(
-      'UNSUPPORTED_DTYPE',
-      `${name} is ${dtype === 'float32' ? 'Float32Array' : typed === undefined ? 'number[] (computed as float64)' : 'Float64Array'}, but this backend supports only ${dtypes.join(', ')}`,
-    );
-  }
-  return { array, dtype };
-}
-
-/** Converts an integer operand: its typed array (of any realm), or a number[] of integers in range. */
-function readIndex(value: unknown, name: string, element: 'int32' | 'uint32'): OperandArray {
-  if (typedArrayTag(value) === TAGS[element]) return value as OperandArray;
-  if (ArrayBuffer.isView(value) || !isArray(value, name)) {
-    const code = ArrayBuffer.isView(value) ? 'UNSUPPORTED_DTYPE' : 'INVALID_INPUT';
-    throw new SoftmaxError(code, `${name} must be an ${TAGS[element]} or number[], got ${describeValue(value)}`);
-  }
-  return copyNumbers(value, name, element);
-}
-
-function formsOf(decl: OperandDecl): readonly OperandForm[] {
-  return decl.or ? [decl, ...decl.or] : [decl];
-}
-
-/**
- * Which form of `decl` a value takes: the first whose element type accepts the value's type (an
- * integer form takes its typed array and number[], a float form Float32Array and Float64Array).
- * None: the error lists what every form accepts.
- */
-function formFor(decl: OperandDecl, value: unknown): number {
-  const forms = formsOf(decl);
-  if (forms.length === 1) return 0;
-  const tag = typedArrayTag(value);
-  const array = tag === undefined && isArray(value, decl.name);
-  for (let k = 0; k < forms.length; k++) {
-    const { element } = forms[k];
-    if (element === 'float' ? tag === 'Float32Array' || tag === 'Float64Array' : tag === TAGS[element]) return k;
-    if (array) return k;
-  }
-  const integers = forms.flatMap((f) => (f.element === 'float' ? [] : [TAGS[f.element]]));
-  const accepted = [...integers, ...(integers.length > 0 ? ['number[]'] : [])];
-  if (forms.some((f) => f.element === 'float')) accepted.push('Float32Array', 'Float64Array');
-  throw new SoftmaxError(
-    ArrayBuffer.isView(value) ? 'UNSUPPORTED_DTYPE' : 'INVALID_INPUT',
-    `${decl.name} must be an ${accepted.slice(0, -1).join(', ')} or ${accepted.at(-1)}, got ${describeValue(value)}`,
-  );
-}
 
 /** Rejects a view that reads as empty (length 0) because its buffer was detached or shrank below it. */
 function checkUsable(array: OperandArray, length: number, name: string): void {
@@ -282,20 +164,6 @@ function readableWhileWriting(input: OperandArray, out: OperandArray, label: str
   }
   if (!isShared(outBuffer) || !isShared(inputBuffer)) return input;
   return input.slice();
-}
-
-function tagFor(form: OperandForm, dtype: Dtype): string {
-  if (form.element !== 'float') return TAGS[form.element];
-  return (form.dtype ?? dtype) === 'float32' ? 'Float32Array' : 'Float64Array';
-}
-
-function arrayFor(form: OperandForm, dtype: Dtype, length: number): OperandArray {
-  if (form.element !== 'float') return new INDEX_TYPES[form.element](length);
-  return (form.dtype ?? dtype) === 'float32' ? new Float32Array(length) : new Float64Array(length);
-}
-
-function lengthFor(decl: OperandForm, rows: number, cols: number): number {
-  return decl.shape === 'matrix' ? rows * cols : decl.shape === 'rows' ? rows : 1;
 }
 
 function readOut(value: unknown, decl: OutputDecl, dtype: Dtype, length: number): OperandArray | undefined {
@@ -430,61 +298,6 @@ function sameValues(last: readonly unknown[], values: readonly unknown[], n: num
   return true;
 }
 
-/** Whether two views share any byte (the same range included). */
-function sharesBytes(a: OperandArray, b: OperandArray): boolean {
-  if (bufferOf(a) !== bufferOf(b)) return false;
-  const ao = byteOffsetOf(a);
-  const bo = byteOffsetOf(b);
-  return ao < bo + byteLengthOf(b) && bo < ao + byteLengthOf(a);
-}
-
-/** An input an output may not be (OutputDecl.mayAlias): refused when it shares memory with it. */
-function checkAlias(decl: OutputDecl, out: OperandArray, input: OperandArray, name: string, option: string): void {
-  if (!decl.mayAlias || decl.mayAlias.includes(name) || lengthOf(out) === 0 || !sharesBytes(out, input)) return;
-  throw new SoftmaxError(
-    'INVALID_OPTION',
-    `${option} shares memory with ${name}, which ${decl.name} may not be written over (only ${decl.mayAlias.join(', ') || 'new memory'})`,
-  );
-}
-
-/**
- * The output for a call: absent (a zero-length array), the input it is in place, the caller's
- * `out`, or a new array. Throws when an `out` option contradicts the presence its options ask for.
- */
-function outputFor(
-  op: OpDecl,
-  decl: OutputDecl,
-  presence: 'absent' | 'present' | 'in-place',
-  given: OperandArray | undefined,
-  args: ArrayLike<unknown>,
-  inputs: readonly OperandArray[],
-  shape: CallShape,
-  length: number,
-): { array: OperandArray; provided: boolean } {
-  const why = decl.whenOption ? ` (options.${decl.whenOption})` : '';
-  if (given && presence !== 'present') {
-    throw new SoftmaxError(
-      'INVALID_OPTION',
-      `options.${decl.outOption} is given, but this call ${presence === 'absent' ? `does not compute ${decl.name}` : `writes ${decl.name} in place`}${why}`,
-    );
-  }
-  if (presence === 'absent') return { array: arrayFor(decl, shape.dtype, 0), provided: false };
-  if (presence === 'present') {
-    return given ? { array: given, provided: true } : { array: arrayFor(decl, shape.dtype, length), provided: false };
-  }
-  const at = decl.inPlaceOf ?? 0;
-  const source = op.inputs[at];
-  const tag = tagFor(decl, shape.dtype);
-  // The caller's own array, not the copy a number[] became: there is nothing else to write into.
-  if (typedArrayTag(args[at]) !== tag || args[at] !== inputs[at]) {
-    throw new SoftmaxError(
-      'INVALID_OPTION',
-      `${op.name} writes ${decl.name} in place over ${source.name}${why}, so ${source.name} must be a ${tag}, got ${describeValue(args[at])}`,
-    );
-  }
-  return { array: inputs[at], provided: true };
-}
-
 /**
  * The common call, checked with nothing allocated but its result: typed-array operands of one
  * float type, a valid `cols`, and an `out` (if any) of the right type and length that cannot
@@ -590,13 +403,44 @@ export function validateCall(
   dtypes: readonly Dtype[] = ALL_DTYPES,
   outs?: readonly unknown[],
 ): OpCall {
+  return checkCall(op, op.validation ?? EXTENDED_VALIDATION, args, dtypes, outs);
+}
+
+/**
+ * validateCall (in both float types) for a declaration that names the steps it needs beyond a
+ * plain op's (OpDecl.validation), as core's own do; the plain steps when it names none. Core's
+ * functions validate through it, so a bundle of a plain op carries no other steps.
+ */
+export function validateDeclared(op: OpDecl, args: ArrayLike<unknown>): OpCall {
+  return checkCall(op, op.validation ?? PLAIN_VALIDATION, args, ALL_DTYPES, undefined);
+}
+
+/**
+ * The steps of a plain op: each operand one float matrix form (its length checked with the
+ * others', nothing to convert), its outputs always present and free to be any input.
+ */
+const PLAIN_VALIDATION: ValidationSteps = {
+  operand: (decl, value, dtypes) => ({ form: 0, taken: decl, ...readFloat(value, decl.name, dtypes) }),
+  fit: () => {},
+  output: (_op, decl, _presence, given, _args, _inputs, shape, length) =>
+    presentOutput(decl, given, shape.dtype, length),
+  alias: () => {},
+};
+
+function checkCall(
+  op: OpDecl,
+  steps: ValidationSteps,
+  args: ArrayLike<unknown>,
+  dtypes: readonly Dtype[],
+  outs: readonly unknown[] | undefined,
+): OpCall {
   const plan = planOf(op);
   const source = readSource(args[op.inputs.length], plan);
   if (plan.simple && typeof source !== 'string') {
     const call = fastCall(op, plan, args, source, dtypes, outs);
     if (call) return call;
   }
-  return generalCall(op, plan, args, source, dtypes, outs);
+  return generalCall(op, plan, args, source, dtypes, outs, steps);
 }
 
 /** validateCall for every call fastCall does not take: any declaration, any error. */
@@ -607,6 +451,7 @@ function generalCall(
   source: unknown[] | string | undefined,
   dtypes: readonly Dtype[],
   outs: readonly unknown[] | undefined,
+  steps: ValidationSteps,
 ): OpCall {
   const values: readonly unknown[] = typeof source === 'object' ? source : [];
   // The operands, in order; a number[]'s elements (caller code, through a Proxy) are read here.
@@ -615,20 +460,11 @@ function generalCall(
   const taken: OperandForm[] = [];
   const floatTypes: Array<Dtype | undefined> = [];
   for (let i = 0; i < op.inputs.length; i++) {
-    const decl = op.inputs[i];
-    const form = formFor(decl, args[i]);
-    const f = formsOf(decl)[form];
-    forms.push(form);
-    taken.push(f);
-    if (f.element === 'float') {
-      // A form that converts takes either float type, whatever the backend computes in.
-      const { array, dtype } = readFloat(args[i], decl.name, f.convert ? ALL_DTYPES : dtypes);
-      inputs.push(array);
-      floatTypes.push(f.convert ? undefined : dtype);
-    } else {
-      inputs.push(readIndex(args[i], decl.name, f.element));
-      floatTypes.push(undefined);
-    }
+    const read = steps.operand(op.inputs[i], args[i], dtypes);
+    inputs.push(read.array);
+    forms.push(read.form);
+    taken.push(read.taken);
+    floatTypes.push(read.dtype);
   }
   // Then the typed arrays' lengths, once each.
   const lengths = inputs.map((array, i) => {
@@ -660,21 +496,8 @@ function generalCall(
   }
   if (typeof source === 'string') throw new SoftmaxError('INVALID_OPTION', source);
   const { rows, cols } = readCols(values[0], length, op.inputs[first].name);
-  for (let i = 0; i < op.inputs.length; i++) {
-    const decl = op.inputs[i];
-    const want = lengthFor(taken[i], rows, cols);
-    if (taken[i].shape !== 'matrix' && lengths[i] !== want) {
-      throw new SoftmaxError(
-        'INVALID_SHAPE',
-        `${decl.name}.length must be ${want} (${taken[i].shape === 'rows' ? 'one per row' : 'one value'}), got ${lengths[i]}`,
-      );
-    }
-    // A float form that converts: the other float type copied into the call's (never written back).
-    if (taken[i].convert && floatDtypeOf(inputs[i]) !== dtype) {
-      inputs[i] = dtype === 'float32' ? Float32Array.from(inputs[i]) : Float64Array.from(inputs[i]);
-    }
-  }
   const shape: CallShape = { dtype, rows, cols };
+  steps.fit(op, taken, inputs, lengths, shape);
 
   const options = parseOptions(op, plan, values, shape);
 
@@ -687,14 +510,14 @@ function generalCall(
     const presence = decl.when ? decl.when(options) : 'present';
     const value = outs?.[o] ?? (plan.outIndex[o] >= 0 ? values[plan.outIndex[o]] : undefined);
     const given = decl.outOption ? readOut(value, decl, dtype, n) : undefined;
-    const { array, provided: theirs } = outputFor(op, decl, presence, given, args, inputs, shape, n);
+    const { array, provided: theirs } = steps.output(op, decl, presence, given, args, inputs, shape, n);
     if (theirs) {
       const option = given
         ? `options.${decl.outOption}`
         : `${decl.name} (in place over ${op.inputs[decl.inPlaceOf ?? 0].name})`;
       for (let i = 0; i < inputs.length; i++) {
         if (presence === 'in-place' && i === (decl.inPlaceOf ?? 0)) continue;
-        checkAlias(decl, array, inputs[i], op.inputs[i].name, option);
+        steps.alias(decl, array, inputs[i], op.inputs[i].name, option);
         inputs[i] = readableWhileWriting(inputs[i], array, option, op.inputs[i].name);
       }
     }

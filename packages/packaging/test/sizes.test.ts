@@ -45,6 +45,7 @@ describe('browser bundle sizes', async () => {
     core: await bundleSizes("export { softmax } from '@softmax/core';", here),
     wasm: await bundleSizes("export { createWasmBackend } from '@softmax/wasm';", here),
     auto: await bundleSizes("export { softmax } from '@softmax/auto';", here, cpuChunk),
+    others: await bundleSizes("export { crossEntropy, sample } from '@softmax/core';", here),
   };
 
   it('prints each budget beside its measured size', () => {
@@ -58,6 +59,23 @@ describe('browser bundle sizes', async () => {
 
   it('the budgets met stay met', () => {
     for (const b of BUDGETS.filter((b) => b.met)) expect(b.measure(sizes), b.what).toBeLessThanOrEqual(b.bytes);
+  });
+
+  it("core's softmax alone carries no other op: not crossEntropy's or sample's code, nor the steps only they validate with", () => {
+    // Strings of their declarations, option readers, kernels and extended validation messages,
+    // which minifying keeps: each is in a bundle of crossEntropy and sample, none in softmax's.
+    const theirs = [
+      'crossEntropy',
+      'labelSmoothing',
+      'logitBias',
+      'topLogprobs',
+      'repetitionPenalty',
+      'shares memory with',
+      'one per row',
+    ];
+    for (const text of theirs) expect(sizes.others.text, text).toContain(text);
+    expect(theirs.filter((text) => sizes.core.text.includes(text))).toEqual([]);
+    expect(sizes.core.text).toContain('softmax');
   });
 
   it("auto's async functions alone carry no implementation: it is an import() chunk, with @softmax/core", () => {

@@ -35,8 +35,12 @@ const declare = <Name extends string>(
   },
 });
 
-export const softmaxBackwardOp = declare('softmaxBackward', 'softmax', referenceSoftmaxBackward);
-export const logSoftmaxBackwardOp = declare('logSoftmaxBackward', 'logSoftmax', referenceLogSoftmaxBackward);
+export const softmaxBackwardOp = /* @__PURE__ */ declare('softmaxBackward', 'softmax', referenceSoftmaxBackward);
+export const logSoftmaxBackwardOp = /* @__PURE__ */ declare(
+  'logSoftmaxBackward',
+  'logSoftmax',
+  referenceLogSoftmaxBackward,
+);
 
 export interface BackwardMethods<R = Sync> {
   /** dx = y ⊙ (dy − Σ dy·y) / temperature per row, where y is the softmax output. */

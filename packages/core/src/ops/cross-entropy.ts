@@ -3,8 +3,9 @@ import { compensatedSum } from '../reference.js';
 import { referenceCrossEntropy, Sum } from '../reference-cross-entropy.js';
 import { floatDtypeOf, lengthOf } from '../typed-arrays.js';
 import type { FloatArray, OutputOf, SoftmaxInput } from '../types.js';
+import { EXTENDED_VALIDATION } from '../validate-extended.js';
 import type { OpCall, OpDecl, OptionReader } from './declaration.js';
-import { temperature } from './options.js';
+import { temperature, withEarly } from './options.js';
 import type { Asks, Part } from './result-types.js';
 import type { Returns, Sync } from './returns.js';
 
@@ -193,8 +194,7 @@ function readWeightArray(value: unknown, name: string): EarlyWeight {
   }
 }
 
-/** Class weights: a Float32Array, Float64Array or number[] of cols finite values ≥ 0, copied to float64. */
-const weight: OptionReader<Float64Array | undefined> = (value, name, shape) => {
+const parseWeight: OptionReader<Float64Array | undefined> = (value, name, shape) => {
   if (value === undefined) return undefined;
   let values: ArrayLike<number>;
   if (value instanceof EarlyWeight) {
@@ -215,7 +215,10 @@ const weight: OptionReader<Float64Array | undefined> = (value, name, shape) => {
   }
   return copy;
 };
-weight.early = (value, name) => (Array.isArray(value) ? readWeightArray(value, name) : value);
+/** Class weights: a Float32Array, Float64Array or number[] of cols finite values ≥ 0, copied to float64. */
+const weight = /* @__PURE__ */ withEarly(parseWeight, (value, name) =>
+  Array.isArray(value) ? readWeightArray(value, name) : value,
+);
 
 /**
  * How far a probability row's sum may be from 1: 1e-4, plus what a row normalised by a naive
@@ -356,7 +359,7 @@ export const crossEntropyOp: OpDecl<'crossEntropy'> = {
     ignoreIndex,
     weight,
     labelSmoothing,
-    zLoss: finiteAtLeast(0, 0, 'a finite number ≥ 0'),
+    zLoss: /* @__PURE__ */ finiteAtLeast(0, 0, 'a finite number ≥ 0'),
     softcap,
     temperature,
     gradient,
@@ -365,6 +368,8 @@ export const crossEntropyOp: OpDecl<'crossEntropy'> = {
   },
   derive: derive as unknown as OpDecl['derive'],
   finish,
+  // Targets of three forms, one per row; gradients absent, new or in place, never over the targets.
+  validation: EXTENDED_VALIDATION,
   reference: (call: OpCall) => {
     const o = call.options as unknown as CrossEntropyCallOptions;
     const p = call.params as unknown as CrossEntropyParams;

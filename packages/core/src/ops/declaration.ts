@@ -169,9 +169,67 @@ export interface OpDecl<Name extends string = string> {
   /** The reference kernel (float64 inside): fills `call.outputs`. */
   readonly reference: (call: OpCall) => void;
   /**
+   * The validation steps it needs beyond a plain op's: those of `EXTENDED_VALIDATION`
+   * (validate-extended.ts) for an op with an operand of several forms, of integers, of a shape
+   * other than 'matrix' or of a form that converts, or an output with `when` or `mayAlias`.
+   * Unset: the plain steps, for core's own functions (a bundle of `softmax` leaves the others
+   * out); `validateCall` takes the extended steps for any declaration that names none.
+   */
+  readonly validation?: ValidationSteps;
+  /**
    * Options that make two calls on the same inputs compute the same outputs (sample's seed,
    * which otherwise is fresh per call): what a check comparing a backend with the reference on
    * its own inputs (a canary, a benchmark's verification) adds to its options.
    */
   readonly repeatable?: Readonly<Record<string, unknown>>;
+}
+
+/** One operand as validation reads it. */
+export interface OperandRead {
+  /** The form it takes: 0 the declared one, k the k-th of its `or` forms. */
+  readonly form: number;
+  /** That form. */
+  readonly taken: OperandForm;
+  /** The operand as a typed array (a number[] copied). */
+  readonly array: OperandArray;
+  /** The float type it sets for the call; undefined for an integer operand or a form that converts. */
+  readonly dtype: Dtype | undefined;
+}
+
+/**
+ * The parts of validation that differ between a plain op (every operand one float matrix form;
+ * its outputs always present, never in place, free to alias any input) and the others. Each
+ * rule has one implementation, in validate.ts (plain) or validate-extended.ts; see
+ * `OpDecl.validation`.
+ */
+export interface ValidationSteps {
+  /** Reads one operand: the form it takes and its array; throws INVALID_INPUT or UNSUPPORTED_DTYPE. */
+  operand(decl: OperandDecl, value: unknown, dtypes: readonly Dtype[]): OperandRead;
+  /**
+   * Once the shape is known: checks the lengths of the operands that are not matrices and copies
+   * those of a form that converts into the call's float type (in `inputs`).
+   */
+  fit(
+    op: OpDecl,
+    taken: readonly OperandForm[],
+    inputs: OperandArray[],
+    lengths: readonly number[],
+    shape: CallShape,
+  ): void;
+  /**
+   * An output's array for its presence: none (zero-length), the input it is in place, the
+   * caller's `out` (`given`) or a new one of `length`; throws when `out` contradicts the presence.
+   */
+  output(
+    op: OpDecl,
+    decl: OutputDecl,
+    presence: OutputPresence,
+    given: OperandArray | undefined,
+    args: ArrayLike<unknown>,
+    inputs: readonly OperandArray[],
+    shape: CallShape,
+    length: number,
+  ): { array: OperandArray; provided: boolean };
+  /** Refuses an output (named `option`) that shares memory with an input it may not be (OutputDecl.mayAlias). */
+  alias(decl: OutputDecl, out: OperandArray, input: OperandArray, name: string, option: string): void;
 }

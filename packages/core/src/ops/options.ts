@@ -45,3 +45,12 @@ export const fullyMasked: OptionReader<FullyMasked> = (value, name) => {
   }
   return value as FullyMasked;
 };
+
+/**
+ * `reader` with its early part (OptionReader.early) set, as one expression: a bundle drops a pure
+ * call it does not use, where it keeps an assignment statement (and the op it belongs to).
+ */
+export function withEarly<T>(reader: OptionReader<T>, early: NonNullable<OptionReader['early']>): OptionReader<T> {
+  reader.early = early;
+  return reader;
+}

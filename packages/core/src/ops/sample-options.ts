@@ -1,6 +1,7 @@
 import { describeValue, SoftmaxError } from '../errors.js';
 import { lengthOf, typedArrayTag } from '../typed-arrays.js';
 import type { OptionReader } from './declaration.js';
+import { withEarly } from './options.js';
 
 /**
  * sample's option readers. Whatever can run the caller's code — a number[]'s elements, the
@@ -201,8 +202,7 @@ function readHistory(value: readonly unknown[], name: string): Early<EarlyHistor
   }
 }
 
-/** The history, as distinct ids and counts per row (empty for every row when absent). */
-export const history: OptionReader<SampleHistory> = (value, name, shape) => {
+const parseHistory: OptionReader<SampleHistory> = (value, name, shape) => {
   const rows = shape?.rows ?? 0;
   const cols = shape?.cols ?? 0;
   if (value === undefined) {
@@ -269,7 +269,10 @@ export const history: OptionReader<SampleHistory> = (value, name, shape) => {
   }
   return { offsets, ids: Int32Array.from(ids), counts: Int32Array.from(counts) };
 };
-history.early = (value, name) => (isArraySafely(value) ? readHistory(value as readonly unknown[], name) : value);
+/** The history, as distinct ids and counts per row (empty for every row when absent). */
+export const history = /* @__PURE__ */ withEarly(parseHistory, (value, name) =>
+  isArraySafely(value) ? readHistory(value as readonly unknown[], name) : value,
+);
 
 const BIAS_KEYS = ['ids', 'values', 'offsets'];
 
@@ -304,12 +307,7 @@ function readBias(value: unknown, name: string): unknown {
   }
 }
 
-/**
- * logitBias: `{ ids, values }` shared by every row, or `{ ids, values, offsets }` with row i's
- * entries at [offsets[i], offsets[i + 1]) (CSR). Ids in [0, cols), each at most once per row;
- * values finite (an id is banned with the mask, not with −Infinity). Returned per row (CSR).
- */
-export const logitBias: OptionReader<SampleBias> = (value, name, shape) => {
+const parseBias: OptionReader<SampleBias> = (value, name, shape) => {
   const rows = shape?.rows ?? 0;
   const cols = shape?.cols ?? 0;
   if (value === undefined) {
@@ -376,7 +374,12 @@ export const logitBias: OptionReader<SampleBias> = (value, name, shape) => {
   }
   return { offsets: out.offsets, ids: Int32Array.from(out.ids), values: Float64Array.from(out.values) };
 };
-logitBias.early = readBias;
+/**
+ * logitBias: `{ ids, values }` shared by every row, or `{ ids, values, offsets }` with row i's
+ * entries at [offsets[i], offsets[i + 1]) (CSR). Ids in [0, cols), each at most once per row;
+ * values finite (an id is banned with the mask, not with −Infinity). Returned per row (CSR).
+ */
+export const logitBias = /* @__PURE__ */ withEarly(parseBias, readBias);
 
 /**
  * mask: a Uint32Array (or Int32Array, the same bits) of ceil(cols / 32) words per row, xgrammar's

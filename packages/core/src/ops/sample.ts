@@ -2,6 +2,7 @@ import { SoftmaxError } from '../errors.js';
 import { sampleUniform } from '../random/philox.js';
 import { referenceSample, SAMPLE_NO_TOKEN } from '../reference-sample.js';
 import type { FloatArray, SoftmaxInput } from '../types.js';
+import { EXTENDED_VALIDATION } from '../validate-extended.js';
 import type { OpCall, OpDecl } from './declaration.js';
 import type { Asks, Part } from './result-types.js';
 import type { Returns, Sync } from './returns.js';
@@ -136,19 +137,22 @@ export type SampleCall = OpCall<SampleCallOptions, SampleParams>;
  */
 export const SAMPLE_OUTPUTS = { tokens: 0, logprobs: 1, topIds: 2, topLogprobs: 3 } as const;
 
-const integer = (lo: number) => (v: number) => Number.isSafeInteger(v) && v >= lo;
+const nonNegativeInteger = (v: number) => Number.isSafeInteger(v) && v >= 0;
+// Not Number.isFinite itself: a bundler cannot tell that reading it has no side effect.
+const isFiniteNumber = (v: number) => Number.isFinite(v);
 
+// Pure calls: a bundle without sample drops its declaration (and its option readers).
 const options = {
-  temperature: perRow(1, (v) => Number.isFinite(v) && v >= 0, 'a finite number ≥ 0 (0: greedy)'),
-  topK: perRow(0, integer(0), 'an integer ≥ 0 (0: off)'),
-  topP: perRow(1, (v) => v > 0 && v <= 1, 'a number in (0, 1] (1: off)'),
-  minP: perRow(0, (v) => v >= 0 && v < 1, 'a number in [0, 1) (0: off)'),
-  seed: perRow(randomSeed, integer(0), 'an integer in [0, 2^53)'),
-  step: perRow(0, integer(0), 'an integer in [0, 2^53)'),
+  temperature: /* @__PURE__ */ perRow(1, (v) => Number.isFinite(v) && v >= 0, 'a finite number ≥ 0 (0: greedy)'),
+  topK: /* @__PURE__ */ perRow(0, nonNegativeInteger, 'an integer ≥ 0 (0: off)'),
+  topP: /* @__PURE__ */ perRow(1, (v) => v > 0 && v <= 1, 'a number in (0, 1] (1: off)'),
+  minP: /* @__PURE__ */ perRow(0, (v) => v >= 0 && v < 1, 'a number in [0, 1) (0: off)'),
+  seed: /* @__PURE__ */ perRow(randomSeed, nonNegativeInteger, 'an integer in [0, 2^53)'),
+  step: /* @__PURE__ */ perRow(0, nonNegativeInteger, 'an integer in [0, 2^53)'),
   history,
-  repetitionPenalty: perRow(1, (v) => Number.isFinite(v) && v > 0, 'a finite number > 0 (1: off)'),
-  presencePenalty: perRow(0, Number.isFinite, 'a finite number (0: off)'),
-  frequencyPenalty: perRow(0, Number.isFinite, 'a finite number (0: off)'),
+  repetitionPenalty: /* @__PURE__ */ perRow(1, (v) => Number.isFinite(v) && v > 0, 'a finite number > 0 (1: off)'),
+  presencePenalty: /* @__PURE__ */ perRow(0, isFiniteNumber, 'a finite number (0: off)'),
+  frequencyPenalty: /* @__PURE__ */ perRow(0, isFiniteNumber, 'a finite number (0: off)'),
   logitBias,
   mask,
   logprobs: flag,
@@ -220,6 +224,8 @@ export const sampleOp: OpDecl<'sample'> = {
   options,
   derive: derive as unknown as OpDecl['derive'],
   finish,
+  // Outputs present only when the options ask for them.
+  validation: EXTENDED_VALIDATION,
   repeatable: { seed: 0 },
   reference: (call: OpCall) => {
     const o = call.options as unknown as SampleCallOptions;

@@ -31,8 +31,8 @@ const declare = <Name extends string>(name: Name, kernel: typeof referenceSoftma
   },
 });
 
-export const softmaxOp = declare('softmax', referenceSoftmax);
-export const logSoftmaxOp = declare('logSoftmax', referenceLogSoftmax);
+export const softmaxOp = /* @__PURE__ */ declare('softmax', referenceSoftmax);
+export const logSoftmaxOp = /* @__PURE__ */ declare('logSoftmax', referenceLogSoftmax);
 
 export interface ForwardMethods<R = Sync> {
   /** y = softmax(x / temperature) along each row. */

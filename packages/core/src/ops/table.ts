@@ -45,7 +45,7 @@ export type OpName = keyof typeof OPS;
  * for (const name of OP_NAMES) console.log(name); // 'softmax', 'logSoftmax', ..., 'sample'
  * ```
  */
-export const OP_NAMES = Object.keys(OPS) as OpName[];
+export const OP_NAMES = /* @__PURE__ */ Object.keys(OPS) as OpName[];
 
 /** The public method of every op, returning per `R` (see returns.ts). */
 export interface OpMethods<R = Sync>
