@@ -31,10 +31,12 @@ export type {
   OperandArray,
   OperandDecl,
   OperandForm,
+  OperandRead,
   OptionReader,
   OutputDecl,
   OutputPresence,
   ShapeKind,
+  ValidationSteps,
 } from './ops/declaration.js';
 export { fullyMasked, temperature } from './ops/options.js';
 export type { Async, Either, ReturnMode, Returns, Sync } from './ops/returns.js';
