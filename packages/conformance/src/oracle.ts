@@ -296,8 +296,9 @@ export function oracleLogSumExp(x: ArrayLike<number>, options?: Omit<OracleForwa
     // max/T overflows only when the result does (log S ≤ log cols is tiny beside it).
     if (Number.isFinite(R.h)) add(R.h, R.l, lh, ll);
     // log S exactly 0 and max/T rounding to zero: the result is that zero with max/T's sign, which
-    // the double-double additions lose (−0 + 0 is +0); one float division rounds it correctly.
-    if (R.h === 0 && lh === 0 && ll === 0) R.h = max / temperature;
+    // the double-double additions lose (−0 + 0 is +0); one float division rounds it correctly. A
+    // max of ±0 is exact: log(exp(−0)) is log 1, +0, as the additions give.
+    if (R.h === 0 && lh === 0 && ll === 0 && max !== 0) R.h = max / temperature;
     out[r] = round(R.h, R.l);
   }
   return out;

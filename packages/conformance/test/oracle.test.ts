@@ -72,6 +72,13 @@ describe('oracle', () => {
     );
   });
 
+  it('gives log-sum-exp of a row of ±0 as +0 (log 1), and of a tiny negative max/T as −0', () => {
+    // fast-check once found [−0]: the oracle kept max's sign where the exact value is log 1 = +0.
+    expect(Object.is(oracleLogSumExp([-0])[0], 0)).toBe(true);
+    expect(Object.is(oracleLogSumExp([-0, -0], { cols: 1, temperature: 7 })[1], 0)).toBe(true);
+    expect(Object.is(oracleLogSumExp([-1e-320], { temperature: 1e10 })[0], -0)).toBe(true);
+  });
+
   it('gives log-sum-exp correctly rounded (against BigInt), and its special values', () => {
     const row = fc.array(fc.double({ min: -60, max: 60, noNaN: true }), { minLength: 1, maxLength: 6 });
     fc.assert(
