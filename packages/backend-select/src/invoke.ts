@@ -50,8 +50,8 @@ export function inPlaceInputs(call: OpCall): ReadonlyArray<{ target: OperandArra
     if (!call.provided[i]) continue;
     const out = call.outputs[i];
     for (const input of call.inputs) {
-      saved ??= [];
-      if (input.buffer === out.buffer && saved.every((s) => s.target !== input)) {
+      if (input.buffer === out.buffer && !saved?.some((s) => s.target === input)) {
+        saved ??= [];
         saved.push({ target: input, copy: input.slice() });
       }
     }
