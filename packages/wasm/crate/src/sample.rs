@@ -12,7 +12,10 @@
 //!    and a radix select over those few finds the k-th value; every id ≥ it is kept (ties kept).
 //!    A kept list of at most LIST ids is finished on the list in float64 (exp64): sorted, top-p
 //!    walked group by group, min-p, the draw.
-//! 4. Otherwise (no top-k, or a long top-k list) the row path: one exp pass stores
+//! 4. Otherwise (no top-k, or a long top-k list) the row path. Top-p alone on a long row first
+//!    tries a list of the row's top (sample/top_p.rs): a threshold estimated from a sample of
+//!    blocks, then one pass that sums every weight and lists the ids above it; the cut and the
+//!    draw are found in that list when it provably holds the cut. Else one exp pass stores
 //!    w = e^((x − s)/T) (exp32's shifted weights; ratios are unchanged), top-p by a histogram of the
 //!    logits' key bits with per-bucket weight sums (one scalar pass), the crossing bucket's ids
 //!    collected and refined (select.rs), min-p as w ≥ minP·e^((max − s)/T); one pass sums the kept
@@ -69,6 +72,14 @@ pub trait Float: Passes {
     /// # Safety
     /// `x`, `w` valid for `n`.
     unsafe fn list_weights(x: *const Self, w: *mut Self, n: usize, max: Self, t: f64) -> Option<f64>;
+    /// The list path's pass (top_p.rs): Σ of `list_weights`' weights over the row, summed as it
+    /// sums them, with every id of x ≥ tau listed in `ids` and only their weights stored in `w`:
+    /// (Σ w, count), or None where `list_weights` declines.
+    ///
+    /// # Safety
+    /// `x`, `w`, `ids` valid for `n`, `bmax` the row's block maxima.
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn sum_listing(x: *const Self, n: usize, bmax: *const Self, max: Self, t: f64, tau: Self, ids: *mut u32, w: *mut Self) -> Option<(f64, usize)>;
 }
 
 impl Float for f32 {
@@ -92,6 +103,12 @@ impl Float for f32 {
         }
         Some(weights::store_sum(x, w, n, max, weights::k_of(t)))
     }
+    unsafe fn sum_listing(x: *const f32, n: usize, bmax: *const f32, max: f32, t: f64, tau: f32, ids: *mut u32, w: *mut f32) -> Option<(f64, usize)> {
+        if !(weights::T_MIN..=weights::T_MAX).contains(&t) {
+            return None;
+        }
+        Some(weights::sum_listing(x, n, bmax, max, weights::k_of(t), tau, ids, w))
+    }
 }
 
 impl Float for f64 {
@@ -108,6 +125,30 @@ impl Float for f64 {
     unsafe fn list_weights(x: *const f64, w: *mut f64, n: usize, max: f64, t: f64) -> Option<f64> {
         Some(weights_f64(x, w, n, max, t).0)
     }
+    unsafe fn sum_listing(x: *const f64, n: usize, _bmax: *const f64, max: f64, t: f64, tau: f64, ids: *mut u32, w: *mut f64) -> Option<(f64, usize)> {
+        let (mut s, mut count) = (0.0, 0);
+        for j in 0..n {
+            let v = *x.add(j);
+            let e = weight_f64(v, max, t);
+            s += e;
+            if v >= tau {
+                *ids.add(count) = j as u32;
+                *w.add(j) = e;
+                count += 1;
+            }
+        }
+        Some((s, count))
+    }
+}
+
+/// One weight of `weights_f64`.
+#[inline(always)]
+fn weight_f64(v: f64, max: f64, t: f64) -> f64 {
+    if v == f64::NEG_INFINITY {
+        0.0
+    } else {
+        exp64((v - max) / t)
+    }
 }
 
 /// e^((x − max)/T) in float64, stored in the element type.
@@ -115,9 +156,7 @@ unsafe fn weights_f64<E: Key>(x: *const E, w: *mut E, n: usize, max: E, t: f64) 
     let m = max.get();
     let mut s = 0.0;
     for j in 0..n {
-        let v = (*x.add(j)).get();
-        let e = if v == f64::NEG_INFINITY { 0.0 } else { exp64((v - m) / t) };
-        let e = E::put(e);
+        let e = E::put(weight_f64((*x.add(j)).get(), m, t));
         *w.add(j) = e;
         s += e.get();
     }
@@ -528,11 +567,13 @@ unsafe fn list_row<E: Float>(src: *const E, m: usize, max: E, s: &Settings, sc: 
 unsafe fn row_path<E: Float>(src: *const E, cols: usize, max: E, floor: E, s: &Settings, sc: &Scratch<E>, o: &Out) {
     // A top-k floor zeroes weights below it, so the list path (whose total is the row's) takes none.
     if s.top_p < 1.0 && floor == E::LOWEST && (s.min_p == 0.0 || s.min_p >= weights::MIN_P) && cols / BLOCK >= top_p::SAMPLED {
-        if let Some(sum) = E::list_weights(src, sc.w, cols, max, s.t) {
-            if let Some((cut, count)) = top_p::list_cut(src, cols, max, sum, 0.0, s, sc) {
-                let wmin = E::put(s.min_p);
-                let (token, total) = top_p::draw_listed(src, count, cut, wmin, s.u, sc);
-                return finish_row(src, cols, max, cut, wmin, token, total, 0.0, s, sc, o);
+        if let Some(tau) = top_p::threshold(src, cols, max, s, sc) {
+            if let Some((sum, count)) = E::sum_listing(src, cols, sc.bmax, max, s.t, tau, sc.ids, sc.w) {
+                if let Some(cut) = top_p::list_cut(src, sum, count, s, sc) {
+                    let wmin = E::put(s.min_p);
+                    let (token, total) = top_p::draw_listed(src, count, cut, wmin, s.u, sc);
+                    return finish_row(src, cols, max, cut, wmin, token, total, 0.0, s, sc, o);
+                }
             }
         }
     }

@@ -2,19 +2,21 @@
 //! small part of it (an LLM's top-p 0.95 keeps about 1% of 151,936 ids), so the cut is found in a
 //! list of the ids above a threshold τ and the draw walks that list.
 //!
-//! τ comes from an estimate: the stored weights of every stride-th block (at least SAMPLED blocks)
-//! go into the weight-bits histogram of sample.rs, scaled to the row, with every block's max
-//! counted exactly instead, and the mass below each bucket estimates the row's mass below it. The bucket where that estimate would pass
-//! (1 − topP)·total is the estimated cut; τ is the logit of the bucket SAFETY below it. Only the
-//! estimate is sampled: the list is every id with x ≥ τ (one SIMD pass, blocks below τ skipped by
-//! their max), and it is used only when its exact mass reaches topP·total, i.e. when the cut
-//! provably lies in it (every id above τ is listed, so walking the list from the top is walking
-//! the row from the top). Otherwise (an estimate fooled by the row's layout, topP next to 1) the
-//! caller takes the whole-row histogram, so the result never depends on the estimate, only the
-//! time does.
+//! τ comes from an estimate made before the row's weights (`threshold`): the weights of every
+//! stride-th block (at least SAMPLED blocks) go into the weight-bits histogram of sample.rs,
+//! scaled to the row, with every block's max counted exactly instead; the mass below each bucket
+//! estimates the row's mass below it. The bucket where that estimate would pass (1 − topP)·(the
+//! estimated total) is the estimated cut; τ is the logit of the bucket SAFETY below it. Then one
+//! pass (Float::sum_listing) sums every weight and lists every id with x ≥ τ with its weight
+//! (blocks below τ not searched), so the row is read once more and no weight is stored but the
+//! listed ones. Only the estimate is sampled: the list is used only when its exact mass reaches
+//! topP·total, i.e. when the cut provably lies in it (every id above τ is listed, so walking the
+//! list from the top is walking the row from the top). Otherwise (an estimate fooled by the
+//! row's layout, topP next to 1) the caller takes the whole-row histogram, so the result never
+//! depends on the estimate, only the time does.
 //!
-//! Numerics are the whole-row path's: the same stored float32 weights, the same total (their sum
-//! from the weights pass, relative error below 5·2^-24), the walk by `weighted_cut` over whole
+//! Numerics are the whole-row path's: float32 weights (weights.rs), their total summed as
+//! `list_weights` sums it (relative error below 5·2^-24), the walk by `weighted_cut` over whole
 //! groups of equal logits in float64, and the draw's sums in float64.
 
 use super::{Float, Scratch, Settings};
@@ -30,27 +32,19 @@ const STRIDE: usize = 16;
 /// estimate's sampling error.
 const SAFETY: usize = 2;
 
-/// The top-p cut and the list: `sc.ids[..count]` holds, ascending, every id with x ≥ the cut (and
-/// more). None when the list's mass falls short of topP·`total` (the caller then histograms the
-/// whole row). `total` is Σ w over the row and `log_shift` the weights' shift (sample.rs Float).
+/// τ, the threshold of the list: every id with x ≥ τ is listed (E::sum_listing). None where the
+/// row is too short for the estimate or the estimated cut lies in the lowest buckets (the whole
+/// row, which the histogram path does faster). Stores the sampled blocks' weights in `sc.w`
+/// (overwritten by the list's).
 ///
 /// # Safety
-/// `src`, `sc.w` (the row's stored weights) valid for `cols`; `sc` a slot for `cols`.
-pub unsafe fn list_cut<E: Float>(
-    src: *const E,
-    cols: usize,
-    max: E,
-    total: f64,
-    log_shift: f64,
-    s: &Settings,
-    sc: &Scratch<E>,
-) -> Option<(E, usize)> {
+/// `src` valid for `cols`, `sc.bmax` the row's block maxima; `sc` a slot for `cols`.
+pub unsafe fn threshold<E: Float>(src: *const E, cols: usize, max: E, s: &Settings, sc: &Scratch<E>) -> Option<E> {
     let full = cols / BLOCK;
     if full < SAMPLED {
         return None;
     }
     let stride = (full / SAMPLED).min(STRIDE);
-    let w = sc.w as *const E;
     let sums = &mut *sc.sums;
     sums.fill(0.0);
     // The second histogram in the pairs' memory (16·cols bytes ≥ HIST float64s here).
@@ -59,7 +53,8 @@ pub unsafe fn list_cut<E: Float>(
     let mut sampled = 0usize;
     let mut b = 0;
     while b < full {
-        let p = w.add(b * BLOCK);
+        let p = sc.w.add(b * BLOCK);
+        E::list_weights(src.add(b * BLOCK), p, BLOCK, max, s.t)?;
         let done = E::histogram(p, BLOCK, sums.as_mut_ptr(), other);
         for j in done..BLOCK {
             let v = *p.add(j);
@@ -76,13 +71,15 @@ pub unsafe fn list_cut<E: Float>(
     }
     let nb = blocks(cols);
     let wmax = sc.bsum as *mut E;
-    E::list_weights(sc.bmax, wmax, nb, max, s.t);
+    E::list_weights(sc.bmax, wmax, nb, max, s.t)?;
     for b in 0..nb {
         let v = *wmax.add(b);
         let sampled = b < full && b % stride == 0;
         sums[v.bucket()] += if sampled { (1.0 - scale) * v.get() } else { v.get() };
     }
-    // The estimated cut c: the estimated mass below it within (1 − topP)·total, below c + 1 not.
+    let total: f64 = sums.iter().sum();
+    // The estimated cut c: the estimated mass below it within (1 − topP)·(the estimated total),
+    // below c + 1 not.
     let limit = (1.0 - s.top_p) * total;
     let mut below = 0.0;
     let mut c = 0;
@@ -98,8 +95,16 @@ pub unsafe fn list_cut<E: Float>(
     if c <= SAFETY {
         return None;
     }
-    let tau = logit_of(E::bucket_start(c - SAFETY).get(), max, log_shift, s.t);
-    let count = E::collect(src, cols, sc.bmax, E::put(tau), E::INF, sc.ids);
+    Some(E::put(logit_of(E::bucket_start(c - SAFETY).get(), max, s.t)))
+}
+
+/// The top-p cut in the list `sc.ids[..count]` (ascending, every id with x ≥ τ, their weights in
+/// `sc.w`, as E::sum_listing leaves them): None when the list's mass falls short of
+/// topP·`total` (the caller then histograms the whole row). `total` is Σ w over the row.
+///
+/// # Safety
+/// `src`, `sc.w` valid at the listed ids; `sc` a slot for the row.
+pub unsafe fn list_cut<E: Float>(src: *const E, total: f64, count: usize, s: &Settings, sc: &Scratch<E>) -> Option<E> {
     if count == 0 {
         return None;
     }
@@ -107,7 +112,7 @@ pub unsafe fn list_cut<E: Float>(
     let mut listed = 0.0;
     for i in 0..count {
         let id = *sc.ids.add(i) as usize;
-        let v = (*w.add(id)).get();
+        let v = (*sc.w.add(id)).get();
         pairs[i] = [(*src.add(id)).key(), v.to_bits()];
         listed += v;
     }
@@ -115,19 +120,19 @@ pub unsafe fn list_cut<E: Float>(
     if !(listed >= target) {
         return None;
     }
-    let (key, _) = weighted_cut(pairs, target, 0.0, sums);
-    Some((E::from_key(key), count))
+    let (key, _) = weighted_cut(pairs, target, 0.0, &mut *sc.sums);
+    Some(E::from_key(key))
 }
 
-/// The logit whose weight is `v` > 0: w = e^((x − max)/T + log_shift), so x = max + T·(ln v −
-/// log_shift). Only a threshold's guess: its rounding moves τ, not the result.
-fn logit_of(v: f64, max: impl Key, log_shift: f64, t: f64) -> f64 {
+/// The logit whose weight is `v` > 0: w = e^((x − max)/T), so x = max + T·ln v. Only a
+/// threshold's guess: its rounding moves τ, not the result.
+fn logit_of(v: f64, max: impl Key, t: f64) -> f64 {
     // ln v = e·ln2 + ln m, m ∈ [1, 2) (ln64 wants an argument ≥ 1).
     let bits = v.to_bits();
     let e = ((bits >> 52) & 0x7ff) as i64 - 1023;
     let m = f64::from_bits((bits & 0x000f_ffff_ffff_ffff) | 0x3ff0_0000_0000_0000);
     let ln = ln64(m) + e as f64 * core::f64::consts::LN_2;
-    max.get() + t * (ln - log_shift)
+    max.get() + t * ln
 }
 
 /// The draw over the list `sc.ids[..count]` (ascending, every kept id in it): the first kept id
@@ -243,6 +248,7 @@ mod tests {
                     let sc = unsafe { Scratch::<f32>::at(block.as_mut_ptr() as *mut u8, cols) };
                     let (max, _) = unsafe { f32::block_stats(x.as_ptr(), cols, sc.bmax) };
                     let total = unsafe { f32::list_weights(x.as_ptr(), sc.w, cols, max, t) }.unwrap();
+                    let w = unsafe { core::slice::from_raw_parts(sc.w, cols) }.to_vec();
                     let st = Settings {
                         t,
                         top_k: 0.0,
@@ -255,10 +261,20 @@ mod tests {
                         history: (0, 0),
                         bias: (0, 0),
                     };
-                    let got = unsafe { list_cut(x.as_ptr(), cols, max, total, 0.0, &st, &sc) };
-                    let w = unsafe { core::slice::from_raw_parts(sc.w, cols) }.to_vec();
-                    let (want, margin) = sorted_cut(&x, &w, total, top_p);
                     let label = format!("layout {layout} T {t} topP {top_p}");
+                    let listed = unsafe { threshold(x.as_ptr(), cols, max, &st, &sc) }.map(|tau| {
+                        let (sum, count) = unsafe { f32::sum_listing(x.as_ptr(), cols, sc.bmax, max, t, tau, sc.ids, sc.w) }.unwrap();
+                        // The one pass sums as list_weights does, and stores the same weights.
+                        assert_eq!(sum, total, "{label}: total");
+                        let ids = unsafe { core::slice::from_raw_parts(sc.ids, count) };
+                        assert_eq!(count, x.iter().filter(|&&v| v >= tau).count(), "{label}: every id ≥ τ listed");
+                        for &j in ids {
+                            assert_eq!(unsafe { *sc.w.add(j as usize) }, w[j as usize], "{label}: weight of {j}");
+                        }
+                        count
+                    });
+                    let got = listed.and_then(|count| unsafe { list_cut(x.as_ptr(), total, count, &st, &sc) }.map(|cut| (cut, count)));
+                    let (want, margin) = sorted_cut(&x, &w, total, top_p);
                     let Some((cut, count)) = got else {
                         assert!(layout >= 2 || top_p == 0.5, "{label}: declined");
                         continue;

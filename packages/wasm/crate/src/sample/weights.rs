@@ -87,12 +87,67 @@ pub unsafe fn store_sum(x: *const f32, w: *mut f32, n: usize, max: f32, k: f32) 
     }
 }
 
+/// The list path's one pass over the row (top_p.rs): Σ w summed exactly as `store_sum` sums it,
+/// and every id with x ≥ tau listed ascending in `ids` with its weight stored at w[id] (no other
+/// weight is stored: the list path reads the weights of listed ids only). Blocks whose max
+/// (`bmax`) is below tau are not searched. Returns (Σ w, the count listed).
+///
+/// # Safety
+/// `x`, `w` valid for `n`, `bmax` for blocks(n), `ids` for `n`.
+pub unsafe fn sum_listing(x: *const f32, n: usize, bmax: *const f32, max: f32, k: f32, tau: f32, ids: *mut u32, w: *mut f32) -> (f64, usize) {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    {
+        simd::sum_listing(x, n, bmax, max, k, tau, ids, w)
+    }
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    {
+        let _ = bmax;
+        let (mut s, mut count) = (0.0, 0);
+        for j in 0..n {
+            let (v, e) = (*x.add(j), weight(*x.add(j), max, k));
+            s += e as f64;
+            if v >= tau {
+                *ids.add(count) = j as u32;
+                *w.add(j) = e;
+                count += 1;
+            }
+        }
+        (s, count)
+    }
+}
+
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod simd {
     use super::{weight, C, LO, MAGIC};
+    use crate::argmax::BLOCK;
     use core::arch::wasm32::*;
 
     static CONSTS: [f32; 8] = [C[0], C[1], C[2], C[3], C[4], MAGIC, LO, 1.0];
+
+    /// For each 4-bit mask of lanes, the byte shuffle that moves those 32-bit lanes, in order, to
+    /// the front (the lanes after them: copies of byte 0, never counted).
+    static PACK: [v128; 16] = {
+        let mut t = [i8x16(0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3); 16];
+        let mut m = 0;
+        while m < 16 {
+            let mut b = [0i8; 16];
+            let (mut k, mut lane) = (0, 0);
+            while lane < 4 {
+                if m & (1 << lane) != 0 {
+                    let mut i = 0;
+                    while i < 4 {
+                        b[4 * k + i] = (4 * lane + i) as i8;
+                        i += 1;
+                    }
+                    k += 1;
+                }
+                lane += 1;
+            }
+            t[m] = i8x16(b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+            m += 1;
+        }
+        t
+    };
 
     /// Σ of 64 weights per block in float32 lanes (each 16-id step added pairwise, then into the
     /// block's vector: at most 5 roundings per term, 5·2^-24 of the block), blocks in float64.
@@ -142,6 +197,83 @@ mod simd {
             j += 1;
         }
         sum
+    }
+
+    /// `store_sum`'s arithmetic in the same order, storing nothing but the listed ids and their
+    /// weights; a block at or above tau tests each vector (a hit is rare past the row's top).
+    #[allow(clippy::too_many_arguments)]
+    pub unsafe fn sum_listing(x: *const f32, n: usize, bmax: *const f32, max: f32, k: f32, tau: f32, ids: *mut u32, w: *mut f32) -> (f64, usize) {
+        let c = core::ptr::read_volatile(&CONSTS);
+        let (m, kk) = (f32x4_splat(max), f32x4_splat(k));
+        let (c0, c1, c2, c3, c4) = (f32x4_splat(c[0]), f32x4_splat(c[1]), f32x4_splat(c[2]), f32x4_splat(c[3]), f32x4_splat(c[4]));
+        let (magic, lo, one) = (f32x4_splat(c[5]), f32x4_splat(c[6]), f32x4_splat(c[7]));
+        let e = |v: v128| {
+            let t = f32x4_pmax(f32x4_mul(f32x4_sub(v, m), kk), lo);
+            let nf = f32x4_add(t, magic);
+            let f = f32x4_sub(t, f32x4_sub(nf, magic));
+            let mut q = f32x4_add(f32x4_mul(c4, f), c3);
+            q = f32x4_add(f32x4_mul(q, f), c2);
+            q = f32x4_add(f32x4_mul(q, f), c1);
+            q = f32x4_add(f32x4_mul(q, f), c0);
+            let p = f32x4_add(f32x4_mul(q, f), one);
+            i32x4_add(p, i32x4_shl(nf, 23))
+        };
+        let lim = f32x4_splat(tau);
+        let lanes = i32x4(0, 1, 2, 3);
+        let mut count = 0;
+        // Branch-free listing (a hit is too irregular to predict): the 4 weights stored at their
+        // ids, the lanes of x ≥ tau packed to the front of the 4 ids by a byte shuffle chosen by
+        // their bit mask, all 4 stored at ids[count] and count advanced by the hits. The store
+        // stays inside `ids`: count ≤ j, as at most j ids precede id j.
+        let mut list = |v: v128, ev: v128, j: usize| {
+            v128_store(w.add(j) as *mut v128, ev);
+            let bits = i32x4_bitmask(f32x4_ge(v, lim)) as usize;
+            let id = i32x4_add(u32x4_splat(j as u32), lanes);
+            v128_store(ids.add(count) as *mut v128, i8x16_swizzle(id, PACK[bits]));
+            count += bits.count_ones() as usize;
+        };
+        let zero = f32x4_splat(0.0);
+        let mut total = f64x2_splat(0.0);
+        let mut j = 0;
+        while j + 64 <= n {
+            let mut t = zero;
+            if *bmax.add(j / BLOCK) >= tau {
+                for _ in 0..4 {
+                    let (v0, v1) = (v128_load(x.add(j) as *const v128), v128_load(x.add(j + 4) as *const v128));
+                    let (v2, v3) = (v128_load(x.add(j + 8) as *const v128), v128_load(x.add(j + 12) as *const v128));
+                    let (e0, e1, e2, e3) = (e(v0), e(v1), e(v2), e(v3));
+                    list(v0, e0, j);
+                    list(v1, e1, j + 4);
+                    list(v2, e2, j + 8);
+                    list(v3, e3, j + 12);
+                    t = f32x4_add(t, f32x4_add(f32x4_add(e0, e1), f32x4_add(e2, e3)));
+                    j += 16;
+                }
+            } else {
+                for _ in 0..4 {
+                    let e0 = e(v128_load(x.add(j) as *const v128));
+                    let e1 = e(v128_load(x.add(j + 4) as *const v128));
+                    let e2 = e(v128_load(x.add(j + 8) as *const v128));
+                    let e3 = e(v128_load(x.add(j + 12) as *const v128));
+                    t = f32x4_add(t, f32x4_add(f32x4_add(e0, e1), f32x4_add(e2, e3)));
+                    j += 16;
+                }
+            }
+            let hi = i32x4_shuffle::<2, 3, 2, 3>(t, t);
+            total = f64x2_add(total, f64x2_add(f64x2_promote_low_f32x4(t), f64x2_promote_low_f32x4(hi)));
+        }
+        let mut sum = f64x2_extract_lane::<0>(total) + f64x2_extract_lane::<1>(total);
+        while j < n {
+            let (v, e) = (*x.add(j), weight(*x.add(j), max, k));
+            sum += e as f64;
+            if v >= tau {
+                *ids.add(count) = j as u32;
+                *w.add(j) = e;
+                count += 1;
+            }
+            j += 1;
+        }
+        (sum, count)
     }
 }
 
