@@ -15,6 +15,7 @@ import { runCanary } from './canary.js';
 import { type Explain, explainOf } from './explain.js';
 import { CANDIDATE_FIELDS, type Fingerprint, firstDifference, HOST_FIELDS, hostFingerprint } from './fingerprint.js';
 import { attemptOf, inPlaceInputs, isRunnable, isSync, resultOf, runSync } from './invoke.js';
+import { macrotask, settleWithin, WAIT_BUDGET_MS, WAIT_MIN_MS, YIELD_EVERY_MS } from './load-wait.js';
 import { defaultLoaders, loadError } from './loaders.js';
 import { backendFromEnv, checkOptions, type SoftmaxAutoOptions } from './options.js';
 import { checkProfile, PROFILE_FORMAT, type Profile, type ProfileBucket } from './profile.js';
@@ -132,6 +133,10 @@ export class AutoSoftmax {
   #started = false;
   #disposed = false;
   readonly #background = new Set<Promise<unknown>>();
+  /** When an async call next gives the event loop a turn while loads are pending (#letLoad). */
+  #yieldAt = Number.NEGATIVE_INFINITY;
+  /** Ms the async calls have waited for loads (#letLoad), at most WAIT_BUDGET_MS. */
+  #waitedMs = 0;
   /** The failures seen so far (explain() shows them). */
   readonly failures: FailureEntry[] = [];
   /** The demotions so far. */
@@ -545,6 +550,7 @@ export class AutoSoftmax {
       await this.#settle();
       this.#touch(b);
     }
+    if (this.#background.size > 0) await this.#letLoad(b);
     // What a retry on another candidate needs (there is none with one candidate).
     const retries = b.ready.length > 1;
     const originals = retries ? call.outputs.slice() : call.outputs;
@@ -570,6 +576,39 @@ export class AutoSoftmax {
       this.#served(slot, b, timed ? this.#clock() - t0 : undefined, pick.explore, tried);
       return resultOf(attempt);
     }
+  }
+
+  /**
+   * While loads are pending (load-wait.ts): the event loop's turn, at most once per
+   * YIELD_EVERY_MS; and when a CPU candidate still loading is predicted faster for `b` than
+   * everything ready, and the call would cost at least WAIT_MIN_MS on what is ready, a wait for
+   * that load of at most the call's estimated cost. WebGPU is never waited for (its load and
+   * pipelines take seconds; it joins a bucket when ready).
+   */
+  async #letLoad(b: Bucket): Promise<void> {
+    const now = this.#clock();
+    if (now >= this.#yieldAt) {
+      this.#yieldAt = now + YIELD_EVERY_MS;
+      await macrotask();
+      this.#touch(b);
+    }
+    if (b.ready.length === 0 || this.#waitedMs >= WAIT_BUDGET_MS) return;
+    let readyMs = Number.POSITIVE_INFINITY;
+    for (const id of b.ready) readyMs = Math.min(readyMs, this.#selector.estimate(b, id));
+    if (!(readyMs >= WAIT_MIN_MS)) return;
+    const faster = this.#slots.find(
+      (s) =>
+        s.status === 'loading' &&
+        s.backend === 'wasm' &&
+        s.loading !== undefined &&
+        this.#selector.estimate(b, s.id) < readyMs,
+    );
+    if (!faster) return;
+    // Real time, whatever clock the instance measures calls with: the budget bounds real delays.
+    const t0 = performance.now();
+    await settleWithin(faster.loading as Promise<void>, Math.min(readyMs, WAIT_BUDGET_MS - this.#waitedMs));
+    this.#waitedMs += performance.now() - t0;
+    this.#touch(b);
   }
 
   /** Sync entry: the synchronous candidates that are ready (core at once, wasm once loaded). */

@@ -59,6 +59,7 @@ export function fakeLoaders(
   specs: { core?: FakeSpec; wasm?: FakeSpec; wasmMt?: FakeSpec; webgpu?: FakeSpec },
   extra: {
     webgpuInit?: () => Promise<void>;
+    wasmInit?: () => Promise<void>;
     gpuFingerprint?: Record<string, string>;
     wasmFingerprint?: Record<string, string>;
   } = {},
@@ -66,6 +67,7 @@ export function fakeLoaders(
   return {
     core: () => loaded(specs.core ? fakeBackend('core', specs.core, clock) : reference),
     wasm: async ({ threads }) => {
+      await extra.wasmInit?.();
       const spec = threads > 1 ? specs.wasmMt : specs.wasm;
       if (!spec) throw new Error(`no fake wasm with ${threads} threads`);
       return loaded(fakeBackend('wasm', spec, clock), {
