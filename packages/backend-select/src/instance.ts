@@ -550,7 +550,11 @@ export class AutoSoftmax {
       await this.#settle();
       this.#touch(b);
     }
-    if (this.#background.size > 0) await this.#letLoad(b);
+    const letting = this.#background.size > 0 ? this.#letLoad(b) : undefined;
+    if (letting) {
+      await letting;
+      this.#touch(b);
+    }
     // What a retry on another candidate needs (there is none with one candidate).
     const retries = b.ready.length > 1;
     const originals = retries ? call.outputs.slice() : call.outputs;
@@ -580,35 +584,37 @@ export class AutoSoftmax {
 
   /**
    * While loads are pending (load-wait.ts): the event loop's turn, at most once per
-   * YIELD_EVERY_MS; and when a CPU candidate still loading is predicted faster for `b` than
+   * YIELD_EVERY_MS; and when a wasm candidate still loading is predicted faster for `b` than
    * everything ready, and the call would cost at least WAIT_MIN_MS on what is ready, a wait for
    * that load of at most the call's estimated cost. WebGPU is never waited for (its load and
-   * pipelines take seconds; it joins a bucket when ready).
+   * pipelines take seconds; it joins a bucket when ready). Undefined when there is nothing to
+   * wait for, so that the call does not pay for an await.
    */
-  async #letLoad(b: Bucket): Promise<void> {
+  #letLoad(b: Bucket): Promise<void> | undefined {
     const now = this.#clock();
-    if (now >= this.#yieldAt) {
-      this.#yieldAt = now + YIELD_EVERY_MS;
-      await macrotask();
-      this.#touch(b);
+    const turn = now >= this.#yieldAt;
+    if (turn) this.#yieldAt = now + YIELD_EVERY_MS;
+    if (b.ready.length > 0 && this.#waitedMs < WAIT_BUDGET_MS) {
+      let readyMs = Number.NaN;
+      for (const s of this.#slots) {
+        if (s.backend !== 'wasm' || s.status !== 'loading' || s.loading === undefined) continue;
+        if (Number.isNaN(readyMs)) {
+          readyMs = Number.POSITIVE_INFINITY;
+          for (const id of b.ready) readyMs = Math.min(readyMs, this.#selector.estimate(b, id));
+          if (!(readyMs >= WAIT_MIN_MS)) break;
+        }
+        if (this.#selector.estimate(b, s.id) < readyMs) return this.#waitFor(s.loading, readyMs);
+      }
     }
-    if (b.ready.length === 0 || this.#waitedMs >= WAIT_BUDGET_MS) return;
-    let readyMs = Number.POSITIVE_INFINITY;
-    for (const id of b.ready) readyMs = Math.min(readyMs, this.#selector.estimate(b, id));
-    if (!(readyMs >= WAIT_MIN_MS)) return;
-    const faster = this.#slots.find(
-      (s) =>
-        s.status === 'loading' &&
-        s.backend === 'wasm' &&
-        s.loading !== undefined &&
-        this.#selector.estimate(b, s.id) < readyMs,
-    );
-    if (!faster) return;
+    return turn ? macrotask() : undefined;
+  }
+
+  /** Waits for a load (#letLoad) at most `ms`, within what is left of WAIT_BUDGET_MS. */
+  async #waitFor(loading: Promise<void>, ms: number): Promise<void> {
     // Real time, whatever clock the instance measures calls with: the budget bounds real delays.
     const t0 = performance.now();
-    await settleWithin(faster.loading as Promise<void>, Math.min(readyMs, WAIT_BUDGET_MS - this.#waitedMs));
+    await settleWithin(loading, Math.min(ms, WAIT_BUDGET_MS - this.#waitedMs));
     this.#waitedMs += performance.now() - t0;
-    this.#touch(b);
   }
 
   /** Sync entry: the synchronous candidates that are ready (core at once, wasm once loaded). */
