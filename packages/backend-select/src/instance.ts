@@ -583,30 +583,34 @@ export class AutoSoftmax {
   }
 
   /**
-   * While loads are pending (load-wait.ts): the event loop's turn, at most once per
-   * YIELD_EVERY_MS; and when a wasm candidate still loading is predicted faster for `b` than
-   * everything ready, and the call would cost at least WAIT_MIN_MS on what is ready, a wait for
-   * that load of at most the call's estimated cost. WebGPU is never waited for (its load and
-   * pipelines take seconds; it joins a bucket when ready). Undefined when there is nothing to
-   * wait for, so that the call does not pay for an await.
+   * While a wasm candidate loads (load-wait.ts): the event loop's turn, at most once per
+   * YIELD_EVERY_MS; and when one still loading is predicted faster for `b` than everything ready,
+   * and the call would cost at least WAIT_MIN_MS on what is ready, a wait for that load of at most
+   * the call's estimated cost. Not for WebGPU: a GPU never delays a call (its load, canary and
+   * pipelines run when the application gives the event loop a turn; on a software adapter they
+   * take seconds of this CPU, which a turn inside a call would charge to that call). Undefined
+   * when there is nothing to do, so that the call does not pay for an await.
    */
   #letLoad(b: Bucket): Promise<void> | undefined {
-    const now = this.#clock();
-    const turn = now >= this.#yieldAt;
-    if (turn) this.#yieldAt = now + YIELD_EVERY_MS;
-    if (b.ready.length > 0 && this.#waitedMs < WAIT_BUDGET_MS) {
-      let readyMs = Number.NaN;
-      for (const s of this.#slots) {
-        if (s.backend !== 'wasm' || s.status !== 'loading' || s.loading === undefined) continue;
-        if (Number.isNaN(readyMs)) {
-          readyMs = Number.POSITIVE_INFINITY;
-          for (const id of b.ready) readyMs = Math.min(readyMs, this.#selector.estimate(b, id));
-          if (!(readyMs >= WAIT_MIN_MS)) break;
-        }
-        if (this.#selector.estimate(b, s.id) < readyMs) return this.#waitFor(s.loading, readyMs);
+    let loading: Slot | undefined;
+    let faster: Slot | undefined;
+    let readyMs = Number.NaN;
+    for (const s of this.#slots) {
+      if (s.backend !== 'wasm' || s.status !== 'loading' || s.loading === undefined) continue;
+      loading = s;
+      if (b.ready.length === 0 || this.#waitedMs >= WAIT_BUDGET_MS || faster) continue;
+      if (Number.isNaN(readyMs)) {
+        readyMs = Number.POSITIVE_INFINITY;
+        for (const id of b.ready) readyMs = Math.min(readyMs, this.#selector.estimate(b, id));
       }
+      if (readyMs >= WAIT_MIN_MS && this.#selector.estimate(b, s.id) < readyMs) faster = s;
     }
-    return turn ? macrotask() : undefined;
+    if (faster) return this.#waitFor(faster.loading as Promise<void>, readyMs);
+    if (!loading) return undefined;
+    const now = this.#clock();
+    if (now < this.#yieldAt) return undefined;
+    this.#yieldAt = now + YIELD_EVERY_MS;
+    return macrotask();
   }
 
   /** Waits for a load (#letLoad) at most `ms`, within what is left of WAIT_BUDGET_MS. */
