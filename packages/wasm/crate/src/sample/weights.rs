@@ -149,26 +149,52 @@ mod simd {
         t
     };
 
+    /// `weight`'s constants in lanes, made once per pass.
+    struct Lanes {
+        m: v128,
+        k: v128,
+        c: [v128; 5],
+        magic: v128,
+        lo: v128,
+        one: v128,
+    }
+
+    impl Lanes {
+        #[inline(always)]
+        unsafe fn new(max: f32, k: f32) -> Lanes {
+            // Read through a volatile load so that LLVM keeps them in locals (see simd32.rs).
+            let c = core::ptr::read_volatile(&CONSTS);
+            Lanes {
+                m: f32x4_splat(max),
+                k: f32x4_splat(k),
+                c: [f32x4_splat(c[0]), f32x4_splat(c[1]), f32x4_splat(c[2]), f32x4_splat(c[3]), f32x4_splat(c[4])],
+                magic: f32x4_splat(c[5]),
+                lo: f32x4_splat(c[6]),
+                one: f32x4_splat(c[7]),
+            }
+        }
+
+        /// `weight` of 4 lanes: the same float32 operations in the same order.
+        #[inline(always)]
+        fn weights(&self, v: v128) -> v128 {
+            let t = f32x4_pmax(f32x4_mul(f32x4_sub(v, self.m), self.k), self.lo);
+            let nf = f32x4_add(t, self.magic);
+            let f = f32x4_sub(t, f32x4_sub(nf, self.magic));
+            let mut q = f32x4_add(f32x4_mul(self.c[4], f), self.c[3]);
+            q = f32x4_add(f32x4_mul(q, f), self.c[2]);
+            q = f32x4_add(f32x4_mul(q, f), self.c[1]);
+            q = f32x4_add(f32x4_mul(q, f), self.c[0]);
+            let p = f32x4_add(f32x4_mul(q, f), self.one);
+            i32x4_add(p, i32x4_shl(nf, 23))
+        }
+    }
+
     /// Σ of 64 weights per block in float32 lanes (each 16-id step added pairwise, then into the
     /// block's vector: at most 5 roundings per term, 5·2^-24 of the block), blocks in float64.
     /// One vector at a time: the 10 constants and a few temporaries fit V8's 16 registers.
     pub unsafe fn store_sum(x: *const f32, w: *mut f32, n: usize, max: f32, k: f32) -> f64 {
-        // Read through a volatile load so that LLVM keeps them in locals (see simd32.rs).
-        let c = core::ptr::read_volatile(&CONSTS);
-        let (m, kk) = (f32x4_splat(max), f32x4_splat(k));
-        let (c0, c1, c2, c3, c4) = (f32x4_splat(c[0]), f32x4_splat(c[1]), f32x4_splat(c[2]), f32x4_splat(c[3]), f32x4_splat(c[4]));
-        let (magic, lo, one) = (f32x4_splat(c[5]), f32x4_splat(c[6]), f32x4_splat(c[7]));
-        let e = |v: v128| {
-            let t = f32x4_pmax(f32x4_mul(f32x4_sub(v, m), kk), lo);
-            let nf = f32x4_add(t, magic);
-            let f = f32x4_sub(t, f32x4_sub(nf, magic));
-            let mut q = f32x4_add(f32x4_mul(c4, f), c3);
-            q = f32x4_add(f32x4_mul(q, f), c2);
-            q = f32x4_add(f32x4_mul(q, f), c1);
-            q = f32x4_add(f32x4_mul(q, f), c0);
-            let p = f32x4_add(f32x4_mul(q, f), one);
-            i32x4_add(p, i32x4_shl(nf, 23))
-        };
+        let l = Lanes::new(max, k);
+        let e = |v: v128| l.weights(v);
         let zero = f32x4_splat(0.0);
         let mut total = f64x2_splat(0.0);
         let mut j = 0;
@@ -203,21 +229,8 @@ mod simd {
     /// weights; a block at or above tau tests each vector (a hit is rare past the row's top).
     #[allow(clippy::too_many_arguments)]
     pub unsafe fn sum_listing(x: *const f32, n: usize, bmax: *const f32, max: f32, k: f32, tau: f32, ids: *mut u32, w: *mut f32) -> (f64, usize) {
-        let c = core::ptr::read_volatile(&CONSTS);
-        let (m, kk) = (f32x4_splat(max), f32x4_splat(k));
-        let (c0, c1, c2, c3, c4) = (f32x4_splat(c[0]), f32x4_splat(c[1]), f32x4_splat(c[2]), f32x4_splat(c[3]), f32x4_splat(c[4]));
-        let (magic, lo, one) = (f32x4_splat(c[5]), f32x4_splat(c[6]), f32x4_splat(c[7]));
-        let e = |v: v128| {
-            let t = f32x4_pmax(f32x4_mul(f32x4_sub(v, m), kk), lo);
-            let nf = f32x4_add(t, magic);
-            let f = f32x4_sub(t, f32x4_sub(nf, magic));
-            let mut q = f32x4_add(f32x4_mul(c4, f), c3);
-            q = f32x4_add(f32x4_mul(q, f), c2);
-            q = f32x4_add(f32x4_mul(q, f), c1);
-            q = f32x4_add(f32x4_mul(q, f), c0);
-            let p = f32x4_add(f32x4_mul(q, f), one);
-            i32x4_add(p, i32x4_shl(nf, 23))
-        };
+        let l = Lanes::new(max, k);
+        let e = |v: v128| l.weights(v);
         let lim = f32x4_splat(tau);
         let lanes = i32x4(0, 1, 2, 3);
         let mut count = 0;
