@@ -126,18 +126,7 @@ impl Float for f64 {
         Some(weights_f64(x, w, n, max, t).0)
     }
     unsafe fn sum_listing(x: *const f64, n: usize, _bmax: *const f64, max: f64, t: f64, tau: f64, ids: *mut u32, w: *mut f64) -> Option<(f64, usize)> {
-        let (mut s, mut count) = (0.0, 0);
-        for j in 0..n {
-            let v = *x.add(j);
-            let e = weight_f64(v, max, t);
-            s += e;
-            if v >= tau {
-                *ids.add(count) = j as u32;
-                *w.add(j) = e;
-                count += 1;
-            }
-        }
-        Some((s, count))
+        Some(weights::list_scalar(x, 0, n, tau, ids, w, (0.0, 0), |v| weight_f64(v, max, t)))
     }
 }
 

@@ -22,6 +22,8 @@
 //! (plus the total's own summation, 5·2^-24). Min-p compares w ≥ minP: near that boundary
 //! z = −ln minP, so the list path takes minP ≥ MIN_P only (error ≤ 3.5e-6 of ln w there).
 
+use crate::select::Key;
+
 /// 2^f ≈ 1 + f·(C[0] + f·(C[1] + f·(C[2] + f·(C[3] + f·C[4])))) on [−½, ½].
 pub const C: [f32; 5] = [0.693_147, 0.240_222_42, 0.055_507_33, 0.009_671_513, 0.001_326_472_7];
 /// The largest relative error of the float32 evaluation of p (swept by the native test).
@@ -102,23 +104,44 @@ pub unsafe fn sum_listing(x: *const f32, n: usize, bmax: *const f32, max: f32, k
     #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
     {
         let _ = bmax;
-        let (mut s, mut count) = (0.0, 0);
-        for j in 0..n {
-            let (v, e) = (*x.add(j), weight(*x.add(j), max, k));
-            s += e as f64;
-            if v >= tau {
-                *ids.add(count) = j as u32;
-                *w.add(j) = e;
-                count += 1;
-            }
-        }
-        (s, count)
+        list_scalar(x, 0, n, tau, ids, w, (0.0, 0), |v| weight(v, max, k))
     }
+}
+
+/// `sum_listing` one id at a time from id `from` on, continuing `(sum, count)`: each weight
+/// `weight(x)` added in order in float64, each id of x ≥ tau listed with its weight stored. The
+/// scalar builds' whole pass, the SIMD pass's tail, and float64's pass.
+///
+/// # Safety
+/// As `sum_listing`; `count` ids already listed.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub unsafe fn list_scalar<E: Key>(
+    x: *const E,
+    from: usize,
+    n: usize,
+    tau: E,
+    ids: *mut u32,
+    w: *mut E,
+    (mut sum, mut count): (f64, usize),
+    weight: impl Fn(E) -> E,
+) -> (f64, usize) {
+    for j in from..n {
+        let v = *x.add(j);
+        let e = weight(v);
+        sum += e.get();
+        if v >= tau {
+            *ids.add(count) = j as u32;
+            *w.add(j) = e;
+            count += 1;
+        }
+    }
+    (sum, count)
 }
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod simd {
-    use super::{weight, C, LO, MAGIC};
+    use super::{list_scalar, weight, C, LO, MAGIC};
     use crate::argmax::BLOCK;
     use core::arch::wasm32::*;
 
@@ -275,18 +298,8 @@ mod simd {
             let hi = i32x4_shuffle::<2, 3, 2, 3>(t, t);
             total = f64x2_add(total, f64x2_add(f64x2_promote_low_f32x4(t), f64x2_promote_low_f32x4(hi)));
         }
-        let mut sum = f64x2_extract_lane::<0>(total) + f64x2_extract_lane::<1>(total);
-        while j < n {
-            let (v, e) = (*x.add(j), weight(*x.add(j), max, k));
-            sum += e as f64;
-            if v >= tau {
-                *ids.add(count) = j as u32;
-                *w.add(j) = e;
-                count += 1;
-            }
-            j += 1;
-        }
-        (sum, count)
+        let sum = f64x2_extract_lane::<0>(total) + f64x2_extract_lane::<1>(total);
+        list_scalar(x, j, n, tau, ids, w, (sum, count), |v| weight(v, max, k))
     }
 }
 
