@@ -78,4 +78,4 @@ export {
   sampleKeep,
 } from './reference-sample.js';
 export { resultOf } from './result.js';
-export { checkLayout, type LayoutRequest, validateCall } from './validate.js';
+export { checkLayout, type LayoutRequest, type PlacedOperand, validateCall, validatePlaced } from './validate.js';

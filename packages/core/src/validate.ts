@@ -81,7 +81,7 @@ function readSource(options: unknown, plan: Plan): unknown[] | string | undefine
   if (typeof options !== 'object' || !isPlainObject(options)) return optionSource(options, names) as string;
   const keys = Object.keys(options);
   for (let j = 0; j < keys.length; j++) {
-    if (!names.includes(keys[j])) return optionSource(options, names) as string; // the reason it is refused
+    if (!isOneOf(keys[j], names)) return optionSource(options, names) as string; // the reason it is refused
   }
   const values: unknown[] = new Array(names.length);
   // names[0] is always cols: a named load, where the loop's are keyed ones (megamorphic across names).
@@ -92,6 +92,12 @@ function readSource(options: unknown, plan: Plan): unknown[] | string | undefine
     values[k] = read && value !== undefined ? read(value, `options.${names[k]}`) : value;
   }
   return values;
+}
+
+/** names.includes(key), as a loop of ===: V8 does not inline includes, which a small call notices. */
+function isOneOf(key: string, names: readonly string[]): boolean {
+  for (let i = 0; i < names.length; i++) if (names[i] === key) return true;
+  return false;
 }
 
 /**
@@ -258,7 +264,9 @@ function parseOptions(
   op: OpDecl,
   plan: Plan,
   values: readonly unknown[] | undefined,
-  shape: CallShape,
+  dtype: Dtype,
+  rows: number,
+  cols: number,
 ): Readonly<Record<string, unknown>> {
   const keys = plan.optionKeys;
   let given = false;
@@ -268,6 +276,7 @@ function parseOptions(
   if (reuse && plan.lastValues && sameValues(plan.lastValues, values as readonly unknown[], keys.length)) {
     return plan.lastParsed as Readonly<Record<string, unknown>>;
   }
+  const shape: CallShape = { dtype, rows, cols };
   const options: Record<string, unknown> = {};
   for (let k = 0; k < keys.length; k++) {
     const key = keys[k];
@@ -325,16 +334,10 @@ function fastCall(
     if (floatDtypeOf(y) !== dtype || lengthOf(y as FloatArray) !== length) return undefined;
     inputs[i] = y as FloatArray;
   }
-  let rows = 1;
-  let cols = length;
-  const c = values?.[0];
-  if (c !== undefined) {
-    if (typeof c !== 'number' || !Number.isSafeInteger(c) || c <= 0 || length % c !== 0) return undefined;
-    rows = length / c;
-    cols = c;
-  }
-  const shapeOut = plan.outShape;
-  const n = shapeOut === 'matrix' ? length : shapeOut === 'rows' ? rows : 1;
+  const cols = colsOf(values, length);
+  if (cols === 0) return undefined;
+  const rows = length / cols;
+  const n = outLength(plan, rows, length);
   const given = outs?.[0] ?? values?.[plan.outIndex[0]];
   let out: FloatArray;
   if (given === undefined) {
@@ -353,21 +356,103 @@ function fastCall(
       }
     }
   }
-  const options = parseOptions(op, plan, values, { dtype, rows, cols });
-  const forms = inputs.length === 1 ? ONE_FORM : TWO_FORMS;
+  return simpleCall(op, plan, values, dtype, rows, cols, inputs, out, given !== undefined);
+}
+
+/** The row length a simple call's `cols` value gives for `length` elements, or 0 for one the general path refuses. */
+function colsOf(values: readonly unknown[] | undefined, length: number): number {
+  const c = values?.[0];
+  if (c === undefined) return length;
+  if (typeof c !== 'number' || !Number.isSafeInteger(c) || c <= 0 || length % c !== 0) return 0;
+  return c;
+}
+
+/** The length of a simple op's output for a call of `rows` rows of `length` elements in all. */
+function outLength(plan: Plan, rows: number, length: number): number {
+  const shape = plan.outShape;
+  return shape === 'matrix' ? length : shape === 'rows' ? rows : 1;
+}
+
+/** A simple op's call, once its operands are checked: the options parsed, the rest as constants. */
+function simpleCall(
+  op: OpDecl,
+  plan: Plan,
+  values: readonly unknown[] | undefined,
+  dtype: Dtype,
+  rows: number,
+  cols: number,
+  inputs: OperandArray[],
+  out: OperandArray,
+  given: boolean,
+): OpCall {
+  const options = parseOptions(op, plan, values, dtype, rows, cols);
   return {
     op,
     dtype,
     rows,
     cols,
     inputs,
-    forms,
+    forms: inputs.length === 1 ? ONE_FORM : TWO_FORMS,
     outputs: [out],
-    provided: given === undefined ? NOT_PROVIDED : PROVIDED,
+    provided: given ? PROVIDED : NOT_PROVIDED,
     present: PRESENT,
     options,
     params: NO_PARAMS,
   };
+}
+
+/**
+ * An operand in memory that a backend manages and describes itself (a wasm buffer): its element
+ * type, its length in elements and its byte offset in that memory. Every placed operand of a call
+ * lies in the one memory, so offsets alone tell whether two overlap.
+ */
+export interface PlacedOperand {
+  readonly dtype: string;
+  readonly length: number;
+  readonly byteOffset: number;
+}
+
+/**
+ * fastCall for operands a backend placed in its own memory (`placed`: the inputs, then the one
+ * output): their types, lengths and offsets are plain fields, so nothing is asked of a typed
+ * array's accessors, which a call of a few elements would otherwise spend most of its checks on.
+ * `view` gives an operand's typed array, taken only once the call is known good.
+ */
+function placedCall<P extends PlacedOperand>(
+  op: OpDecl,
+  plan: Plan,
+  placed: readonly P[],
+  values: unknown[] | undefined,
+  dtypes: readonly Dtype[],
+  view: (operand: P, index: number) => OperandArray,
+): OpCall | undefined {
+  const x = placed[0];
+  const dtype = x.dtype;
+  if (dtype !== dtypes[0] && dtype !== dtypes[1]) return undefined;
+  const length = x.length;
+  if (length === 0) return undefined;
+  const count = op.inputs.length;
+  for (let i = 1; i < count; i++) {
+    if (placed[i].dtype !== dtype || placed[i].length !== length) return undefined;
+  }
+  const cols = colsOf(values, length);
+  if (cols === 0) return undefined;
+  const rows = length / cols;
+  const out = placed[count];
+  const n = outLength(plan, rows, length);
+  if (out.dtype !== dtype || out.length !== n) return undefined;
+  // The partial overlaps readableWhileWriting refuses, from the offsets (the general path reports them).
+  const bytes = dtype === 'float32' ? 4 : 8;
+  const o = out.byteOffset;
+  for (let i = 0; i < count; i++) {
+    const a = placed[i].byteOffset;
+    if (a !== o || length !== n) {
+      if (a < o + n * bytes && o < a + length * bytes) return undefined;
+    }
+  }
+  const inputs: OperandArray[] = new Array(count);
+  for (let i = 0; i < count; i++) inputs[i] = view(placed[i], i);
+  return simpleCall(op, plan, values, dtype as Dtype, rows, cols, inputs, view(out, count), true);
 }
 
 const ONE_FORM: readonly number[] = Object.freeze([0]);
@@ -404,6 +489,40 @@ export function validateCall(
   outs?: readonly unknown[],
 ): OpCall {
   return checkCall(op, op.validation ?? EXTENDED_VALIDATION, args, dtypes, outs);
+}
+
+/**
+ * validateCall for a call whose operands lie in memory the backend manages (a wasm buffer call).
+ * `placed` describes the op's inputs, then its output when it has a place (`out`, or the input it
+ * is written over; none: core allocates it, as for arrays); `view(operand, i)` gives operand i's
+ * typed array there, or throws the backend's error for it. The checks, codes and messages are
+ * validateCall's for those arrays with `options`, the placed output standing for an `out`: a simple
+ * op's good call is checked from the descriptions alone, and every other call (any error) goes
+ * through the general path with the views. Views are taken after the options' getters ran, since
+ * a getter may have grown the memory.
+ */
+export function validatePlaced<P extends PlacedOperand>(
+  op: OpDecl,
+  placed: readonly P[],
+  options: unknown,
+  dtypes: readonly Dtype[],
+  view: (operand: P, index: number) => OperandArray,
+): OpCall {
+  const plan = planOf(op);
+  const source = readSource(options, plan);
+  const count = op.inputs.length;
+  const simple = plan.simple && typeof source !== 'string';
+  if (simple && placed.length > count) {
+    const call = placedCall(op, plan, placed, source, dtypes, view);
+    if (call) return call;
+  }
+  const args: unknown[] = new Array(count + 1);
+  for (let i = 0; i < count; i++) args[i] = view(placed[i], i);
+  args[count] = options;
+  const outs = placed.length > count ? [view(placed[count], count)] : undefined;
+  // No output placed (one the backend makes after): core's fast path, which allocates it.
+  const call = simple && outs === undefined ? fastCall(op, plan, args, source, dtypes, outs) : undefined;
+  return call ?? generalCall(op, plan, args, source, dtypes, outs, op.validation ?? EXTENDED_VALIDATION);
 }
 
 /**
@@ -499,7 +618,7 @@ function generalCall(
   const shape: CallShape = { dtype, rows, cols };
   steps.fit(op, taken, inputs, lengths, shape);
 
-  const options = parseOptions(op, plan, values, shape);
+  const options = parseOptions(op, plan, values, dtype, rows, cols);
 
   const outputs: OperandArray[] = [];
   const provided: boolean[] = [];
