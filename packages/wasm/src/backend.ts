@@ -11,9 +11,11 @@ import {
   OPS,
   type OpCall,
   type OpDecl,
+  type OperandArray,
   type OpName,
   resultOf,
   validateCall,
+  validatePlaced,
 } from '@softmax/core/backend';
 import type { KernelExports } from './abi.js';
 import { WasmBuffer } from './buffer.js';
@@ -95,6 +97,15 @@ export interface SampleBufferResult {
   top?: { ids: WasmBuffer<'int32'>; logprobs: WasmBuffer<'float32'> };
 }
 
+/** What a buffer call of an op needs: one lookup by name, where a small call would otherwise pay for several. */
+interface BufferOp {
+  readonly op: OpDecl;
+  /** Its float types here. */
+  readonly dtypes: readonly Dtype[];
+  /** Its operands' names, inputs then outputs (`options.out`), for messages. */
+  readonly names: readonly string[];
+}
+
 /**
  * How a backend on several threads starts its pool (load-node.ts passes it): the backend itself
  * never imports the pool, so a browser bundle carries no worker-thread code.
@@ -142,7 +153,15 @@ export class WasmBackend extends BackendBase {
   #busy = false;
   // Per-call arrays of buffer calls, reused: calls never overlap (#enter refuses re-entrant ones).
   readonly #bufferPointers: number[] = new Array(8).fill(0);
-  readonly #outViews: unknown[] = [undefined];
+  /** The running buffer call's operand names, for #viewOf's message. */
+  #names: readonly string[] = [];
+  /**
+   * A buffer call's operand as core's validation reads it: its view, taken after the options'
+   * getters ran, one of which may have freed it (refused by name, as before the call).
+   */
+  readonly #viewOf = (buffer: WasmBuffer, i: number): OperandArray => this.#live(buffer, this.#names[i]).view();
+  /** Each op's buffer-call record, made on its first buffer call. */
+  readonly #bufferOps: Partial<Record<string, BufferOp>> = Object.create(null);
 
   constructor(kernel: KernelExports, threads?: ThreadsStart) {
     super();
@@ -222,9 +241,9 @@ export class WasmBackend extends BackendBase {
   bufferCall(op: OpName, inputs: readonly WasmBuffer[], options?: object): unknown {
     this.#enter();
     try {
-      const decl = OPS[op] as OpDecl | undefined;
-      if (decl !== undefined && decl.outputs.length > 1) return this.#done(this.#resultsCall(decl, inputs, options));
-      return this.#done(this.#bufferCall(op, inputs, options as BufferCallOptions | undefined));
+      const route = this.#opOf(op, inputs);
+      if (route.op.outputs.length > 1) return this.#done(this.#resultsCall(route, inputs, options));
+      return this.#done(this.#bufferCall(route, inputs, options as BufferCallOptions | undefined));
     } finally {
       this.#leave();
     }
@@ -320,51 +339,58 @@ export class WasmBackend extends BackendBase {
     if (!(buffer instanceof WasmBuffer)) {
       throw new SoftmaxError('INVALID_INPUT', `${name} must be a WasmBuffer from this backend's alloc()`);
     }
+    return this.#live(buffer, name);
+  }
+
+  /** A buffer known to be a WasmBuffer, checked to be one of this backend's, not freed. */
+  #live(buffer: WasmBuffer, name: string): WasmBuffer {
     if (!buffer.belongsTo(this)) {
       throw new SoftmaxError('INVALID_INPUT', `${name} has been freed or belongs to another wasm backend`);
     }
     return buffer;
   }
 
-  /** The op's declaration and float types here, and its input buffers checked for their number. */
-  #opOf(name: OpName, inputs: readonly unknown[]): { op: OpDecl; dtypes: readonly Dtype[]; names: readonly string[] } {
-    const op = OPS[name];
-    const dtypes = this.ops[name];
+  /** The op's buffer-call record, and its input buffers checked for their number. */
+  #opOf(name: OpName, inputs: readonly unknown[]): BufferOp {
+    const route = this.#bufferOps[name] ?? this.#bufferOp(name);
+    const n = route.op.inputs.length;
+    if (!Array.isArray(inputs) || inputs.length !== n) {
+      const got = Array.isArray(inputs) ? buffers(inputs.length) : describeValue(inputs);
+      const list = route.names.slice(0, n).join(', ');
+      throw new SoftmaxError('INVALID_INPUT', `${name} takes an array of ${buffers(n)} (${list}), got ${got}`);
+    }
+    return route;
+  }
+
+  #bufferOp(name: OpName): BufferOp {
+    const op = Object.hasOwn(OPS, name) ? (OPS[name] as OpDecl) : undefined;
+    const dtypes = op && Object.hasOwn(this.ops, name) ? this.ops[name] : undefined;
     if (op === undefined || dtypes === undefined) {
       throw new SoftmaxError('UNSUPPORTED_OP', `the wasm backend does not implement ${String(name)}`);
     }
-    const { names } = shapeOf(op, 'float32');
-    const n = op.inputs.length;
-    if (!Array.isArray(inputs) || inputs.length !== n) {
-      const got = Array.isArray(inputs) ? buffers(inputs.length) : describeValue(inputs);
-      const list = names.slice(0, n).join(', ');
-      throw new SoftmaxError('INVALID_INPUT', `${name} takes an array of ${buffers(n)} (${list}), got ${got}`);
-    }
-    return { op, dtypes, names };
+    const route: BufferOp = { op, dtypes, names: shapeOf(op, 'float32').names };
+    this.#bufferOps[name] = route;
+    return route;
   }
 
-  /** `out`'s view, for validation in place of the options' `out` (the buffer itself). */
-  #outView(out: WasmBuffer): readonly unknown[] {
-    this.#outViews[0] = out.view();
-    return this.#outViews;
-  }
-
-  #bufferCall(name: OpName, inputs: readonly unknown[], options: BufferCallOptions | undefined): WasmBuffer {
-    const { op, dtypes, names } = this.#opOf(name, inputs);
+  #bufferCall(route: BufferOp, inputs: readonly unknown[], options: BufferCallOptions | undefined): WasmBuffer {
+    const { op, dtypes, names } = route;
+    const name = op.name;
     const n = op.inputs.length;
-    // The operands for core's validation: the inputs' views, then the options with `out`'s view.
-    const args: unknown[] = new Array(n + 1);
-    for (let i = 0; i < n; i++) args[i] = this.#own(inputs[i], names[i]).view();
+    // The operands for core's validation: the inputs, then the output (validated as `out`, in
+    // place of the options' own out value, the buffer) when it has a place before the call.
+    const placed: WasmBuffer[] = new Array(n + 1);
+    for (let i = 0; i < n; i++) placed[i] = this.#own(inputs[i], names[i]);
     const given = options?.out;
-    const out = given === undefined ? inPlace(op, inputs as WasmBuffer[]) : this.#own(given, names[n]);
-    args[n] = options;
-    // `out` is validated as its view; the options' own `out` (the buffer) is read but not used.
-    const call = validateCall(op, args, dtypes, out === undefined ? undefined : this.#outView(out));
-    this.#outViews[0] = undefined;
+    const out = given === undefined ? inPlace(op, placed) : this.#own(given, names[n]);
+    if (out === undefined) placed.length = n;
+    else placed[n] = out;
+    this.#names = names;
+    const call = validatePlaced(op, placed, options, dtypes, this.#viewOf);
     // Validation ran the options' getters, which may have freed a buffer.
     const pointers = this.#bufferPointers;
-    for (let i = 0; i < n; i++) pointers[i] = this.#own(inputs[i], names[i]).byteOffset;
-    if (out !== undefined) this.#own(out, names[n]);
+    for (let i = 0; i < n; i++) pointers[i] = this.#live(placed[i], names[i]).byteOffset;
+    if (out !== undefined) this.#live(out, names[n]);
     const result = out ?? new WasmBuffer(this.#heap, this, call.dtype, call.outputs[0].length, `the result of ${name}`);
     if (call.rows > 0) {
       pointers[n] = result.byteOffset;
@@ -385,9 +411,9 @@ export class WasmBackend extends BackendBase {
    * allocates no array of its size); the result is the op's, formed by core from the outputs, with
    * each output it returns given back as its buffer. New buffers it does not return are freed.
    */
-  #resultsCall(decl: OpDecl, inputs: readonly unknown[], options: unknown): unknown {
-    const name = decl.name as OpName;
-    const { op, dtypes, names } = this.#opOf(name, inputs);
+  #resultsCall(route: BufferOp, inputs: readonly unknown[], options: unknown): unknown {
+    const { op, dtypes, names } = route;
+    const name = op.name;
     const n = op.inputs.length;
     const own = inputs.map((b, i) => this.#own(b, names[i]));
     // One read of each option (a getter runs once), then the out options' buffers as their views.

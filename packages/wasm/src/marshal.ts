@@ -143,6 +143,11 @@ export class Marshaller {
   runAt(call: OpCall, pointers: readonly number[]): void {
     const { rows, cols } = call;
     const shape = shapeOf(call.op, call.dtype, call.forms);
+    if (shape.extras === 0 && (this.#threaded === undefined || !isLarge(rows, cols))) {
+      // One thread and nothing to add: the kernel at once (strides are for splitting rows).
+      invoke(this.#kernel, shape.name, pointers, shape.count, rows, cols, shape.kernel.scalars(call));
+      return;
+    }
     const strides = this.#strides;
     const at = this.#at;
     for (let k = 0; k < shape.count; k++) {
