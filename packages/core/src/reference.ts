@@ -69,6 +69,8 @@ export function divisorOf(temperature: number): Divisor {
   return { temperature, m, mHi, mLo: m - mHi, down1, down2 };
 }
 
+const HUGE = 2 ** 1022;
+
 /**
  * exp((v − max) / T) with the rounding errors of its argument put back. exp turns an absolute
  * error δ in its argument into a relative error δ, and rounding z = (v − max)/T costs up to
@@ -77,11 +79,20 @@ export function divisorOf(temperature: number): Divisor {
  * exp(z) = exp(zh)·(1 + zl): |zl| < 2^-42, so the dropped zl²/2 is far below an ulp.
  */
 function expShifted(v: number, max: number, t: Divisor): number {
-  if (v === Number.NEGATIVE_INFINITY) return 0;
+  const d = v - max;
   // Beyond 2^1022 in magnitude, v − max and the Two-Sum below (d − v) can overflow for values of
-  // opposite signs: halving both is exact there (neither is subnormal).
-  const f = Math.abs(v) >= 2 ** 1022 || Math.abs(max) >= 2 ** 1022 ? 0.5 : 1;
-  const d = f === 1 ? v - max : v * 0.5 - max * 0.5;
+  // opposite signs: halving both is exact there (neither is subnormal). With d ≥ −2^1022 and
+  // max < 2^1022 (so v too, as v ≤ max) every term stays below 2^1023: the common case, tested
+  // by two comparisons of values at hand (a test of |v| and |max| costs the oracle 15%).
+  if (d > -HUGE && max < HUGE) return expOf(v, max, d, 1, t);
+  if (v === Number.NEGATIVE_INFINITY) return 0;
+  return Math.abs(v) >= HUGE || Math.abs(max) >= HUGE
+    ? expOf(v, max, v * 0.5 - max * 0.5, 0.5, t)
+    : expOf(v, max, d, 1, t);
+}
+
+/** expShifted for d = v·f − max·f, rounded (f = 1, or ½ for huge values). */
+function expOf(v: number, max: number, d: number, f: number, t: Divisor): number {
   const q = d / t.temperature;
   const zh = q / f;
   // Below 1 in magnitude the argument's error is under 2u anyway; below −746 exp is 0.
