@@ -44,6 +44,13 @@ export class Samples {
     this.count++;
   }
 
+  /** Forgets the timings held (not how many calls were timed): they said nothing of the steady cost. */
+  forget(): void {
+    this.values.length = 0;
+    this.#next = 0;
+    this.#sorted.length = 0;
+  }
+
   /** Seeds from a summary (median and spread) read from a store or a profile. */
   seed(median: number, spread: number, n: number, source: SampleSource): void {
     this.values.length = 0;

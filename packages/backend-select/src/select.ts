@@ -108,6 +108,12 @@ export class Selector {
   record(b: Bucket, id: CandidateId, ms: number, explored: boolean): void {
     const s = b.samples(id);
     const predicted = explored && s.size === 0 ? predict(this.line(id, b.op, b.dtype), b.elements) : 0;
+    // A recheck of a candidate dropped while exploring, far faster than every timing it had: those
+    // were cold (code not yet optimised, other candidates loading on the same cores) and go.
+    if (explored && b.settled && b.dropped.has(id) && s.source === 'measured' && ms < 0.5 * s.min) {
+      s.forget();
+      b.dropped.delete(id);
+    }
     s.add(ms);
     let key = b.lineKeys[id];
     if (key === undefined) {
@@ -207,16 +213,19 @@ export class Selector {
 
   /**
    * Every RECHECK calls of a settled bucket, one call re-measures the runner-up (the machine may
-   * change). First, a candidate timed only once there, and dropped on it, is timed again if its
-   * prior calls it plausible: a first call may have been cold (code compiled, caches empty), and
-   * one cold call must not keep the fastest candidate out of a bucket for good.
+   * change). First, a candidate dropped on the few timings of its exploration (or timed only once)
+   * is timed again, once, if its prior calls it plausible: the first calls may have been cold (code
+   * not yet optimised, caches empty, other candidates loading on the same cores; the candidate
+   * explored first pays for the JIT warming the code the others share), and cold calls must not
+   * keep the fastest candidate out of a bucket for good.
    */
   #recheck(b: Bucket, ready: readonly CandidateId[]): CandidateId | undefined {
     if (b.calls % RECHECK !== 0) return undefined;
     const chosenMs = this.estimate(b, b.chosen!);
     for (const id of ready) {
       const s = b.stats.get(id);
-      if (id === b.chosen || s === undefined || s.size !== 1 || s.source !== 'measured') continue;
+      if (id === b.chosen || s === undefined || s.source !== 'measured') continue;
+      if (s.size !== 1 && !(b.dropped.has(id) && s.count <= EXPLORE_SAMPLES)) continue;
       const priorMs = predict(prior(id, b.op, b.dtype, id === 'webgpu' && this.softwareGpu()), b.elements);
       if (priorMs <= chosenMs * PLAUSIBLE) return id;
     }
