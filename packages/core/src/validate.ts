@@ -407,8 +407,11 @@ function simpleCall(
  * lies in the one memory, so offsets alone tell whether two overlap.
  */
 export interface PlacedOperand {
+  /** Its element type ('float32', 'float64', ...). */
   readonly dtype: string;
+  /** Its length in elements. */
   readonly length: number;
+  /** Where it starts in the backend's memory, in bytes. */
   readonly byteOffset: number;
 }
 
@@ -500,6 +503,22 @@ export function validateCall(
  * op's good call is checked from the descriptions alone, and every other call (any error) goes
  * through the general path with the views. Views are taken after the options' getters ran, since
  * a getter may have grown the memory.
+ *
+ * @example
+ * ```ts
+ * import { OPS, validatePlaced } from '@softmax/core/backend';
+ *
+ * // x at byte 0 of one memory, the output placed at byte 64: 4 rows of 4 float32 each.
+ * const memory = new Float32Array(32);
+ * const placed = [
+ *   { dtype: 'float32', length: 16, byteOffset: 0 },
+ *   { dtype: 'float32', length: 16, byteOffset: 64 },
+ * ];
+ * const view = (p: (typeof placed)[number]) => memory.subarray(p.byteOffset / 4, p.byteOffset / 4 + p.length);
+ * const call = validatePlaced(OPS.softmax, placed, { cols: 4 }, ['float32'], view);
+ * call.rows; // 4
+ * call.outputs[0]; // memory's elements 16 to 31, for the kernel to fill
+ * ```
  */
 export function validatePlaced<P extends PlacedOperand>(
   op: OpDecl,
