@@ -24,6 +24,7 @@ import { crossEntropySection, ratioChartSvg } from './cross-entropy-report.js';
 import { candidateLines, duration, markdownReport, summaryRows, terminalReport, textTable } from './format.js';
 import { describeNodeMachine } from './machine-node.js';
 import { probeMemory, runMemoryProbe } from './memory-node.js';
+import { poolRuns } from './pool.js';
 import { nodeCandidates, nodeContext } from './registry-node.js';
 import type { RunResult } from './results.js';
 import { runSuite } from './runner.js';
@@ -36,7 +37,8 @@ const usage = `softmax-bench: every softmax backend against TensorFlow.js, ONNX 
                                       and calls)
   softmax-bench compare A.json B.json diff two result files, each candidate judged against the copy
                                       floor of its own run; exit 1 on a regression beyond noise
-                                      (--informational: report only, exit 0)
+                                      (--informational: report only, exit 0). A1.json,A2.json on a
+                                      side pools the samples of several runs of one build
   softmax-bench report RESULT.json    write the Markdown report and SVG charts again from a result file
 
 options:
@@ -111,7 +113,10 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../
 /** Exit 1 on a regression, unless `informational` (the main command's comparison, which must end cleanly). */
 function compare(files: string[], informational: boolean): number {
   if (files.length !== 2) throw new Error('compare needs two result files: compare A.json B.json');
-  const [a, b] = files.map((f) => JSON.parse(readFileSync(fromUser(f), 'utf8')) as RunResult);
+  // Each side: one result file, or several runs of one build (comma-separated), pooled.
+  const [a, b] = files.map((side) =>
+    poolRuns(side.split(',').map((f) => JSON.parse(readFileSync(fromUser(f), 'utf8')) as RunResult)),
+  );
   const rows = compareRuns(a, b);
   console.log(comparisonTable(rows));
   const regressions = rows.filter((r) => r.verdict === 'regression');
