@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compareRuns, comparisonTable, driftLine, machineDrift } from '../src/compare.js';
-import type { Measurement, RunResult } from '../src/results.js';
+import type { Measurement } from '../src/results.js';
+import { runOf } from './run-result.js';
 
 const measured = (candidate: string, median: number, spread = 0.02): Measurement => ({
   candidate,
@@ -19,15 +20,7 @@ const measured = (candidate: string, median: number, spread = 0.02): Measurement
   },
 });
 
-const run = (results: Measurement[]): RunResult => ({
-  schema: 'softmax-bench/1',
-  startedAt: '',
-  finishedAt: '',
-  suite: { name: 't', budget: {} as RunResult['suite']['budget'], ops: [], dtypes: [], modes: ['user'], shapes: [] },
-  machine: {},
-  candidates: [],
-  scenarios: [{ op: 'softmax', dtype: 'float32', rows: 1, cols: 10, elements: 10, bytes: 80, results }],
-});
+const run = (results: Measurement[]) => runOf(results);
 
 describe('compareRuns against the copy floor of each run', () => {
   it('a machine 1.5× slower throughout is drift, not regressions', () => {

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { compareRuns } from '../src/compare.js';
 import { poolRuns } from '../src/pool.js';
-import type { Measurement, RunResult } from '../src/results.js';
+import type { Measurement } from '../src/results.js';
 import { summarize } from '../src/stats.js';
+import { runOf } from './run-result.js';
 
 const timed = (candidate: string, samples: number[]): Measurement => ({
   candidate,
@@ -13,15 +14,7 @@ const timed = (candidate: string, samples: number[]): Measurement => ({
   ratioToFastest: 1,
 });
 
-const run = (cols: number, results: Measurement[]): RunResult => ({
-  schema: 'softmax-bench/1',
-  startedAt: '',
-  finishedAt: '',
-  suite: { name: 't', budget: {} as RunResult['suite']['budget'], ops: [], dtypes: [], modes: ['user'], shapes: [] },
-  machine: {},
-  candidates: [],
-  scenarios: [{ op: 'softmax', dtype: 'float32', rows: 1, cols, elements: cols, bytes: 8 * cols, results }],
-});
+const run = (cols: number, results: Measurement[]) => runOf(results, cols);
 
 describe('poolRuns: several runs of one build as one', () => {
   it("gives each (scenario, candidate, mode) the union of its runs' samples, summarised again", () => {
