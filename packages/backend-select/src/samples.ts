@@ -4,6 +4,9 @@
  */
 export const RING = 32;
 
+/** Calls a candidate is measured on while exploring a bucket (the first ones may be cold). */
+export const EXPLORE_SAMPLES = 3;
+
 export type SampleSource = 'measured' | 'persisted' | 'imported';
 
 export class Samples {
@@ -19,21 +22,18 @@ export class Samples {
    */
   readonly #sorted: number[] = [];
 
-  add(ms: number): void {
+  /** Adds a timing; true when it showed the earlier ones cold, and they were forgotten. */
+  add(ms: number): boolean {
     if (this.source !== 'measured') {
       // The first real measurement replaces seeded values: they described another run.
-      this.values.length = 0;
-      this.#next = 0;
-      this.#sorted.length = 0;
+      this.forget();
       this.source = 'measured';
     }
-    // A first call more than twice the second was a cold start (JIT, memory growth, workers
-    // waking): it says nothing about the steady cost, and would drop a good candidate.
-    if (this.count === 1 && this.values.length === 1 && this.values[0] > 2 * ms) {
-      this.values.length = 0;
-      this.#next = 0;
-      this.#sorted.length = 0;
-    }
+    // First calls (up to an exploration's) all more than twice a later one were a cold start
+    // (JIT, memory growth, workers waking, other candidates loading on the same cores): they say
+    // nothing about the steady cost, and would drop a good candidate.
+    const cold = this.count <= EXPLORE_SAMPLES && this.values.length === this.count && this.#sorted[0] > 2 * ms;
+    if (cold) this.forget();
     if (this.values.length < RING) this.values.push(ms);
     else {
       removeSorted(this.#sorted, this.values[this.#next]);
@@ -42,9 +42,10 @@ export class Samples {
     insertSorted(this.#sorted, ms);
     this.#next = (this.#next + 1) % RING;
     this.count++;
+    return cold;
   }
 
-  /** Forgets the timings held (not how many calls were timed): they said nothing of the steady cost. */
+  /** Forgets the timings held (not how many calls were timed). */
   forget(): void {
     this.values.length = 0;
     this.#next = 0;
@@ -53,15 +54,13 @@ export class Samples {
 
   /** Seeds from a summary (median and spread) read from a store or a profile. */
   seed(median: number, spread: number, n: number, source: SampleSource): void {
-    this.values.length = 0;
-    this.#next = 0;
+    this.forget();
     // Three values reproduce the median and the spread (half the relative interquartile range).
     const k = Math.max(1, Math.min(3, n));
     if (k === 1) this.values.push(median);
     else this.values.push(median * (1 - spread), median, median * (1 + spread));
     this.count = n;
     this.source = source;
-    this.#sorted.length = 0;
     for (const v of this.values) insertSorted(this.#sorted, v);
   }
 

@@ -1,6 +1,9 @@
 import { Bucket, bucketKey } from './bucket.js';
 import { fit, type Line, predict, prior } from './cost-model.js';
+import { EXPLORE_SAMPLES } from './samples.js';
 import type { CandidateId, Dtype, OpName } from './types.js';
+
+export { EXPLORE_SAMPLES };
 
 /**
  * The decision, as data: per bucket, the measured median of each candidate (or the cost model's
@@ -8,8 +11,6 @@ import type { CandidateId, Dtype, OpName } from './types.js';
  * measure the other plausible candidates.
  */
 
-/** Calls a candidate is measured on while exploring a bucket (the first one may be cold). */
-export const EXPLORE_SAMPLES = 3;
 /** A candidate predicted (or measured) slower than this many times the best is not tried there. */
 export const PLAUSIBLE = 4;
 /** Exploring a bucket measures only candidates estimated within this factor of its choice. */
@@ -108,13 +109,8 @@ export class Selector {
   record(b: Bucket, id: CandidateId, ms: number, explored: boolean): void {
     const s = b.samples(id);
     const predicted = explored && s.size === 0 ? predict(this.line(id, b.op, b.dtype), b.elements) : 0;
-    // A recheck of a candidate dropped while exploring, far faster than every timing it had: those
-    // were cold (code not yet optimised, other candidates loading on the same cores) and go.
-    if (explored && b.settled && b.dropped.has(id) && s.source === 'measured' && ms < 0.5 * s.min) {
-      s.forget();
-      b.dropped.delete(id);
-    }
-    s.add(ms);
+    // Timings it was dropped on that this one shows cold are gone: so is the drop.
+    if (s.add(ms)) b.dropped.delete(id);
     let key = b.lineKeys[id];
     if (key === undefined) {
       key = `${id} ${b.op} ${b.dtype}`;
