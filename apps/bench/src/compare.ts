@@ -23,6 +23,13 @@ const FLOOR = 'copy';
 
 const relSpread = (s: Stats): number => spread(s) / s.median;
 
+/** What identifies a measurement across runs: its scenario (op, call, dtype, shape), candidate and mode. */
+export const measurementKey = (
+  s: { op: string; variant?: string; dtype: string; rows: number; cols: number },
+  candidate: string,
+  mode: string,
+): string => `${scenarioLabel(s)}|${candidate}|${mode}`;
+
 /**
  * Pairs each timed measurement of `a` with the same (op, call, dtype, shape, candidate, mode) in `b`.
  * Each candidate is judged against the copy floor measured in the same run and scenario: on a
@@ -32,11 +39,7 @@ const relSpread = (s: Stats): number => spread(s) / s.median;
  * The floor itself gets the verdict 'floor': its move is the machine's, summarised by machineDrift.
  */
 export function compareRuns(a: RunResult, b: RunResult): ComparisonRow[] {
-  const key = (
-    s: { op: string; variant?: string; dtype: string; rows: number; cols: number },
-    candidate: string,
-    mode: string,
-  ) => `${scenarioLabel(s)}|${candidate}|${mode}`;
+  const key = measurementKey;
   const before = new Map<string, Measurement>();
   for (const s of a.scenarios) for (const m of s.results) if (m.stats) before.set(key(s, m.candidate, m.mode), m);
   const floorOf = (s: RunResult['scenarios'][number], mode: string, source: 'a' | 'b') => {

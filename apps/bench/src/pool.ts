@@ -1,4 +1,5 @@
 import { scenarioLabel } from '@softmax/bench-scenarios';
+import { measurementKey } from './compare.js';
 import type { Measurement, RunResult, ScenarioResult } from './results.js';
 import { summarize } from './stats.js';
 
@@ -25,7 +26,7 @@ export function poolRuns(runs: readonly RunResult[]): RunResult {
       }
       for (const m of s.results) {
         if (!m.stats) continue;
-        const key = `${label}|${m.candidate}|${m.mode}`;
+        const key = measurementKey(s, m.candidate, m.mode);
         let into = measurements.get(key);
         if (!into) {
           into = { candidate: m.candidate, mode: m.mode, status: m.status, samples: [] };
