@@ -153,8 +153,10 @@ pub fn weighted_cut(p: &mut [[u64; 2]], target: f64, mut above: f64, sums: &mut 
             }
             return (lo, above + s);
         }
-        // The crossing bucket; a bucket of zero weight cannot cross (target > above).
-        let mut b = HIST;
+        // The crossing bucket, from the highest key's down (every entry shares the key bits above
+        // this level's, so none lies in a bucket above hi's); a bucket of zero weight cannot cross
+        // (target > above).
+        let mut b = bucket(hi, shift) + 1;
         let mut found = false;
         while b > 0 {
             b -= 1;
