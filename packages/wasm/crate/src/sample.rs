@@ -80,6 +80,12 @@ pub trait Float: Passes {
     /// `x`, `w`, `ids` valid for `n`, `bmax` the row's block maxima.
     #[allow(clippy::too_many_arguments)]
     unsafe fn sum_listing(x: *const Self, n: usize, bmax: *const Self, max: Self, t: f64, tau: Self, ids: *mut u32, w: *mut Self) -> Option<(f64, usize)>;
+    /// The weights `sum_listing` stores, at the `m` ids in `ids` only (a list widened after it):
+    /// each stored at w[id]; returns their Σ.
+    ///
+    /// # Safety
+    /// `x`, `w` valid at the ids; `t` a temperature `sum_listing` took.
+    unsafe fn weights_at(x: *const Self, ids: *const u32, m: usize, max: Self, t: f64, w: *mut Self) -> f64;
 }
 
 impl Float for f32 {
@@ -109,6 +115,10 @@ impl Float for f32 {
         }
         Some(weights::sum_listing(x, n, bmax, max, weights::k_of(t), tau, ids, w))
     }
+    unsafe fn weights_at(x: *const f32, ids: *const u32, m: usize, max: f32, t: f64, w: *mut f32) -> f64 {
+        let k = weights::k_of(t);
+        weights::at_ids(ids, m, w, |j| weights::weight(*x.add(j), max, k))
+    }
 }
 
 impl Float for f64 {
@@ -127,6 +137,9 @@ impl Float for f64 {
     }
     unsafe fn sum_listing(x: *const f64, n: usize, _bmax: *const f64, max: f64, t: f64, tau: f64, ids: *mut u32, w: *mut f64) -> Option<(f64, usize)> {
         Some(weights::list_scalar(x, 0, n, tau, ids, w, (0.0, 0), |v| weight_f64(v, max, t)))
+    }
+    unsafe fn weights_at(x: *const f64, ids: *const u32, m: usize, max: f64, t: f64, w: *mut f64) -> f64 {
+        weights::at_ids(ids, m, w, |j| weight_f64(*x.add(j), max, t))
     }
 }
 
@@ -556,9 +569,10 @@ unsafe fn list_row<E: Float>(src: *const E, m: usize, max: E, s: &Settings, sc: 
 unsafe fn row_path<E: Float>(src: *const E, cols: usize, max: E, floor: E, s: &Settings, sc: &Scratch<E>, o: &Out) {
     // A top-k floor zeroes weights below it, so the list path (whose total is the row's) takes none.
     if s.top_p < 1.0 && floor == E::LOWEST && (s.min_p == 0.0 || s.min_p >= weights::MIN_P) && cols / BLOCK >= top_p::SAMPLED {
-        if let Some(tau) = top_p::threshold(src, cols, max, s, sc) {
+        if let Some((tau, bucket)) = top_p::threshold(src, cols, max, s, sc) {
             if let Some((sum, count)) = E::sum_listing(src, cols, sc.bmax, max, s.t, tau, sc.ids, sc.w) {
-                if let Some(cut) = top_p::list_cut(src, sum, count, s, sc) {
+                let list = top_p::List { count, tau, bucket };
+                if let Some((cut, count)) = top_p::list_cut(src, cols, max, sum, list, s, sc) {
                     let wmin = E::put(s.min_p);
                     let (token, total) = top_p::draw_listed(src, count, cut, wmin, s.u, sc);
                     return finish_row(src, cols, max, cut, wmin, token, total, 0.0, s, sc, o);

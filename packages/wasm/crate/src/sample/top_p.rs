@@ -11,9 +11,11 @@
 //! (blocks below τ not searched), so the row is read once more and no weight is stored but the
 //! listed ones. Only the estimate is sampled: the list is used only when its exact mass reaches
 //! topP·total, i.e. when the cut provably lies in it (every id above τ is listed, so walking the
-//! list from the top is walking the row from the top). Otherwise (an estimate fooled by the
-//! row's layout, topP next to 1) the caller takes the whole-row histogram, so the result never
-//! depends on the estimate, only the time does.
+//! list from the top is walking the row from the top). A list that falls short is widened: τ
+//! lowered, the ids between the new and the old τ collected by a comparing pass and merged in
+//! (`list_cut`), a few times at most; then (an estimate fooled by the row's layout, topP next to
+//! 1) the caller takes the whole-row histogram. So the result never depends on the estimate, only
+//! the time does.
 //!
 //! Numerics are the whole-row path's: float32 weights (weights.rs), their total summed as
 //! `list_weights` sums it (relative error below 5·2^-24), the walk by `weighted_cut` over whole
@@ -26,10 +28,11 @@ use crate::select::{weighted_cut, Key, HIST};
 
 /// Fewest blocks sampled (and so the shortest row, in blocks, this path takes).
 pub const SAMPLED: usize = 32;
-/// At most every STRIDE-th block is sampled (1/16 of the row's histogram cost).
-const STRIDE: usize = 16;
-/// Buckets (each a factor 1.125 of weight at most) between the estimated cut and τ, for the
-/// estimate's sampling error.
+/// At most every STRIDE-th block is sampled (1/32 of the row's histogram cost): an estimate too
+/// high costs only a widening of the list (`list_cut`), so a cheaper estimate pays.
+const STRIDE: usize = 32;
+/// Buckets (each 1/16 of an octave of float32 weight, 1/2 of float64's) between the estimated cut
+/// and τ, for the estimate's sampling error.
 const SAFETY: usize = 2;
 
 /// τ, the threshold of the list: every id with x ≥ τ is listed (E::sum_listing). None where the
@@ -39,7 +42,7 @@ const SAFETY: usize = 2;
 ///
 /// # Safety
 /// `src` valid for `cols`, `sc.bmax` the row's block maxima; `sc` a slot for `cols`.
-pub unsafe fn threshold<E: Float>(src: *const E, cols: usize, max: E, s: &Settings, sc: &Scratch<E>) -> Option<E> {
+pub unsafe fn threshold<E: Float>(src: *const E, cols: usize, max: E, s: &Settings, sc: &Scratch<E>) -> Option<(E, usize)> {
     let full = cols / BLOCK;
     if full < SAMPLED {
         return None;
@@ -51,10 +54,12 @@ pub unsafe fn threshold<E: Float>(src: *const E, cols: usize, max: E, s: &Settin
     let other = sc.pairs as *mut f64;
     core::ptr::write_bytes(other, 0, HIST);
     let mut sampled = 0usize;
+    // The estimated total, kept beside the buckets: summing 2048 buckets costs more than this.
+    let mut mass = 0.0;
     let mut b = 0;
     while b < full {
         let p = sc.w.add(b * BLOCK);
-        E::list_weights(src.add(b * BLOCK), p, BLOCK, max, s.t)?;
+        mass += E::list_weights(src.add(b * BLOCK), p, BLOCK, max, s.t)?;
         let done = E::histogram(p, BLOCK, sums.as_mut_ptr(), other);
         for j in done..BLOCK {
             let v = *p.add(j);
@@ -63,65 +68,157 @@ pub unsafe fn threshold<E: Float>(src: *const E, cols: usize, max: E, s: &Settin
         sampled += BLOCK;
         b += stride;
     }
-    // Scaled to the row; then each block's max exactly instead (the heavy top of a row is mostly
-    // block maxima, which a sample of blocks would catch a few of, each counted `scale` times).
+    // Scaled to the row (the second histogram emptied for the block maxima); then each block's
+    // max exactly instead (the heavy top of a row is mostly block maxima, which a sample of
+    // blocks would catch a few of, each counted `scale` times): every block max added once, the
+    // sampled ones' `scale` copies taken out.
     let scale = cols as f64 / sampled as f64;
     for i in 0..HIST {
         sums[i] = scale * (sums[i] + *other.add(i));
+        *other.add(i) = 0.0;
     }
     let nb = blocks(cols);
     let wmax = sc.bsum as *mut E;
-    E::list_weights(sc.bmax, wmax, nb, max, s.t)?;
-    for b in 0..nb {
+    let maxima = E::list_weights(sc.bmax, wmax, nb, max, s.t)?;
+    let done = E::histogram(wmax, nb, sums.as_mut_ptr(), other);
+    for b in done..nb {
         let v = *wmax.add(b);
-        let sampled = b < full && b % stride == 0;
-        sums[v.bucket()] += if sampled { (1.0 - scale) * v.get() } else { v.get() };
+        sums[v.bucket()] += v.get();
     }
-    let total: f64 = sums.iter().sum();
-    // The estimated cut c: the estimated mass below it within (1 − topP)·(the estimated total),
-    // below c + 1 not.
-    let limit = (1.0 - s.top_p) * total;
-    let mut below = 0.0;
-    let mut c = 0;
-    while c < HIST {
-        let next = below + sums[c];
-        if next > limit {
+    let mut picked = 0.0;
+    let mut b = 0;
+    while b < full {
+        let v = (*wmax.add(b)).get();
+        sums[(*wmax.add(b)).bucket()] -= scale * v;
+        picked += v;
+        b += stride;
+    }
+    let total = scale * (mass - picked) + maxima;
+    // The estimated cut c: the highest bucket whose estimated mass at or above it (the two
+    // histograms together) reaches topP·(the estimated total), i.e. the mass below c is within
+    // (1 − topP)·total and below c + 1 it is not. Walked from the top, where the kept mass of an
+    // LLM's row lies (a few hundred buckets, not the 2048).
+    let target = s.top_p * total;
+    let mut above = 0.0;
+    let mut c = HIST;
+    while c > 0 {
+        c -= 1;
+        above += sums[c] + *other.add(c);
+        if above >= target {
             break;
         }
-        below = next;
-        c += 1;
     }
     // Bucket 0 starts at weight 0: the whole row, which the histogram path does faster.
     if c <= SAFETY {
         return None;
     }
-    Some(E::put(logit_of(E::bucket_start(c - SAFETY).get(), max, s.t)))
+    Some((tau_of(c - SAFETY, max, s), c - SAFETY))
 }
 
-/// The top-p cut in the list `sc.ids[..count]` (ascending, every id with x ≥ τ, their weights in
-/// `sc.w`, as E::sum_listing leaves them): None when the list's mass falls short of
-/// topP·`total` (the caller then histograms the whole row). `total` is Σ w over the row.
+/// The logit where bucket b's weights start: every x ≥ it has a weight in bucket b or above.
+fn tau_of<E: Float>(b: usize, max: E, s: &Settings) -> E {
+    E::put(logit_of(E::bucket_start(b).get(), max, s.t))
+}
+
+/// A list as `E::sum_listing` leaves it: `count` ids (ascending in `sc.ids`), every id with
+/// x ≥ `tau`, τ the start of weight bucket `bucket`.
+pub struct List<E> {
+    pub count: usize,
+    pub tau: E,
+    pub bucket: usize,
+}
+
+/// Buckets τ moves down by each time a list falls short (half an octave of float32 weight, whose
+/// buckets are 1/16 of one; four octaves of float64's, whose buckets are halves).
+const WIDEN: usize = 8;
+/// Widenings tried before the whole row's histogram: each is one comparing pass over the blocks
+/// at or above the new τ, a fraction of the whole-row path it spares.
+const TRIES: usize = 3;
+
+/// The top-p cut in the list (`sc.ids[..count]`, every id with x ≥ τ, their weights in `sc.w`, as
+/// E::sum_listing leaves them), and the list's length: where the list's mass falls short of
+/// topP·`total` (τ estimated too high), τ moves down WIDEN buckets at a time, the ids of
+/// [new τ, old τ) appended (E::collect, blocks below the new τ skipped) with their weights
+/// (E::weights_at, as sum_listing computes them) and merged into the ascending list, at most
+/// TRIES times; None then (the caller histograms the whole row). `total` is Σ w over the row.
 ///
 /// # Safety
-/// `src`, `sc.w` valid at the listed ids; `sc` a slot for the row.
-pub unsafe fn list_cut<E: Float>(src: *const E, total: f64, count: usize, s: &Settings, sc: &Scratch<E>) -> Option<E> {
+/// `src`, `sc.w` valid at the listed ids, `sc.bmax` the row's block maxima; `sc` a slot for the row.
+pub unsafe fn list_cut<E: Float>(src: *const E, cols: usize, max: E, total: f64, list: List<E>, s: &Settings, sc: &Scratch<E>) -> Option<(E, usize)> {
+    let List { mut count, mut tau, mut bucket } = list;
+    let target = s.top_p * total;
+    let mut listed = pairs_of(src, count, sc);
+    if !(listed >= target) {
+        let mut tries = 0;
+        while !(listed >= target) {
+            if tries == TRIES || bucket <= WIDEN {
+                return None;
+            }
+            tries += 1;
+            bucket -= WIDEN;
+            let lo = tau_of(bucket, max, s);
+            let added = sc.ids.add(count);
+            let m = E::collect(src, cols, sc.bmax, lo, tau, added);
+            listed += E::weights_at(src, added, m, max, s.t, sc.w);
+            merge(sc.ids, count, m, sc.pairs as *mut u32);
+            count += m;
+            tau = lo;
+        }
+        // The merge ran through the pairs' memory.
+        pairs_of(src, count, sc);
+    }
     if count == 0 {
         return None;
     }
     let pairs = core::slice::from_raw_parts_mut(sc.pairs, count);
+    let (key, _) = weighted_cut(pairs, target, 0.0, &mut *sc.sums);
+    Some((E::from_key(key), count))
+}
+
+/// The (key, weight bits) pairs of the listed ids `sc.ids[..count]` into `sc.pairs`; returns Σ
+/// of their weights.
+///
+/// # Safety
+/// As `list_cut`.
+unsafe fn pairs_of<E: Float>(src: *const E, count: usize, sc: &Scratch<E>) -> f64 {
     let mut listed = 0.0;
     for i in 0..count {
         let id = *sc.ids.add(i) as usize;
         let v = (*sc.w.add(id)).get();
-        pairs[i] = [(*src.add(id)).key(), v.to_bits()];
+        *sc.pairs.add(i) = [(*src.add(id)).key(), v.to_bits()];
         listed += v;
     }
-    let target = s.top_p * total;
-    if !(listed >= target) {
-        return None;
+    listed
+}
+
+/// Merges the ascending runs ids[..a] and ids[a..a + b] into one ascending run, through `tmp`.
+///
+/// # Safety
+/// `ids` valid for a + b, `tmp` for a + b u32s, apart from `ids`.
+unsafe fn merge(ids: *mut u32, a: usize, b: usize, tmp: *mut u32) {
+    let (mut i, mut j, mut k) = (0, a, 0);
+    while i < a && j < a + b {
+        let (x, y) = (*ids.add(i), *ids.add(j));
+        if x < y {
+            *tmp.add(k) = x;
+            i += 1;
+        } else {
+            *tmp.add(k) = y;
+            j += 1;
+        }
+        k += 1;
     }
-    let (key, _) = weighted_cut(pairs, target, 0.0, &mut *sc.sums);
-    Some(E::from_key(key))
+    while i < a {
+        *tmp.add(k) = *ids.add(i);
+        i += 1;
+        k += 1;
+    }
+    while j < a + b {
+        *tmp.add(k) = *ids.add(j);
+        j += 1;
+        k += 1;
+    }
+    core::ptr::copy_nonoverlapping(tmp, ids, a + b);
 }
 
 /// The logit whose weight is `v` > 0: w = e^((x − max)/T), so x = max + T·ln v. Only a
@@ -262,34 +359,81 @@ mod tests {
                         bias: (0, 0),
                     };
                     let label = format!("layout {layout} T {t} topP {top_p}");
-                    let listed = unsafe { threshold(x.as_ptr(), cols, max, &st, &sc) }.map(|tau| {
+                    let listed = unsafe { threshold(x.as_ptr(), cols, max, &st, &sc) }.map(|(tau, bucket)| {
                         let (sum, count) = unsafe { f32::sum_listing(x.as_ptr(), cols, sc.bmax, max, t, tau, sc.ids, sc.w) }.unwrap();
                         // The one pass sums as list_weights does, and stores the same weights.
                         assert_eq!(sum, total, "{label}: total");
-                        let ids = unsafe { core::slice::from_raw_parts(sc.ids, count) };
                         assert_eq!(count, x.iter().filter(|&&v| v >= tau).count(), "{label}: every id ≥ τ listed");
-                        for &j in ids {
-                            assert_eq!(unsafe { *sc.w.add(j as usize) }, w[j as usize], "{label}: weight of {j}");
-                        }
-                        count
+                        List { count, tau, bucket }
                     });
-                    let got = listed.and_then(|count| unsafe { list_cut(x.as_ptr(), total, count, &st, &sc) }.map(|cut| (cut, count)));
-                    let (want, margin) = sorted_cut(&x, &w, total, top_p);
+                    let got = listed.and_then(|list| unsafe { list_cut(x.as_ptr(), cols, max, total, list, &st, &sc) });
                     let Some((cut, count)) = got else {
                         assert!(layout >= 2 || top_p == 0.5, "{label}: declined");
                         continue;
                     };
                     taken += 1;
-                    if margin > 1e-9 {
-                        assert_eq!(cut, want, "{label}");
-                    }
-                    let ids = unsafe { core::slice::from_raw_parts(sc.ids, count) };
-                    assert!(ids.windows(2).all(|p| p[0] < p[1]), "{label}: ids ascending");
-                    let above = x.iter().filter(|&&v| v >= cut).count();
-                    assert_eq!(ids.iter().filter(|&&j| x[j as usize] >= cut).count(), above, "{label}: every kept id listed");
+                    check_list(&x, &w, total, top_p, cut, count, &sc, &label);
                 }
             }
         }
         assert!(taken >= 12, "the list path taken {taken} times");
+    }
+
+    /// A list the cut was found in: the sorted cut (away from a boundary), ids ascending, every
+    /// kept id listed, and the listed weights those of `list_weights` (`w`).
+    #[allow(clippy::too_many_arguments)]
+    fn check_list(x: &[f32], w: &[f32], total: f64, top_p: f64, cut: f32, count: usize, sc: &Scratch<f32>, label: &str) {
+        let (want, margin) = sorted_cut(x, w, total, top_p);
+        if margin > 1e-9 {
+            assert_eq!(cut, want, "{label}");
+        }
+        let ids = unsafe { core::slice::from_raw_parts(sc.ids, count) };
+        assert!(ids.windows(2).all(|p| p[0] < p[1]), "{label}: ids ascending");
+        let above = x.iter().filter(|&&v| v >= cut).count();
+        assert_eq!(ids.iter().filter(|&&j| x[j as usize] >= cut).count(), above, "{label}: every kept id listed");
+        for &j in ids {
+            assert_eq!(unsafe { *sc.w.add(j as usize) }, w[j as usize], "{label}: weight of {j}");
+        }
+    }
+
+    /// A τ far too high (only the top bucket listed) is widened until the list holds the cut: the
+    /// ids of each lower range appended with list_weights' weights and merged in order; with
+    /// the cut out of reach of TRIES widenings, None.
+    #[test]
+    fn a_short_list_is_widened_to_the_cut() {
+        let mut s = 5u64;
+        let cols = 20_000;
+        let mut x: Vec<f32> = (0..cols).map(|_| normal(&mut s) as f32).collect();
+        for k in 0..64 {
+            let j = (lcg(&mut s) * cols as f64) as usize;
+            // Weights about 1/(k + 1): the top holds about 96% of the mass.
+            x[j] = (12.0 - ((k + 1) as f64).ln() + 0.1 * normal(&mut s)) as f32;
+        }
+        let (mut widened, mut declined) = (0, 0);
+        // The max alone holds about 0.21 of the mass: cuts at the second id (weight about 1/2),
+        // within TRIES·WIDEN buckets (a factor 2^1.5 of float32 weight); at 0.9 and 0.95 beyond.
+        for &top_p in &[0.24, 0.28, 0.9, 0.95] {
+            let mut block = vec![0u128; scratch_bytes(cols, 4) / 16 + 1];
+            let sc = unsafe { Scratch::<f32>::at(block.as_mut_ptr() as *mut u8, cols) };
+            let (max, _) = unsafe { f32::block_stats(x.as_ptr(), cols, sc.bmax) };
+            let total = unsafe { f32::list_weights(x.as_ptr(), sc.w, cols, max, 1.0) }.unwrap();
+            let w = unsafe { core::slice::from_raw_parts(sc.w, cols) }.to_vec();
+            let st = Settings { t: 1.0, top_k: 0.0, top_p, min_p: 0.0, rep: 1.0, pres: 0.0, freq: 0.0, u: 0.5, history: (0, 0), bias: (0, 0) };
+            // The bucket of weight 1 (the max's): a list of the max alone.
+            let bucket = 1.0f32.bucket();
+            let tau = tau_of(bucket, max, &st);
+            let (sum, count) = unsafe { f32::sum_listing(x.as_ptr(), cols, sc.bmax, max, 1.0, tau, sc.ids, sc.w) }.unwrap();
+            assert!(count < 4, "count {count}");
+            let label = format!("topP {top_p}");
+            match unsafe { list_cut(x.as_ptr(), cols, max, sum, List { count, tau, bucket }, &st, &sc) } {
+                Some((cut, listed)) => {
+                    assert!(listed > count, "{label}: widened");
+                    widened += 1;
+                    check_list(&x, &w, total, top_p, cut, listed, &sc, &label);
+                }
+                None => declined += 1,
+            }
+        }
+        assert!(widened >= 2 && declined >= 1, "widened {widened}, declined {declined}");
     }
 }

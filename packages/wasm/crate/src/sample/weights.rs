@@ -139,6 +139,22 @@ pub unsafe fn list_scalar<E: Key>(
     (sum, count)
 }
 
+/// `weight(x_j)` stored at w[j] for the `m` ids j in `ids`; returns their Σ in float64.
+///
+/// # Safety
+/// `w` valid at the ids.
+#[inline(always)]
+pub unsafe fn at_ids<E: Key>(ids: *const u32, m: usize, w: *mut E, weight: impl Fn(usize) -> E) -> f64 {
+    let mut sum = 0.0;
+    for i in 0..m {
+        let j = *ids.add(i) as usize;
+        let e = weight(j);
+        *w.add(j) = e;
+        sum += e.get();
+    }
+    sum
+}
+
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod simd {
     use super::{list_scalar, weight, C, LO, MAGIC};
