@@ -569,9 +569,10 @@ unsafe fn list_row<E: Float>(src: *const E, m: usize, max: E, s: &Settings, sc: 
 unsafe fn row_path<E: Float>(src: *const E, cols: usize, max: E, floor: E, s: &Settings, sc: &Scratch<E>, o: &Out) {
     // A top-k floor zeroes weights below it, so the list path (whose total is the row's) takes none.
     if s.top_p < 1.0 && floor == E::LOWEST && (s.min_p == 0.0 || s.min_p >= weights::MIN_P) && cols / BLOCK >= top_p::SAMPLED {
-        if let Some((tau, bucket)) = top_p::threshold(src, cols, max, s, sc) {
+        if let Some(bucket) = top_p::threshold(src, cols, max, s, sc) {
+            let tau = top_p::tau_of(bucket, max, s);
             if let Some((sum, count)) = E::sum_listing(src, cols, sc.bmax, max, s.t, tau, sc.ids, sc.w) {
-                let list = top_p::List { count, tau, bucket };
+                let list = top_p::List { count, bucket };
                 if let Some((cut, count)) = top_p::list_cut(src, cols, max, sum, list, s, sc) {
                     let wmin = E::put(s.min_p);
                     let (token, total) = top_p::draw_listed(src, count, cut, wmin, s.u, sc);

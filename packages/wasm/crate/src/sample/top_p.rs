@@ -38,14 +38,15 @@ const SAFETY: usize = 2;
 /// the two cost about the same).
 const LONG: usize = 10;
 
-/// τ, the threshold of the list: every id with x ≥ τ is listed (E::sum_listing). None where the
-/// row is too short for the estimate, or the estimated cut lies in the lowest buckets or the list
-/// would be long (a large part of the row, which the histogram path does faster). Stores the sampled blocks' weights in `sc.w`
+/// The weight bucket whose start τ = tau_of(bucket) is the threshold of the list: every id with
+/// x ≥ τ is listed (E::sum_listing). None where the row is too short for the estimate, or the
+/// estimated cut lies in the lowest buckets, or the list would be long (a large part of the row,
+/// which the histogram path does faster). Stores the sampled blocks' weights in `sc.w`
 /// (overwritten by the list's).
 ///
 /// # Safety
 /// `src` valid for `cols`, `sc.bmax` the row's block maxima; `sc` a slot for `cols`.
-pub unsafe fn threshold<E: Float>(src: *const E, cols: usize, max: E, s: &Settings, sc: &Scratch<E>) -> Option<(E, usize)> {
+pub unsafe fn threshold<E: Float>(src: *const E, cols: usize, max: E, s: &Settings, sc: &Scratch<E>) -> Option<usize> {
     let full = cols / BLOCK;
     if full < SAMPLED {
         return None;
@@ -130,19 +131,18 @@ pub unsafe fn threshold<E: Float>(src: *const E, cols: usize, max: E, s: &Settin
     if ids > (cols / LONG) as f64 {
         return None;
     }
-    Some((tau_of(b, max, s), b))
+    Some(b)
 }
 
 /// The logit where bucket b's weights start: every x ≥ it has a weight in bucket b or above.
-fn tau_of<E: Float>(b: usize, max: E, s: &Settings) -> E {
+pub fn tau_of<E: Float>(b: usize, max: E, s: &Settings) -> E {
     E::put(logit_of(E::bucket_start(b).get(), max, s.t))
 }
 
 /// A list as `E::sum_listing` leaves it: `count` ids (ascending in `sc.ids`), every id with
-/// x ≥ `tau`, τ the start of weight bucket `bucket`.
-pub struct List<E> {
+/// x ≥ tau_of(`bucket`).
+pub struct List {
     pub count: usize,
-    pub tau: E,
     pub bucket: usize,
 }
 
@@ -162,8 +162,9 @@ const TRIES: usize = 3;
 ///
 /// # Safety
 /// `src`, `sc.w` valid at the listed ids, `sc.bmax` the row's block maxima; `sc` a slot for the row.
-pub unsafe fn list_cut<E: Float>(src: *const E, cols: usize, max: E, total: f64, list: List<E>, s: &Settings, sc: &Scratch<E>) -> Option<(E, usize)> {
-    let List { mut count, mut tau, mut bucket } = list;
+pub unsafe fn list_cut<E: Float>(src: *const E, cols: usize, max: E, total: f64, list: List, s: &Settings, sc: &Scratch<E>) -> Option<(E, usize)> {
+    let List { mut count, mut bucket } = list;
+    let mut tau = tau_of(bucket, max, s);
     let target = s.top_p * total;
     let mut listed = pairs_of(src, count, sc);
     if !(listed >= target) {
@@ -377,12 +378,13 @@ mod tests {
                         bias: (0, 0),
                     };
                     let label = format!("layout {layout} T {t} topP {top_p}");
-                    let listed = unsafe { threshold(x.as_ptr(), cols, max, &st, &sc) }.map(|(tau, bucket)| {
+                    let listed = unsafe { threshold(x.as_ptr(), cols, max, &st, &sc) }.map(|bucket| {
+                        let tau = tau_of(bucket, max, &st);
                         let (sum, count) = unsafe { f32::sum_listing(x.as_ptr(), cols, sc.bmax, max, t, tau, sc.ids, sc.w) }.unwrap();
                         // The one pass sums as list_weights does, and stores the same weights.
                         assert_eq!(sum, total, "{label}: total");
                         assert_eq!(count, x.iter().filter(|&&v| v >= tau).count(), "{label}: every id ≥ τ listed");
-                        List { count, tau, bucket }
+                        List { count, bucket }
                     });
                     let got = listed.and_then(|list| unsafe { list_cut(x.as_ptr(), cols, max, total, list, &st, &sc) });
                     let Some((cut, count)) = got else {
@@ -470,7 +472,7 @@ mod tests {
             let (sum, count) = unsafe { f32::sum_listing(x.as_ptr(), cols, sc.bmax, max, 1.0, tau, sc.ids, sc.w) }.unwrap();
             assert!(count < 4, "count {count}");
             let label = format!("topP {top_p}");
-            match unsafe { list_cut(x.as_ptr(), cols, max, sum, List { count, tau, bucket }, &st, &sc) } {
+            match unsafe { list_cut(x.as_ptr(), cols, max, sum, List { count, bucket }, &st, &sc) } {
                 Some((cut, listed)) => {
                     assert!(listed > count, "{label}: widened");
                     widened += 1;
