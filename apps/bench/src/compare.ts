@@ -39,13 +39,13 @@ export const measurementKey = (
  * The floor itself gets the verdict 'floor': its move is the machine's, summarised by machineDrift.
  */
 export function compareRuns(a: RunResult, b: RunResult): ComparisonRow[] {
-  const key = measurementKey;
   const before = new Map<string, Measurement>();
-  for (const s of a.scenarios) for (const m of s.results) if (m.stats) before.set(key(s, m.candidate, m.mode), m);
+  for (const s of a.scenarios)
+    for (const m of s.results) if (m.stats) before.set(measurementKey(s, m.candidate, m.mode), m);
   const floorOf = (s: RunResult['scenarios'][number], mode: string, source: 'a' | 'b') => {
     const find = (md: string) =>
       source === 'a'
-        ? before.get(key(s, FLOOR, md))?.stats
+        ? before.get(measurementKey(s, FLOOR, md))?.stats
         : s.results.find((m) => m.candidate === FLOOR && m.mode === md && m.stats)?.stats;
     return find(mode) ?? find('user');
   };
@@ -53,7 +53,7 @@ export function compareRuns(a: RunResult, b: RunResult): ComparisonRow[] {
   for (const s of b.scenarios) {
     const floorA = floorOf(s, 'user', 'a');
     for (const m of s.results) {
-      const old = before.get(key(s, m.candidate, m.mode));
+      const old = before.get(measurementKey(s, m.candidate, m.mode));
       if (!m.stats || !old?.stats) continue;
       const change = m.stats.median / old.stats.median - 1;
       const fa = floorOf(s, m.mode, 'a') ?? floorA;
